@@ -1,1 +1,30 @@
-pub fn placeholder() {}
+//! Sextant's storage-agnostic core: the data model, the [`Store`] trait, the tracker logic
+//! ([`Tracker`]), connection strings and the backend [`Registry`], an in-memory store and
+//! chart downsampling. No platform code: it builds for native targets and for
+//! `wasm32-unknown-unknown` alike; bindings supply a clock and randomness through [`Env`].
+
+pub mod downsample;
+pub mod dump;
+pub mod error;
+pub mod memory;
+pub mod model;
+pub mod names;
+pub mod platform;
+pub mod registry;
+pub mod store;
+pub mod tracker;
+pub mod validate;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use dump::ExperimentDump;
+pub use error::{Error, Result};
+pub use memory::MemoryStore;
+pub use model::*;
+#[cfg(not(target_arch = "wasm32"))]
+pub use platform::SystemEnv;
+pub use platform::{BoxFuture, Env, MaybeSend, MaybeSync};
+pub use registry::Registry;
+pub use store::{Batch, Record, Store};
+pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

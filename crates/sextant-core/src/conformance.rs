@@ -1,0 +1,505 @@
+//! The store conformance suite: every store runs these same cases (memory, SQLite, and the
+//! browser and HTTP stores as they arrive). Each case gets a fresh, empty store.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::model::{
+    ExperimentUpdate, ModelInfo, ParamValue, Span, SpanEvent, SpanStatus, Status, StepRange,
+    TraceState,
+};
+use crate::platform::Env;
+use crate::store::Store;
+use crate::tracker::{StartOptions, Tracker};
+use crate::{Error, ExperimentDump};
+
+/// Runs every case; panics (with the case name) on the first broken expectation.
+pub async fn run_all<F, Fut>(env: Arc<dyn Env>, make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    let t = |store: Arc<dyn Store>| Tracker::new(store, env.clone());
+    lifecycle(&t(make().await)).await;
+    params(&t(make().await)).await;
+    metrics(&t(make().await)).await;
+    series_and_ranges(&t(make().await)).await;
+    attachments(&t(make().await)).await;
+    traces(&t(make().await)).await;
+    groups_update_delete(&t(make().await)).await;
+    errors_keep_data(&t(make().await)).await;
+    resume_continues_steps(&t(make().await)).await;
+    models(&t(make().await)).await;
+    let from = t(make().await);
+    let to = t(make().await);
+    dump_round_trip(&from, &to).await;
+}
+
+fn ok<T>(r: crate::Result<T>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: unexpected error: {e}"),
+    }
+}
+
+pub async fn lifecycle(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    let info = ok(t.get_experiment(Some(&id)).await, "get");
+    assert_eq!(info.status, Status::Running, "new experiment runs");
+    assert_eq!(info.group, "default", "default group");
+    assert_eq!(
+        info.name.split('-').count(),
+        3,
+        "generated name {:?}",
+        info.name
+    );
+    assert_eq!(t.current_experiment().as_deref(), Some(id.as_str()));
+    ok(t.end_experiment(None).await, "end");
+    let info = ok(t.get_experiment(Some(&id)).await, "get ended");
+    assert_eq!(info.status, Status::Completed);
+    assert!(
+        info.duration.is_some_and(|d| d >= 0.0),
+        "duration set at end"
+    );
+    assert!(t.current_experiment().is_none());
+
+    let named = StartOptions::new()
+        .name("baseline")
+        .group("mnist")
+        .tags(["cnn", "small"]);
+    let id2 = ok(t.start_experiment(named).await, "start named");
+    ok(t.fail_experiment(None).await, "fail");
+    let info = ok(t.get_experiment(Some(&id2)).await, "get failed");
+    assert_eq!(info.status, Status::Failed);
+    assert_eq!(
+        (info.name.as_str(), info.group.as_str()),
+        ("baseline", "mnist")
+    );
+    assert_eq!(info.tags, vec!["cnn".to_string(), "small".to_string()]);
+    let all = ok(t.list_experiments().await, "list");
+    assert_eq!(all.len(), 2);
+}
+
+pub async fn params(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    ok(t.log_static("lr", 0.001, None), "lr");
+    ok(t.log_static("epochs", 10, None), "epochs");
+    ok(t.log_static("optimizer", "adamw", None), "optimizer");
+    ok(t.log_static("amp", true, None), "amp");
+    ok(
+        t.log_static("layers", serde_json::json!([64, 32]), None),
+        "layers",
+    );
+    ok(
+        t.log_static("note", "température ✓ 学习率", None),
+        "unicode",
+    );
+    ok(t.log_static("optimizer", "sgd", None), "replace");
+    let info = ok(t.get_experiment(Some(&id)).await, "get");
+    let p = &info.params;
+    assert_eq!(p.get("lr"), Some(&ParamValue::Float(0.001)));
+    assert_eq!(p.get("epochs"), Some(&ParamValue::Int(10)));
+    assert_eq!(
+        p.get("optimizer"),
+        Some(&ParamValue::Str("sgd".into())),
+        "second log replaces"
+    );
+    assert_eq!(p.get("amp"), Some(&ParamValue::Bool(true)));
+    assert_eq!(
+        p.get("layers"),
+        Some(&ParamValue::Json(serde_json::json!([64, 32])))
+    );
+    assert_eq!(
+        p.get("note"),
+        Some(&ParamValue::Str("température ✓ 学习率".into()))
+    );
+    // Params are visible in the list while the experiment still runs.
+    let listed = ok(t.list_experiments().await, "list");
+    assert_eq!(listed[0].params.len(), 6);
+}
+
+pub async fn metrics(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    for v in [1.0, 0.8, 0.6] {
+        ok(t.log_dynamic("loss", v, None, None), "auto-step");
+    }
+    let steps: Vec<i64> = ok(t.get_metric_history(None, "loss").await, "history")
+        .iter()
+        .map(|p| p.step)
+        .collect();
+    assert_eq!(
+        steps,
+        vec![0, 1, 2],
+        "auto-step counts from 0 and never overwrites"
+    );
+    ok(
+        t.log_dynamic("loss", 0.5, None, None),
+        "auto-step after flush",
+    );
+    ok(t.log_dynamic("loss", 0.55, Some(1), None), "replace step 1");
+    ok(t.log_dynamic("acc", 0.9, Some(10), None), "explicit");
+    let (s, _) = ok(
+        t.log_dynamic("acc", 0.91, None, None),
+        "auto after explicit",
+    );
+    assert_eq!(s, 11, "auto-step follows the highest step");
+    ok(t.log_dynamic("special", f64::INFINITY, None, None), "inf");
+    ok(t.log_dynamic("special", f64::NAN, None, None), "nan");
+    ok(
+        t.log_dynamic("special", f64::NEG_INFINITY, None, None),
+        "-inf",
+    );
+    ok(
+        t.log_dynamics(&[("train/a", 1.0), ("train/b", 2.0)], Some(5), None),
+        "batch",
+    );
+
+    let loss = ok(t.get_metric_history(None, "loss").await, "loss");
+    let got: Vec<(i64, f64)> = loss.iter().map(|p| (p.step, p.value)).collect();
+    assert_eq!(got, vec![(0, 1.0), (1, 0.55), (2, 0.6), (3, 0.5)]);
+    assert!(loss.iter().all(|p| p.logged_at > 0), "logged_at recorded");
+    let special = ok(t.get_metric_history(None, "special").await, "special");
+    assert_eq!(special.len(), 3, "non-finite points are kept");
+    assert_eq!(special[0].value, f64::INFINITY);
+    assert!(special[1].value.is_nan(), "NaN stays NaN, not missing");
+    assert_eq!(special[2].value, f64::NEG_INFINITY);
+    let batch = ok(t.get_metric_history(None, "train/b").await, "batch read");
+    assert_eq!((batch[0].step, batch[0].value), (5, 2.0));
+
+    let keys: Vec<String> = ok(t.list_metrics(None).await, "keys")
+        .into_iter()
+        .map(|m| m.key)
+        .collect();
+    assert_eq!(keys, vec!["acc", "loss", "special", "train/a", "train/b"]);
+    let info = ok(t.get_experiment(Some(&id)).await, "latest");
+    assert_eq!(
+        info.metrics.get("loss"),
+        Some(&0.5),
+        "latest = value at highest step, while running"
+    );
+    assert_eq!(info.metrics.get("acc"), Some(&0.91));
+    assert!(ok(t.get_metric_history(None, "nope").await, "unknown key").is_empty());
+}
+
+pub async fn series_and_ranges(t: &Tracker) {
+    ok(t.start_experiment(StartOptions::new()).await, "start");
+    for i in 0..10_000i64 {
+        let v = if i == 6_789 {
+            1e6
+        } else {
+            (i as f64 / 100.0).sin()
+        };
+        ok(t.log_dynamic("wave", v, Some(i), None), "log");
+    }
+    let s = ok(
+        t.get_metric_series(None, "wave", StepRange::ALL, 200).await,
+        "series",
+    );
+    assert!(s.len() <= 200 && s.len() > 100, "budget used: {}", s.len());
+    assert_eq!(s.first().map(|p| p.step), Some(0));
+    assert_eq!(s.last().map(|p| p.step), Some(9_999));
+    assert!(s.iter().any(|p| p.step == 6_789), "spike kept");
+    let r = ok(
+        t.get_metric_series(None, "wave", StepRange::new(Some(100), Some(149)), 200)
+            .await,
+        "zoom",
+    );
+    assert_eq!(r.len(), 50, "small ranges come back at full resolution");
+    assert_eq!((r[0].step, r[49].step), (100, 149));
+    let summary = ok(t.list_metrics(None).await, "summary");
+    assert_eq!(
+        (
+            summary[0].count,
+            summary[0].first_step,
+            summary[0].last_step
+        ),
+        (10_000, 0, 9_999)
+    );
+}
+
+pub async fn attachments(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    ok(
+        t.log_attachment("notes.md", b"# hello".to_vec(), None)
+            .await,
+        "text",
+    );
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    ok(
+        t.log_attachment("plots/curve.bin", bytes.clone(), None)
+            .await,
+        "nested binary",
+    );
+    for bad in ["../x", "/etc/passwd", "a/../../b", ""] {
+        let err = t.log_attachment(bad, b"evil".to_vec(), None).await;
+        assert!(
+            matches!(err, Err(Error::InvalidInput { .. })),
+            "{bad:?} must be rejected"
+        );
+    }
+    let list = ok(t.list_attachments(Some(&id)).await, "list");
+    let names: Vec<(&str, u64)> = list.iter().map(|a| (a.name.as_str(), a.size)).collect();
+    assert_eq!(names, vec![("notes.md", 7), ("plots/curve.bin", 256)]);
+    assert_eq!(
+        ok(t.get_attachment(Some(&id), "plots/curve.bin").await, "get"),
+        bytes
+    );
+    ok(
+        t.log_attachment("notes.md", b"v2".to_vec(), None).await,
+        "replace",
+    );
+    assert_eq!(
+        ok(t.get_attachment(Some(&id), "notes.md").await, "get v2"),
+        b"v2"
+    );
+    assert!(matches!(
+        t.get_attachment(Some(&id), "missing.txt").await,
+        Err(Error::AttachmentNotFound { .. })
+    ));
+    assert!(t.get_attachment(Some(&id), "../exp.db").await.is_err());
+}
+
+/// A span for tests: ids derived from small numbers.
+pub fn test_span(trace: u8, span: u8, parent: Option<u8>, start: i64, end: i64) -> Span {
+    Span {
+        trace_id: format!("{trace:032x}"),
+        span_id: format!("{span:016x}"),
+        parent_span_id: parent.map(|p| format!("{p:016x}")),
+        name: format!("span-{span}"),
+        kind: 1,
+        dfs_span_type: 0,
+        start_time_unix_nano: start,
+        end_time_unix_nano: end,
+        status: SpanStatus::Unset,
+        status_message: None,
+        attributes: serde_json::Map::new(),
+        events: Vec::new(),
+        links: Vec::new(),
+        trace_flags: Some(1),
+    }
+}
+
+pub async fn traces(t: &Tracker) {
+    ok(t.start_experiment(StartOptions::new()).await, "start");
+    let mut root = test_span(1, 1, None, 1_000, 9_000);
+    root.status = SpanStatus::Ok;
+    root.attributes.insert("epoch".into(), serde_json::json!(1));
+    let mut child = test_span(1, 2, Some(1), 2_000, 5_000);
+    child.events.push(SpanEvent {
+        name: "checkpoint".into(),
+        timestamp: 3_000,
+        attributes: serde_json::Map::new(),
+    });
+    let mut failed = test_span(2, 3, None, 10_000, 12_000);
+    failed.status = SpanStatus::Error;
+    failed.status_message = Some("boom".into());
+    let orphan = test_span(3, 4, Some(9), 20_000, 21_000);
+    for s in [root.clone(), child.clone(), failed, orphan] {
+        ok(t.log_span(s, None), "span");
+    }
+    let bad = test_span(4, 5, None, 5_000, 4_000);
+    assert!(
+        matches!(t.log_span(bad, None), Err(Error::InvalidInput { .. })),
+        "end before start"
+    );
+    let mut bad_id = test_span(4, 5, None, 1, 2);
+    bad_id.trace_id = "xyz".into();
+    assert!(t.log_span(bad_id, None).is_err(), "bad trace id");
+
+    let traces = ok(t.list_traces(None).await, "traces");
+    assert_eq!(traces.len(), 3);
+    assert_eq!(traces[0].span_count, 2);
+    assert_eq!(traces[0].duration_ns, 8_000);
+    assert_eq!(traces[0].state, TraceState::Ok);
+    assert_eq!(traces[0].root_name.as_deref(), Some("span-1"));
+    assert_eq!(traces[1].state, TraceState::Error);
+    assert_eq!(traces[2].state, TraceState::InProgress, "no root yet");
+    let spans = ok(t.get_trace(None, &root.trace_id).await, "trace");
+    assert_eq!(
+        spans,
+        vec![root, child],
+        "spans read back exactly, by start time"
+    );
+    assert!(matches!(
+        t.get_trace(None, &format!("{:032x}", 99)).await,
+        Err(Error::TraceNotFound { .. })
+    ));
+}
+
+pub async fn groups_update_delete(t: &Tracker) {
+    let a = ok(
+        t.start_experiment(StartOptions::new().group("g1")).await,
+        "a",
+    );
+    ok(t.log_dynamic("x", 1.0, None, None), "x");
+    ok(t.end_experiment(None).await, "end a");
+    let b = ok(
+        t.start_experiment(StartOptions::new().group("g1")).await,
+        "b",
+    );
+    ok(t.end_experiment(None).await, "end b");
+    ok(
+        t.start_experiment(StartOptions::new().group("g2")).await,
+        "c",
+    );
+    let groups = ok(t.list_groups().await, "groups");
+    let counts: Vec<(&str, u64)> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.experiment_count))
+        .collect();
+    assert!(
+        counts.contains(&("g1", 2)) && counts.contains(&("g2", 1)),
+        "{counts:?}"
+    );
+    let update = ExperimentUpdate {
+        name: Some("renamed".into()),
+        description: Some("why this run".into()),
+        tags: Some(vec!["keep".into()]),
+    };
+    ok(t.update_experiment(Some(&a), update).await, "update");
+    let info = ok(t.get_experiment(Some(&a)).await, "get a");
+    assert_eq!(info.name, "renamed");
+    assert_eq!(info.description.as_deref(), Some("why this run"));
+    assert_eq!(info.tags, vec!["keep".to_string()]);
+    ok(t.delete_experiment(&a).await, "delete");
+    assert!(matches!(
+        t.get_experiment(Some(&a)).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+    assert!(ok(t.get_experiment(Some(&b)).await, "b survives").status == Status::Completed);
+    assert!(matches!(
+        t.delete_experiment(&a).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+}
+
+pub async fn errors_keep_data(t: &Tracker) {
+    assert!(matches!(
+        t.log_dynamic("x", 1.0, None, None),
+        Err(Error::NoActiveExperiment)
+    ));
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    ok(t.log_dynamic("x", 1.0, None, None), "x");
+    assert!(
+        matches!(
+            t.log_dynamic("", 1.0, None, None),
+            Err(Error::InvalidInput { .. })
+        ),
+        "empty key"
+    );
+    assert!(
+        matches!(t.log_static("", 1, None), Err(Error::InvalidInput { .. })),
+        "empty param key"
+    );
+    assert!(matches!(
+        t.log_dynamic("x", 1.0, Some(-1), None),
+        Err(Error::InvalidInput { .. })
+    ));
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    assert!(matches!(
+        t.log_dynamic("x", 1.0, None, Some(unknown)),
+        Err(Error::ExperimentNotOpen(_))
+    ));
+    assert!(matches!(
+        t.get_experiment(Some(unknown)).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+    assert!(matches!(
+        t.list_metrics(Some(unknown)).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+    assert!(matches!(
+        t.start_experiment(StartOptions::new().id("../../etc"))
+            .await,
+        Err(Error::InvalidInput { .. })
+    ));
+    ok(t.end_experiment(None).await, "end");
+    let Err(err) = t.log_dynamic("x", 2.0, None, Some(&id)) else {
+        panic!("logging after end must fail");
+    };
+    assert!(matches!(err, Error::ExperimentEnded { .. }), "{err}");
+    assert!(err.to_string().contains(&id));
+    let points = ok(t.get_metric_history(Some(&id), "x").await, "data kept");
+    assert_eq!(points.len(), 1, "errors lose nothing already logged");
+}
+
+pub async fn resume_continues_steps(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    for _ in 0..5 {
+        ok(t.log_dynamic("loss", 1.0, None, None), "log");
+    }
+    ok(t.end_experiment(None).await, "end");
+    let again = ok(
+        t.start_experiment(StartOptions::new().id(id.clone())).await,
+        "resume",
+    );
+    assert_eq!(again, id);
+    assert_eq!(
+        ok(t.get_experiment(Some(&id)).await, "get").status,
+        Status::Running
+    );
+    let (step, _) = ok(t.log_dynamic("loss", 0.5, None, None), "log after resume");
+    assert_eq!(step, 5, "auto-step continues after the stored highest step");
+    ok(t.end_experiment(None).await, "end again");
+    assert_eq!(
+        ok(t.get_metric_history(Some(&id), "loss").await, "h").len(),
+        6
+    );
+}
+
+pub async fn models(t: &Tracker) {
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    let model = ModelInfo {
+        id: "m1".into(),
+        name: "model.luml".into(),
+        path: "/models/model.luml".into(),
+        created_at: 1,
+        size: Some(10),
+    };
+    ok(t.record_model(model.clone(), None).await, "link");
+    assert_eq!(ok(t.list_models(Some(&id)).await, "models"), vec![model]);
+}
+
+pub async fn dump_round_trip(from: &Tracker, to: &Tracker) {
+    let id = ok(
+        from.start_experiment(StartOptions::new().group("g").tags(["t"]))
+            .await,
+        "start",
+    );
+    ok(from.log_static("lr", 0.1, None), "p");
+    for i in 0..100 {
+        ok(
+            from.log_dynamic("loss", 1.0 / f64::from(i + 1), None, None),
+            "m",
+        );
+    }
+    ok(from.log_dynamic("loss", f64::NAN, Some(100), None), "nan");
+    ok(from.log_span(test_span(7, 1, None, 1, 2), None), "span");
+    ok(
+        from.log_attachment("a/b.txt", b"hi".to_vec(), None).await,
+        "att",
+    );
+    ok(from.end_experiment(None).await, "end");
+    let dump = ok(from.dump(Some(&id)).await, "dump");
+    let imported = ok(to.import_dump(dump.clone()).await, "import");
+    assert_eq!(imported, id);
+    let again = ok(
+        ExperimentDump::read(to.store().as_ref(), &id).await,
+        "read back",
+    );
+    assert_eq!(again.info.status, Status::Completed);
+    assert_eq!(again.info.group, "g");
+    assert_eq!(again.info.params, dump.info.params);
+    let (a, b) = (&again.metrics["loss"], &dump.metrics["loss"]);
+    assert!(
+        a.len() == 101 && a.iter().zip(b).all(|(x, y)| x.same_as(y)),
+        "metrics identical"
+    );
+    assert_eq!(again.spans, dump.spans);
+    assert_eq!(again.attachments.len(), 1);
+    assert_eq!(again.attachments[0].1, b"hi");
+    assert!(
+        matches!(to.import_dump(dump).await, Err(Error::ExperimentExists(_))),
+        "no silent overwrite"
+    );
+}

@@ -1,0 +1,337 @@
+//! The in-memory store: every platform has it, and tests use it as the reference.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
+    ModelInfo, Span, StepRange,
+};
+use crate::store::{Batch, Record, Store};
+
+#[derive(Debug, Default)]
+struct Experiment {
+    info: ExperimentInfo,
+    metrics: BTreeMap<String, BTreeMap<i64, MetricPoint>>,
+    attachments: BTreeMap<String, (Vec<u8>, i64)>,
+    spans: BTreeMap<(String, String), Span>,
+    models: Vec<ModelInfo>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    experiments: BTreeMap<String, Experiment>,
+    /// Group name -> (id, created_at).
+    groups: BTreeMap<String, (String, i64)>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl Default for ExperimentInfo {
+    fn default() -> Self {
+        ExperimentInfo {
+            id: String::new(),
+            name: String::new(),
+            group: String::new(),
+            status: crate::model::Status::Running,
+            tags: Vec::new(),
+            created_at: 0,
+            duration: None,
+            description: None,
+            source: None,
+            params: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+        }
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.state
+            .lock()
+            .map_err(|_| Error::Storage("memory store lock poisoned by a panic".into()))
+    }
+}
+
+impl State {
+    fn experiment(&self, id: &str) -> Result<&Experiment> {
+        self.experiments
+            .get(id)
+            .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))
+    }
+
+    fn experiment_mut(&mut self, id: &str) -> Result<&mut Experiment> {
+        self.experiments
+            .get_mut(id)
+            .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))
+    }
+
+    fn apply(&mut self, record: Record) -> Result<()> {
+        match record {
+            Record::Create(new) => {
+                if self.experiments.contains_key(&new.id) {
+                    return Err(Error::ExperimentExists(new.id));
+                }
+                let group_id = format!("group-{}", self.groups.len() + 1);
+                self.groups
+                    .entry(new.group.clone())
+                    .or_insert((group_id, new.created_at));
+                let info = ExperimentInfo {
+                    id: new.id.clone(),
+                    name: new.name,
+                    group: new.group,
+                    tags: new.tags,
+                    created_at: new.created_at,
+                    description: new.description,
+                    source: new.source,
+                    ..ExperimentInfo::default()
+                };
+                self.experiments.insert(
+                    new.id,
+                    Experiment {
+                        info,
+                        ..Experiment::default()
+                    },
+                );
+            }
+            Record::SetStatus {
+                experiment,
+                status,
+                duration,
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                e.info.status = status;
+                if duration.is_some() {
+                    e.info.duration = duration;
+                }
+            }
+            Record::Params { experiment, params } => {
+                let e = self.experiment_mut(&experiment)?;
+                e.info.params.extend(params);
+            }
+            Record::Metrics {
+                experiment,
+                key,
+                points,
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                let series = e.metrics.entry(key.clone()).or_default();
+                for p in points {
+                    series.insert(p.step, p);
+                }
+                if let Some((_, last)) = series.last_key_value() {
+                    e.info.metrics.insert(key, last.value);
+                }
+            }
+            Record::Spans { experiment, spans } => {
+                let e = self.experiment_mut(&experiment)?;
+                for s in spans {
+                    e.spans.insert((s.trace_id.clone(), s.span_id.clone()), s);
+                }
+            }
+            Record::Attachment {
+                experiment,
+                name,
+                data,
+                created_at,
+            } => {
+                crate::validate::attachment_name(&name)?;
+                let e = self.experiment_mut(&experiment)?;
+                e.attachments.insert(name, (data, created_at));
+            }
+            Record::Model { experiment, model } => {
+                let e = self.experiment_mut(&experiment)?;
+                e.models.retain(|m| m.id != model.id);
+                e.models.push(model);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl Store for MemoryStore {
+    fn location(&self) -> String {
+        "memory://".to_string()
+    }
+
+    async fn write(&self, batch: Batch) -> Result<()> {
+        let mut state = self.lock()?;
+        // Validate against a scratch check first so a bad record leaves nothing half-applied.
+        for r in &batch.records {
+            let id = r.experiment();
+            let created_here = batch
+                .records
+                .iter()
+                .any(|c| matches!(c, Record::Create(n) if n.id == id));
+            if !matches!(r, Record::Create(_))
+                && !created_here
+                && !state.experiments.contains_key(id)
+            {
+                return Err(Error::ExperimentNotFound(id.to_string()));
+            }
+            if let Record::Attachment { name, .. } = r {
+                crate::validate::attachment_name(name)?;
+            }
+            if let Record::Create(n) = r {
+                if state.experiments.contains_key(&n.id) {
+                    return Err(Error::ExperimentExists(n.id.clone()));
+                }
+            }
+        }
+        for r in batch.records {
+            state.apply(r)?;
+        }
+        Ok(())
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        let state = self.lock()?;
+        let mut out: Vec<ExperimentInfo> =
+            state.experiments.values().map(|e| e.info.clone()).collect();
+        out.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
+        Ok(self.lock()?.experiment(id)?.info.clone())
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        let state = self.lock()?;
+        Ok(state
+            .groups
+            .iter()
+            .map(|(name, (id, created_at))| GroupInfo {
+                id: id.clone(),
+                name: name.clone(),
+                description: None,
+                created_at: *created_at,
+                experiment_count: state
+                    .experiments
+                    .values()
+                    .filter(|e| &e.info.group == name)
+                    .count() as u64,
+            })
+            .collect())
+    }
+
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
+        let state = self.lock()?;
+        let e = state.experiment(id)?;
+        Ok(e.metrics
+            .iter()
+            .filter_map(|(key, series)| {
+                let (first, _) = series.first_key_value()?;
+                let (last, p) = series.last_key_value()?;
+                Some(MetricSummary {
+                    key: key.clone(),
+                    count: series.len() as u64,
+                    first_step: *first,
+                    last_step: *last,
+                    last_value: p.value,
+                })
+            })
+            .collect())
+    }
+
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        let state = self.lock()?;
+        let e = state.experiment(id)?;
+        let Some(series) = e.metrics.get(key) else {
+            return Ok(Vec::new());
+        };
+        let from = range.from.unwrap_or(i64::MIN);
+        let to = range.to.unwrap_or(i64::MAX);
+        if from > to {
+            return Ok(Vec::new());
+        }
+        Ok(series.range(from..=to).map(|(_, p)| *p).collect())
+    }
+
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
+        let state = self.lock()?;
+        Ok(state
+            .experiment(id)?
+            .attachments
+            .iter()
+            .map(|(name, (data, created_at))| AttachmentInfo {
+                name: name.clone(),
+                size: data.len() as u64,
+                created_at: *created_at,
+            })
+            .collect())
+    }
+
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        let state = self.lock()?;
+        state
+            .experiment(id)?
+            .attachments
+            .get(name)
+            .map(|(data, _)| data.clone())
+            .ok_or_else(|| Error::AttachmentNotFound {
+                experiment: id.to_string(),
+                name: name.to_string(),
+            })
+    }
+
+    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
+        let state = self.lock()?;
+        let mut spans: Vec<Span> = state
+            .experiment(id)?
+            .spans
+            .values()
+            .filter(|s| trace_id.is_none_or(|t| s.trace_id == t))
+            .cloned()
+            .collect();
+        spans.sort_by_key(|s| s.start_time_unix_nano);
+        Ok(spans)
+    }
+
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
+        Ok(self.lock()?.experiment(id)?.models.clone())
+    }
+
+    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
+        let mut state = self.lock()?;
+        let e = state.experiment_mut(id)?;
+        if let Some(name) = &update.name {
+            e.info.name = name.clone();
+        }
+        if let Some(d) = &update.description {
+            e.info.description = Some(d.clone());
+        }
+        if let Some(tags) = &update.tags {
+            e.info.tags = tags.clone();
+        }
+        Ok(())
+    }
+
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        let mut state = self.lock()?;
+        state
+            .experiments
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))
+    }
+}

@@ -1,0 +1,158 @@
+use serde::{Deserialize, Serialize};
+
+/// One point of a metric series.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    pub step: i64,
+    /// NaN and ±infinity are kept; JSON carries them as `"NaN"`, `"Infinity"`, `"-Infinity"`.
+    #[serde(with = "lossless_f64")]
+    pub value: f64,
+    /// Unix milliseconds when logged (0 when the store never recorded it).
+    pub logged_at: i64,
+}
+
+impl MetricPoint {
+    /// Equality that treats NaN as equal to NaN, for comparing stored series.
+    pub fn same_as(&self, other: &MetricPoint) -> bool {
+        self.step == other.step
+            && (self.value == other.value || (self.value.is_nan() && other.value.is_nan()))
+    }
+}
+
+/// An inclusive step range; open ends mean "from the first" / "to the last".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRange {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl StepRange {
+    pub const ALL: StepRange = StepRange {
+        from: None,
+        to: None,
+    };
+
+    pub fn new(from: Option<i64>, to: Option<i64>) -> Self {
+        StepRange { from, to }
+    }
+
+    pub fn contains(&self, step: i64) -> bool {
+        self.from.is_none_or(|f| step >= f) && self.to.is_none_or(|t| step <= t)
+    }
+}
+
+/// What a chart needs to know about a metric before fetching its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    pub key: String,
+    pub count: u64,
+    pub first_step: i64,
+    pub last_step: i64,
+    /// The value at `last_step`.
+    #[serde(with = "lossless_f64")]
+    pub last_value: f64,
+}
+
+/// Serde for f64 that survives JSON: finite values as numbers, the rest as named strings.
+pub mod lossless_f64 {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn name_non_finite(v: f64) -> &'static str {
+        if v.is_nan() {
+            "NaN"
+        } else if v > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_str(name_non_finite(*v))
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Num(f64),
+        Text(String),
+        Null(()),
+    }
+
+    pub fn parse_name(s: &str) -> Option<f64> {
+        match s {
+            "NaN" | "nan" => Some(f64::NAN),
+            "Infinity" | "inf" | "+Infinity" => Some(f64::INFINITY),
+            "-Infinity" | "-inf" => Some(f64::NEG_INFINITY),
+            _ => s.parse().ok(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Num(v) => Ok(v),
+            Repr::Null(()) => Ok(f64::NAN),
+            Repr::Text(t) => {
+                parse_name(&t).ok_or_else(|| de::Error::custom(format!("not a number: {t:?}")))
+            }
+        }
+    }
+
+    /// The same for maps of values (latest metrics).
+    pub mod map {
+        use std::collections::BTreeMap;
+
+        use serde::{ser::SerializeMap, Deserialize, Deserializer, Serializer};
+
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super")] f64);
+
+        struct Show(f64);
+        impl serde::Serialize for Show {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                super::serialize(&self.0, s)
+            }
+        }
+
+        pub fn serialize<S: Serializer>(
+            m: &BTreeMap<String, f64>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut out = s.serialize_map(Some(m.len()))?;
+            for (k, v) in m {
+                out.serialize_entry(k, &Show(*v))?;
+            }
+            out.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, f64>, D::Error> {
+            let m = BTreeMap::<String, Wrapped>::deserialize(d)?;
+            Ok(m.into_iter().map(|(k, v)| (k, v.0)).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_values_survive_json() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.5] {
+            let p = MetricPoint {
+                step: 3,
+                value: v,
+                logged_at: 7,
+            };
+            let text = serde_json::to_string(&p).unwrap();
+            let back: MetricPoint = serde_json::from_str(&text).unwrap();
+            assert!(back.same_as(&p), "{text}");
+        }
+    }
+}

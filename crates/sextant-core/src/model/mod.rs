@@ -1,0 +1,13 @@
+//! The data model every store reads and writes.
+
+mod experiment;
+mod metric;
+mod param;
+mod span;
+
+pub use experiment::{
+    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
+};
+pub use metric::{lossless_f64, MetricPoint, MetricSummary, StepRange};
+pub use param::{ParamType, ParamValue};
+pub use span::{trace_summaries, Span, SpanEvent, SpanLink, SpanStatus, TraceState, TraceSummary};

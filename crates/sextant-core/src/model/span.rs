@@ -1,0 +1,155 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// OpenTelemetry status codes as luml stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanStatus {
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+impl SpanStatus {
+    pub fn code(self) -> i64 {
+        match self {
+            SpanStatus::Unset => 0,
+            SpanStatus::Ok => 1,
+            SpanStatus::Error => 2,
+        }
+    }
+
+    pub fn from_code(code: i64) -> SpanStatus {
+        match code {
+            1 => SpanStatus::Ok,
+            2 => SpanStatus::Error,
+            _ => SpanStatus::Unset,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanEvent {
+    pub name: String,
+    /// Unix nanoseconds.
+    pub timestamp: i64,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanLink {
+    pub trace_id: String,
+    pub span_id: String,
+    #[serde(default)]
+    pub trace_flags: Option<i64>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One OpenTelemetry-shaped span, in the columns of luml's `spans` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+    #[serde(default)]
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    /// OTel kind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer.
+    #[serde(default)]
+    pub kind: i64,
+    /// luml's span type: 0 default, 1 chat, 2 agent, 3 tool, 4 embedder, 5 reranker.
+    #[serde(default)]
+    pub dfs_span_type: i64,
+    pub start_time_unix_nano: i64,
+    pub end_time_unix_nano: i64,
+    #[serde(default)]
+    pub status: SpanStatus,
+    #[serde(default)]
+    pub status_message: Option<String>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub events: Vec<SpanEvent>,
+    #[serde(default)]
+    pub links: Vec<SpanLink>,
+    #[serde(default)]
+    pub trace_flags: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceState {
+    /// No root span has arrived yet.
+    InProgress,
+    Ok,
+    Error,
+    Unset,
+}
+
+/// A trace is the set of spans sharing a trace id; this is its row in a traces table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    pub root_name: Option<String>,
+    pub start_time_unix_nano: i64,
+    pub end_time_unix_nano: i64,
+    pub duration_ns: i64,
+    pub span_count: u64,
+    pub state: TraceState,
+}
+
+/// Groups spans into traces, ordered by start time. A root is a span without a parent.
+pub fn trace_summaries(spans: &[Span]) -> Vec<TraceSummary> {
+    let mut by_trace: BTreeMap<&str, Vec<&Span>> = BTreeMap::new();
+    for s in spans {
+        by_trace.entry(s.trace_id.as_str()).or_default().push(s);
+    }
+    let mut out: Vec<TraceSummary> = by_trace
+        .into_iter()
+        .map(|(trace_id, spans)| {
+            let start = spans
+                .iter()
+                .map(|s| s.start_time_unix_nano)
+                .min()
+                .unwrap_or(0);
+            let end = spans
+                .iter()
+                .map(|s| s.end_time_unix_nano)
+                .max()
+                .unwrap_or(0);
+            let roots: Vec<&&Span> = spans
+                .iter()
+                .filter(|s| s.parent_span_id.is_none())
+                .collect();
+            let state = if roots.is_empty() {
+                TraceState::InProgress
+            } else if roots.iter().any(|r| r.status == SpanStatus::Error) {
+                TraceState::Error
+            } else if roots.iter().any(|r| r.status == SpanStatus::Ok) {
+                TraceState::Ok
+            } else {
+                TraceState::Unset
+            };
+            let root_name = roots
+                .iter()
+                .min_by_key(|r| r.start_time_unix_nano)
+                .map(|r| r.name.clone());
+            TraceSummary {
+                trace_id: trace_id.to_string(),
+                root_name,
+                start_time_unix_nano: start,
+                end_time_unix_nano: end,
+                duration_ns: end.saturating_sub(start),
+                span_count: spans.len() as u64,
+                state,
+            }
+        })
+        .collect();
+    out.sort_by_key(|t| t.start_time_unix_nano);
+    out
+}

@@ -1,0 +1,145 @@
+//! The two things the core needs from its platform: a clock and randomness. Native code
+//! gets [`SystemEnv`]; wasm bindings supply their own (JS `Date`, `crypto`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// `Send` natively, nothing on wasm, where IndexedDB and `fetch` handles are not `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// `Sync` natively, nothing on wasm.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Clock and randomness, injected so the core has no platform code.
+pub trait Env: MaybeSend + MaybeSync + std::fmt::Debug {
+    fn now_unix_nanos(&self) -> i64;
+    fn random_u128(&self) -> u128;
+
+    fn now_unix_millis(&self) -> i64 {
+        self.now_unix_nanos() / 1_000_000
+    }
+
+    /// A random (v4) UUID in its hyphenated lowercase form.
+    fn new_uuid(&self) -> String {
+        uuid::Builder::from_random_bytes(self.random_u128().to_le_bytes())
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
+}
+
+/// The operating system's clock and random source.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemEnv;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Env for SystemEnv {
+    fn now_unix_nanos(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+
+    fn random_u128(&self) -> u128 {
+        let mut buf = [0u8; 16];
+        if getrandom::fill(&mut buf).is_err() {
+            // No OS randomness: fall back to time mixed with an address, still unique enough
+            // for names and ids within one process.
+            let t = self.now_unix_nanos() as u128;
+            let addr = &buf as *const _ as usize as u128;
+            return splitmix(t ^ (addr << 64));
+        }
+        u128::from_le_bytes(buf)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn splitmix(seed: u128) -> u128 {
+    let mut x = seed as u64 ^ (seed >> 64) as u64;
+    let mut next = || {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    (u128::from(next()) << 64) | u128::from(next())
+}
+
+/// Formats unix milliseconds as ISO-8601 UTC text, the way luml's Python writes timestamps.
+pub fn iso_from_millis(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+        None => "1970-01-01T00:00:00.000000+00:00".to_string(),
+    }
+}
+
+/// Parses the timestamp forms found in luml stores (`2026-11-28 16:05:12`,
+/// `2026-11-28T16:05:12.123456+00:00`, with or without zone) into unix milliseconds.
+pub fn millis_from_iso(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Some(dt.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z"] {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(t, fmt) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_luml_timestamp_forms() {
+        assert_eq!(millis_from_iso("1970-01-01 00:00:01"), Some(1000));
+        assert_eq!(
+            millis_from_iso("1970-01-01T00:00:01.500000+00:00"),
+            Some(1500)
+        );
+        assert_eq!(millis_from_iso("1970-01-01T01:00:01+01:00"), Some(1000));
+        assert_eq!(
+            millis_from_iso(&iso_from_millis(1_764_345_912_123)),
+            Some(1_764_345_912_123)
+        );
+        assert_eq!(millis_from_iso("yesterday"), None);
+    }
+
+    #[test]
+    fn uuids_are_v4_and_distinct() {
+        let env = SystemEnv;
+        let a = env.new_uuid();
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert_ne!(a, env.new_uuid());
+    }
+}

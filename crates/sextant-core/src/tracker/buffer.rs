@@ -1,0 +1,102 @@
+//! What a tracker holds between flushes: per open experiment, params, points and spans.
+
+use std::collections::HashMap;
+
+use crate::model::{MetricPoint, ParamValue, Span};
+use crate::store::Record;
+
+/// One metric key's unflushed points and the step auto-step hands out next.
+#[derive(Debug, Default)]
+pub(super) struct KeyBuffer {
+    pub next_step: i64,
+    pub points: Vec<MetricPoint>,
+}
+
+/// An experiment this tracker has started or resumed and not yet ended.
+#[derive(Debug)]
+pub(super) struct OpenRun {
+    pub id: String,
+    /// When this tracker started (or resumed) it, unix ms.
+    pub started_ms: i64,
+    /// Duration already recorded before a resume, seconds.
+    pub prior_duration: f64,
+    pub params: Vec<(String, ParamValue)>,
+    pub metrics: HashMap<String, KeyBuffer>,
+    pub spans: Vec<Span>,
+}
+
+impl OpenRun {
+    pub fn new(
+        id: String,
+        started_ms: i64,
+        prior_duration: f64,
+        next_steps: HashMap<String, i64>,
+    ) -> Self {
+        let metrics = next_steps
+            .into_iter()
+            .map(|(k, next_step)| {
+                (
+                    k,
+                    KeyBuffer {
+                        next_step,
+                        points: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        OpenRun {
+            id,
+            started_ms,
+            prior_duration,
+            params: Vec::new(),
+            metrics,
+            spans: Vec::new(),
+        }
+    }
+
+    /// Buffers one point. `step: None` is the next step after the key's highest (0 first).
+    #[inline]
+    pub fn push_point(&mut self, key: &str, value: f64, step: Option<i64>, now_ms: i64) -> i64 {
+        let kb = match self.metrics.get_mut(key) {
+            Some(kb) => kb,
+            None => self.metrics.entry(key.to_string()).or_default(),
+        };
+        let step = step.unwrap_or(kb.next_step);
+        if step >= kb.next_step {
+            kb.next_step = step.saturating_add(1);
+        }
+        kb.points.push(MetricPoint {
+            step,
+            value,
+            logged_at: now_ms,
+        });
+        step
+    }
+
+    /// Moves everything buffered into records, leaving the run open and empty.
+    pub fn drain_into(&mut self, out: &mut Vec<Record>) {
+        if !self.params.is_empty() {
+            out.push(Record::Params {
+                experiment: self.id.clone(),
+                params: std::mem::take(&mut self.params),
+            });
+        }
+        for (key, kb) in &mut self.metrics {
+            if kb.points.is_empty() {
+                continue;
+            }
+            let cap = kb.points.len();
+            out.push(Record::Metrics {
+                experiment: self.id.clone(),
+                key: key.clone(),
+                points: std::mem::replace(&mut kb.points, Vec::with_capacity(cap)),
+            });
+        }
+        if !self.spans.is_empty() {
+            out.push(Record::Spans {
+                experiment: self.id.clone(),
+                spans: std::mem::take(&mut self.spans),
+            });
+        }
+    }
+}

@@ -1,0 +1,632 @@
+//! The `ExperimentTracker` contract, async and platform-free. Bindings wrap it: the native
+//! crate with a blocking API and a flush thread, the wasm crate with JS promises and timers.
+
+mod buffer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use buffer::OpenRun;
+
+use crate::dump::ExperimentDump;
+use crate::error::{Error, Result};
+use crate::model::{
+    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
+    ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
+};
+use crate::platform::Env;
+use crate::store::{Batch, Record, Store};
+use crate::{names, validate};
+
+/// When buffered data is handed to the store.
+#[derive(Debug, Clone, Copy)]
+pub struct FlushPolicy {
+    /// A log call reports "flush due" once this many points are buffered.
+    pub max_buffered_points: usize,
+    /// Platform timers flush data older than this.
+    pub interval_ms: i64,
+}
+
+impl Default for FlushPolicy {
+    fn default() -> Self {
+        FlushPolicy {
+            max_buffered_points: 100_000,
+            interval_ms: 1_000,
+        }
+    }
+}
+
+/// Options for `start_experiment`; everything is optional.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Resume this experiment if it exists, else create it with this id.
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    /// The script or program that ran, for the overview page.
+    pub source: Option<String>,
+}
+
+impl StartOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    pub fn group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+    pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+    pub fn description(mut self, d: impl Into<String>) -> Self {
+        self.description = Some(d.into());
+        self
+    }
+    pub fn source(mut self, s: impl Into<String>) -> Self {
+        self.source = Some(s.into());
+        self
+    }
+}
+
+pub const DEFAULT_GROUP: &str = "default";
+
+#[derive(Debug, Default)]
+struct State {
+    open: Vec<OpenRun>,
+    current: Option<String>,
+    /// Experiments this tracker ended, so logging to them says so.
+    ended: HashMap<String, Status>,
+    /// A batch whose write failed for a transient reason; written first next time.
+    retry: Option<Batch>,
+    buffered_points: usize,
+    /// Unix ms of the oldest unflushed record (0 when nothing is buffered).
+    oldest_unflushed_ms: i64,
+}
+
+impl State {
+    fn run_mut(&mut self, id: Option<&str>) -> Result<&mut OpenRun> {
+        let id = match id {
+            Some(id) => id,
+            None => self.current.as_deref().ok_or(Error::NoActiveExperiment)?,
+        };
+        if let Some(i) = self.open.iter().position(|r| r.id == id) {
+            return Ok(&mut self.open[i]);
+        }
+        Err(match self.ended.get(id) {
+            Some(status) => Error::ExperimentEnded {
+                id: id.to_string(),
+                status: status.to_string(),
+            },
+            None => Error::ExperimentNotOpen(id.to_string()),
+        })
+    }
+
+    fn resolve(&self, id: Option<&str>) -> Result<String> {
+        match id {
+            Some(id) => Ok(id.to_string()),
+            None => self.current.clone().ok_or(Error::NoActiveExperiment),
+        }
+    }
+
+    fn mark_buffered(&mut self, now_ms: i64, points: usize) {
+        if self.oldest_unflushed_ms == 0 {
+            self.oldest_unflushed_ms = now_ms;
+        }
+        self.buffered_points += points;
+    }
+}
+
+/// The tracker: current experiment, validation, auto-step, buffering, reads.
+#[derive(Debug)]
+pub struct Tracker {
+    store: Arc<dyn Store>,
+    env: Arc<dyn Env>,
+    policy: FlushPolicy,
+    state: Mutex<State>,
+}
+
+impl Tracker {
+    pub fn new(store: Arc<dyn Store>, env: Arc<dyn Env>) -> Self {
+        Self::with_policy(store, env, FlushPolicy::default())
+    }
+
+    pub fn with_policy(store: Arc<dyn Store>, env: Arc<dyn Env>, policy: FlushPolicy) -> Self {
+        Tracker {
+            store,
+            env,
+            policy,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn env(&self) -> &Arc<dyn Env> {
+        &self.env
+    }
+
+    pub fn policy(&self) -> FlushPolicy {
+        self.policy
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>> {
+        self.state
+            .lock()
+            .map_err(|_| Error::Storage("tracker state lock poisoned by a panic".into()))
+    }
+
+    /// The current experiment's id, if any.
+    pub fn current_experiment(&self) -> Option<String> {
+        self.lock().ok().and_then(|s| s.current.clone())
+    }
+
+    /// Ids of the experiments this tracker has open (started or resumed, not ended).
+    pub fn open_experiments(&self) -> Vec<String> {
+        self.lock()
+            .map(|s| s.open.iter().map(|r| r.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    // ---- lifecycle ----
+
+    /// Starts an experiment (or resumes the one with `opts.id`) and makes it current.
+    pub async fn start_experiment(&self, opts: StartOptions) -> Result<String> {
+        if let Some(id) = &opts.id {
+            validate::experiment_id(id)?;
+            if self.lock()?.open.iter().any(|r| &r.id == id) {
+                self.lock()?.current = Some(id.clone());
+                return Ok(id.clone());
+            }
+            match self.store.get_experiment(id).await {
+                Ok(existing) => return self.resume(existing).await,
+                Err(Error::ExperimentNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let group = opts.group.unwrap_or_else(|| DEFAULT_GROUP.to_string());
+        validate::label("group name", &group)?;
+        for tag in &opts.tags {
+            validate::label("tag", tag)?;
+        }
+        let name = match opts.name {
+            Some(n) => {
+                validate::label("experiment name", &n)?;
+                n
+            }
+            None => names::generate(self.env.random_u128()),
+        };
+        let id = opts.id.unwrap_or_else(|| self.env.new_uuid());
+        let now = self.env.now_unix_millis();
+        let new = NewExperiment {
+            id: id.clone(),
+            name,
+            group,
+            tags: opts.tags,
+            created_at: now,
+            description: opts.description,
+            source: opts.source,
+        };
+        self.store
+            .write(Batch {
+                records: vec![Record::Create(new)],
+            })
+            .await?;
+        let mut state = self.lock()?;
+        state.ended.remove(&id);
+        state
+            .open
+            .push(OpenRun::new(id.clone(), now, 0.0, HashMap::new()));
+        state.current = Some(id.clone());
+        Ok(id)
+    }
+
+    async fn resume(&self, existing: ExperimentInfo) -> Result<String> {
+        let next_steps = self
+            .store
+            .list_metrics(&existing.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.key, m.last_step.saturating_add(1)))
+            .collect();
+        self.store
+            .write(Batch {
+                records: vec![Record::SetStatus {
+                    experiment: existing.id.clone(),
+                    status: Status::Running,
+                    duration: None,
+                }],
+            })
+            .await?;
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        state.ended.remove(&existing.id);
+        state.open.push(OpenRun::new(
+            existing.id.clone(),
+            now,
+            existing.duration.unwrap_or(0.0),
+            next_steps,
+        ));
+        state.current = Some(existing.id.clone());
+        Ok(existing.id)
+    }
+
+    /// Marks the experiment completed, after making everything buffered durable.
+    pub async fn end_experiment(&self, id: Option<&str>) -> Result<()> {
+        self.finish(id, Status::Completed).await
+    }
+
+    /// Marks the experiment failed, after making everything buffered durable.
+    pub async fn fail_experiment(&self, id: Option<&str>) -> Result<()> {
+        self.finish(id, Status::Failed).await
+    }
+
+    async fn finish(&self, id: Option<&str>, status: Status) -> Result<()> {
+        let id = {
+            let mut state = self.lock()?;
+            state.run_mut(id)?.id.clone()
+        };
+        self.flush().await?;
+        let (started, prior) = {
+            let state = self.lock()?;
+            let run = state
+                .open
+                .iter()
+                .find(|r| r.id == id)
+                .ok_or_else(|| Error::ExperimentNotOpen(id.clone()))?;
+            (run.started_ms, run.prior_duration)
+        };
+        let duration = prior + (self.env.now_unix_millis() - started).max(0) as f64 / 1000.0;
+        self.store
+            .write(Batch {
+                records: vec![Record::SetStatus {
+                    experiment: id.clone(),
+                    status,
+                    duration: Some(duration),
+                }],
+            })
+            .await?;
+        let mut state = self.lock()?;
+        state.open.retain(|r| r.id != id);
+        state.ended.insert(id.clone(), status);
+        if state.current.as_deref() == Some(id.as_str()) {
+            state.current = None;
+        }
+        Ok(())
+    }
+
+    /// Ends every open experiment with `status`: what bindings do when a program stops.
+    pub async fn close_all(&self, status: Status) -> Result<()> {
+        let ids = self.open_experiments();
+        let mut first_err = None;
+        for id in ids {
+            if let Err(e) = self.finish(Some(&id), status).await {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    // ---- logging (synchronous, buffered) ----
+
+    /// Logs a param; logging a key again replaces it.
+    pub fn log_static(
+        &self,
+        key: &str,
+        value: impl Into<ParamValue>,
+        id: Option<&str>,
+    ) -> Result<()> {
+        validate::key("param key", key)?;
+        let value = value.into();
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        let run = state.run_mut(id)?;
+        run.params.retain(|(k, _)| k != key);
+        run.params.push((key.to_string(), value));
+        state.mark_buffered(now, 0);
+        Ok(())
+    }
+
+    /// Buffers one metric point and returns its step. The bool says a flush is due
+    /// (the buffer reached the policy's size); the caller decides when to run it.
+    #[inline]
+    pub fn log_dynamic(
+        &self,
+        key: &str,
+        value: f64,
+        step: Option<i64>,
+        id: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        if key.is_empty() {
+            validate::key("metric key", key)?;
+        }
+        if let Some(s) = step {
+            validate::step(s)?;
+        }
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        let run = state.run_mut(id)?;
+        if !run.metrics.contains_key(key) {
+            validate::key("metric key", key)?;
+        }
+        let step = run.push_point(key, value, step, now);
+        state.mark_buffered(now, 1);
+        Ok((
+            step,
+            state.buffered_points >= self.policy.max_buffered_points,
+        ))
+    }
+
+    /// Several keys at one step in one call. With no step, each key auto-steps on its own.
+    pub fn log_dynamics(
+        &self,
+        values: &[(&str, f64)],
+        step: Option<i64>,
+        id: Option<&str>,
+    ) -> Result<bool> {
+        for (key, _) in values {
+            validate::key("metric key", key)?;
+        }
+        if let Some(s) = step {
+            validate::step(s)?;
+        }
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        let run = state.run_mut(id)?;
+        for (key, value) in values {
+            run.push_point(key, *value, step, now);
+        }
+        state.mark_buffered(now, values.len());
+        Ok(state.buffered_points >= self.policy.max_buffered_points)
+    }
+
+    /// Buffers one span after checking its ids and times.
+    pub fn log_span(&self, span: Span, id: Option<&str>) -> Result<()> {
+        validate::span_ids(
+            &span.trace_id,
+            &span.span_id,
+            span.parent_span_id.as_deref(),
+        )?;
+        if span.name.is_empty() {
+            return Err(Error::invalid("span name", "", "must not be empty"));
+        }
+        if span.end_time_unix_nano < span.start_time_unix_nano {
+            return Err(Error::invalid(
+                "span",
+                span.name.clone(),
+                format!(
+                    "ends ({}) before it starts ({})",
+                    span.end_time_unix_nano, span.start_time_unix_nano
+                ),
+            ));
+        }
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        state.run_mut(id)?.spans.push(span);
+        state.mark_buffered(now, 1);
+        Ok(())
+    }
+
+    /// Stores an attachment at once (attachments can be large; they skip the buffer).
+    pub async fn log_attachment(&self, name: &str, data: Vec<u8>, id: Option<&str>) -> Result<()> {
+        validate::attachment_name(name)?;
+        let experiment = self.lock()?.run_mut(id)?.id.clone();
+        let record = Record::Attachment {
+            experiment,
+            name: name.to_string(),
+            data,
+            created_at: self.env.now_unix_millis(),
+        };
+        self.store
+            .write(Batch {
+                records: vec![record],
+            })
+            .await
+    }
+
+    /// Records that `model` came from the experiment (any experiment in the store).
+    pub async fn record_model(&self, model: ModelInfo, id: Option<&str>) -> Result<()> {
+        let experiment = self.lock()?.resolve(id)?;
+        self.store
+            .write(Batch {
+                records: vec![Record::Model { experiment, model }],
+            })
+            .await
+    }
+
+    // ---- durability ----
+
+    /// True when buffered data is older than the policy's interval or too big.
+    pub fn flush_due(&self) -> bool {
+        let now = self.env.now_unix_millis();
+        self.lock()
+            .map(|s| {
+                (s.oldest_unflushed_ms != 0
+                    && now - s.oldest_unflushed_ms >= self.policy.interval_ms)
+                    || s.buffered_points >= self.policy.max_buffered_points
+                    || s.retry.is_some()
+            })
+            .unwrap_or(false)
+    }
+
+    /// Hands everything buffered to the store in one batch. Bindings must not run two
+    /// flushes at once (they serialize them), or batches could land out of order.
+    pub async fn flush(&self) -> Result<()> {
+        let batch = {
+            let mut state = self.lock()?;
+            let mut records = state.retry.take().map(|b| b.records).unwrap_or_default();
+            for run in &mut state.open {
+                run.drain_into(&mut records);
+            }
+            state.buffered_points = 0;
+            state.oldest_unflushed_ms = 0;
+            Batch { records }
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self.store.write(batch.clone()).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Keep the data for the next flush when the failure may pass; a batch the
+                // store can never take (its experiment deleted, say) is reported and dropped.
+                if matches!(e, Error::Storage(_) | Error::QuotaExceeded(_)) {
+                    let mut state = self.lock()?;
+                    state.buffered_points += batch.point_count();
+                    if state.oldest_unflushed_ms == 0 {
+                        state.oldest_unflushed_ms = self.env.now_unix_millis();
+                    }
+                    state.retry = Some(batch);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    // ---- reads (flush first, so a tracker reads its own writes) ----
+
+    pub async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        self.flush().await?;
+        self.store.list_experiments().await
+    }
+
+    pub async fn get_experiment(&self, id: Option<&str>) -> Result<ExperimentInfo> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        self.store.get_experiment(&id).await
+    }
+
+    pub async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        self.flush().await?;
+        self.store.list_groups().await
+    }
+
+    pub async fn list_metrics(&self, id: Option<&str>) -> Result<Vec<MetricSummary>> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        self.store.list_metrics(&id).await
+    }
+
+    /// Every point of a metric, by step.
+    pub async fn get_metric_history(
+        &self,
+        id: Option<&str>,
+        key: &str,
+    ) -> Result<Vec<MetricPoint>> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        self.store.get_experiment(&id).await?;
+        self.store.metric_points(&id, key, StepRange::ALL).await
+    }
+
+    /// At most `max_points` points of a metric over `range`, extremes kept.
+    pub async fn get_metric_series(
+        &self,
+        id: Option<&str>,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        self.store.metric_series(&id, key, range, max_points).await
+    }
+
+    pub async fn list_attachments(&self, id: Option<&str>) -> Result<Vec<AttachmentInfo>> {
+        let id = self.lock()?.resolve(id)?;
+        self.store.list_attachments(&id).await
+    }
+
+    pub async fn get_attachment(&self, id: Option<&str>, name: &str) -> Result<Vec<u8>> {
+        validate::attachment_name(name)?;
+        let id = self.lock()?.resolve(id)?;
+        self.store.get_attachment(&id, name).await
+    }
+
+    pub async fn list_traces(&self, id: Option<&str>) -> Result<Vec<TraceSummary>> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        self.store.list_traces(&id).await
+    }
+
+    /// A trace's spans by start time; an unknown trace id is an error.
+    pub async fn get_trace(&self, id: Option<&str>, trace_id: &str) -> Result<Vec<Span>> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        let spans = self.store.list_spans(&id, Some(trace_id)).await?;
+        if spans.is_empty() {
+            return Err(Error::TraceNotFound {
+                experiment: id,
+                trace_id: trace_id.to_string(),
+            });
+        }
+        Ok(spans)
+    }
+
+    pub async fn list_models(&self, id: Option<&str>) -> Result<Vec<ModelInfo>> {
+        let id = self.lock()?.resolve(id)?;
+        self.store.list_models(&id).await
+    }
+
+    pub async fn update_experiment(
+        &self,
+        id: Option<&str>,
+        update: ExperimentUpdate,
+    ) -> Result<()> {
+        if let Some(n) = &update.name {
+            validate::label("experiment name", n)?;
+        }
+        for tag in update.tags.iter().flatten() {
+            validate::label("tag", tag)?;
+        }
+        let id = self.lock()?.resolve(id)?;
+        self.store.update_experiment(&id, &update).await
+    }
+
+    /// Deletes an experiment and everything logged to it (open ones are closed first).
+    pub async fn delete_experiment(&self, id: &str) -> Result<()> {
+        validate::experiment_id(id)?;
+        {
+            let mut state = self.lock()?;
+            state.open.retain(|r| r.id != id);
+            if state.current.as_deref() == Some(id) {
+                state.current = None;
+            }
+        }
+        self.store.delete_experiment(id).await
+    }
+
+    // ---- snapshots ----
+
+    /// Everything about one experiment, for export.
+    pub async fn dump(&self, id: Option<&str>) -> Result<ExperimentDump> {
+        let id = self.lock()?.resolve(id)?;
+        self.flush().await?;
+        ExperimentDump::read(self.store.as_ref(), &id).await
+    }
+
+    /// Writes a dumped experiment into this tracker's store; fails if its id exists.
+    pub async fn import_dump(&self, dump: ExperimentDump) -> Result<String> {
+        validate::experiment_id(&dump.info.id)?;
+        let id = dump.info.id.clone();
+        match self.store.get_experiment(&id).await {
+            Ok(_) => return Err(Error::ExperimentExists(id)),
+            Err(Error::ExperimentNotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.store.write(dump.into_batch()).await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,12 @@
+//! The memory store passes the same suite every store must pass.
+
+use std::sync::Arc;
+
+use sextant_core::{conformance, MemoryStore, Store, SystemEnv};
+
+#[test]
+fn memory_store_conforms() {
+    pollster::block_on(conformance::run_all(Arc::new(SystemEnv), || async {
+        Arc::new(MemoryStore::new()) as Arc<dyn Store>
+    }));
+}
