@@ -1,0 +1,444 @@
+//! Reads and writes of one experiment's `exp.db`, shared by the store and snapshots.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sextant_core::platform::{iso_from_millis, millis_from_iso};
+use sextant_core::{
+    AttachmentInfo, MetricPoint, MetricSummary, ParamValue, Span, SpanEvent, SpanLink, SpanStatus,
+    StepRange,
+};
+
+use crate::sql::{sql_err, SqlResult};
+
+/// Points closer together than this share one stored timestamp: `logged_at` is written on
+/// the first and last point of each key in a batch and at most every this many ms between,
+/// and left NULL (zero bytes) elsewhere; reads interpolate by step. Wall time keeps
+/// sub-second accuracy for real training loops at a few bytes per point instead of ~30.
+const ANCHOR_INTERVAL_MS: i64 = 1_000;
+
+pub fn write_params(
+    conn: &Connection,
+    path: &Path,
+    params: &[(String, ParamValue)],
+) -> SqlResult<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO static_params(key, value, value_type) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    for (key, value) in params {
+        stmt.execute(params![
+            key,
+            value.to_luml_text(),
+            value.param_type().as_str()
+        ])
+        .map_err(|e| sql_err(path, e))?;
+    }
+    Ok(())
+}
+
+pub fn write_metrics(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    points: &[MetricPoint],
+) -> SqlResult<()> {
+    let mut stmt = conn
+        .prepare_cached("INSERT OR REPLACE INTO dynamic_metrics(key, value, step, logged_at) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(|e| sql_err(path, e))?;
+    stmt.raw_bind_parameter(1, key)
+        .map_err(|e| sql_err(path, e))?;
+    let mut last_anchor = i64::MIN;
+    let last = points.len().saturating_sub(1);
+    for (i, p) in points.iter().enumerate() {
+        // SQLite stores NaN as NULL; reads turn NULL back into NaN, so the point survives.
+        let value = if p.value.is_nan() {
+            None
+        } else {
+            Some(p.value)
+        };
+        stmt.raw_bind_parameter(2, value)
+            .map_err(|e| sql_err(path, e))?;
+        stmt.raw_bind_parameter(3, p.step)
+            .map_err(|e| sql_err(path, e))?;
+        let anchor = i == 0 || i == last || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS;
+        if anchor {
+            last_anchor = p.logged_at;
+            stmt.raw_bind_parameter(4, iso_from_millis(p.logged_at))
+                .map_err(|e| sql_err(path, e))?;
+        } else {
+            stmt.raw_bind_parameter(4, rusqlite::types::Null)
+                .map_err(|e| sql_err(path, e))?;
+        }
+        stmt.raw_execute().map_err(|e| sql_err(path, e))?;
+    }
+    Ok(())
+}
+
+pub fn write_spans(conn: &Connection, path: &Path, spans: &[Span]) -> SqlResult<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO spans(trace_id, span_id, parent_span_id, name, kind, dfs_span_type,
+                start_time_unix_nano, end_time_unix_nano, status_code, status_message, attributes,
+                events, links, trace_flags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    for s in spans {
+        let attributes = serde_json::Value::Object(s.attributes.clone()).to_string();
+        let events = json_or_null(&s.events);
+        let links = json_or_null(&s.links);
+        stmt.execute(params![
+            s.trace_id,
+            s.span_id,
+            s.parent_span_id,
+            s.name,
+            s.kind,
+            s.dfs_span_type,
+            s.start_time_unix_nano,
+            s.end_time_unix_nano,
+            s.status.code(),
+            s.status_message,
+            attributes,
+            events,
+            links,
+            s.trace_flags,
+        ])
+        .map_err(|e| sql_err(path, e))?;
+    }
+    Ok(())
+}
+
+fn json_or_null<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    if items.is_empty() {
+        None
+    } else {
+        serde_json::to_string(items).ok()
+    }
+}
+
+/// Records an attachment file (replacing an earlier one of the same name).
+pub fn write_attachment_row(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+    name: &str,
+    size: u64,
+    created_at: i64,
+) -> SqlResult<()> {
+    conn.execute("DELETE FROM attachments WHERE name = ?1", params![name])
+        .map_err(|e| sql_err(path, e))?;
+    conn.execute(
+        "INSERT INTO attachments(id, name, file_path, created_at, size) VALUES (?1, ?2, ?2, ?3, ?4)",
+        params![id, name, iso_from_millis(created_at), size as i64],
+    )
+    .map_err(|e| sql_err(path, e))?;
+    Ok(())
+}
+
+pub fn read_params(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<String, ParamValue>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT key, value, value_type FROM static_params")
+        .map_err(|e| sql_err(path, e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            ))
+        })
+        .map_err(|e| sql_err(path, e))?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (k, v, t) = row.map_err(|e| sql_err(path, e))?;
+        out.insert(k, ParamValue::from_luml_text(&v, &t));
+    }
+    Ok(out)
+}
+
+/// Distinct keys by index skip-scan, so a 10M-point table is not read to list three keys.
+fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "WITH RECURSIVE k(key) AS (
+                SELECT MIN(key) FROM dynamic_metrics
+                UNION ALL
+                SELECT (SELECT MIN(key) FROM dynamic_metrics WHERE key > k.key) FROM k WHERE k.key IS NOT NULL)
+             SELECT key FROM k WHERE key IS NOT NULL",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    let keys = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| sql_err(path, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sql_err(path, e))?;
+    Ok(keys)
+}
+
+pub fn list_metrics(conn: &Connection, path: &Path) -> SqlResult<Vec<MetricSummary>> {
+    let mut out = Vec::new();
+    for key in metric_keys(conn, path)? {
+        let (count, first, last): (i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT COUNT(*), MIN(step), MAX(step) FROM dynamic_metrics WHERE key = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(|e| sql_err(path, e))?;
+        let last_value = value_at(conn, path, &key, last)?;
+        out.push(MetricSummary {
+            key,
+            count: count as u64,
+            first_step: first,
+            last_step: last,
+            last_value,
+        });
+    }
+    Ok(out)
+}
+
+fn value_at(conn: &Connection, path: &Path, key: &str, step: i64) -> SqlResult<f64> {
+    let v: Option<Option<f64>> = conn
+        .prepare_cached("SELECT value FROM dynamic_metrics WHERE key = ?1 AND step = ?2")
+        .and_then(|mut s| s.query_row(params![key, step], |r| r.get(0)).optional())
+        .map_err(|e| sql_err(path, e))?;
+    Ok(v.flatten().unwrap_or(f64::NAN))
+}
+
+/// Each key's value at its highest step.
+pub fn latest_values(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<String, (i64, f64)>> {
+    let mut out = BTreeMap::new();
+    for key in metric_keys(conn, path)? {
+        let last: i64 = conn
+            .prepare_cached("SELECT MAX(step) FROM dynamic_metrics WHERE key = ?1")
+            .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
+            .map_err(|e| sql_err(path, e))?;
+        let v = value_at(conn, path, &key, last)?;
+        out.insert(key, (last, v));
+    }
+    Ok(out)
+}
+
+/// A stored timestamp: ISO text (ours and luml's), or a number of unix ms / seconds.
+fn parse_logged_at(v: rusqlite::types::ValueRef<'_>, cache: &mut (String, i64)) -> Option<i64> {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Text(t) => {
+            let t = std::str::from_utf8(t).ok()?;
+            if t != cache.0 {
+                cache.1 = millis_from_iso(t)?;
+                cache.0 = t.to_string();
+            }
+            Some(cache.1)
+        }
+        ValueRef::Integer(i) if i > 100_000_000_000 => Some(i),
+        ValueRef::Integer(i) => Some(i * 1000),
+        ValueRef::Real(f) => Some((f * 1000.0) as i64),
+        _ => None,
+    }
+}
+
+/// Points of one key in `range`, by step, with missing timestamps interpolated.
+pub fn read_points(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    range: StepRange,
+) -> SqlResult<Vec<MetricPoint>> {
+    let from = range.from.unwrap_or(i64::MIN);
+    let to = range.to.unwrap_or(i64::MAX);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT step, value, logged_at FROM dynamic_metrics WHERE key = ?1 AND step BETWEEN ?2 AND ?3 ORDER BY step",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    let mut rows = stmt
+        .query(params![key, from, to])
+        .map_err(|e| sql_err(path, e))?;
+    let mut points = Vec::new();
+    let mut known: Vec<bool> = Vec::new();
+    let mut cache = (String::new(), 0);
+    while let Some(r) = rows.next().map_err(|e| sql_err(path, e))? {
+        let step: i64 = r.get(0).map_err(|e| sql_err(path, e))?;
+        let value: Option<f64> = r.get(1).map_err(|e| sql_err(path, e))?;
+        let at = r
+            .get_ref(2)
+            .ok()
+            .and_then(|v| parse_logged_at(v, &mut cache));
+        known.push(at.is_some());
+        points.push(MetricPoint {
+            step,
+            value: value.unwrap_or(f64::NAN),
+            logged_at: at.unwrap_or(0),
+        });
+    }
+    if known.iter().any(|k| !k) {
+        let before = anchor(conn, path, key, from, true)?;
+        let after = anchor(conn, path, key, to, false)?;
+        interpolate(&mut points, &known, before, after);
+    }
+    Ok(points)
+}
+
+/// The nearest stored timestamp strictly before `from` (or after `to`).
+fn anchor(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    edge: i64,
+    before: bool,
+) -> SqlResult<Option<(i64, i64)>> {
+    let sql = if before {
+        "SELECT step, logged_at FROM dynamic_metrics WHERE key = ?1 AND step < ?2 AND logged_at IS NOT NULL ORDER BY step DESC LIMIT 1"
+    } else {
+        "SELECT step, logged_at FROM dynamic_metrics WHERE key = ?1 AND step > ?2 AND logged_at IS NOT NULL ORDER BY step LIMIT 1"
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_err(path, e))?;
+    let mut rows = stmt
+        .query(params![key, edge])
+        .map_err(|e| sql_err(path, e))?;
+    let mut cache = (String::new(), 0);
+    match rows.next().map_err(|e| sql_err(path, e))? {
+        Some(r) => {
+            let step: i64 = r.get(0).map_err(|e| sql_err(path, e))?;
+            let at = r
+                .get_ref(1)
+                .ok()
+                .and_then(|v| parse_logged_at(v, &mut cache));
+            Ok(at.map(|a| (step, a)))
+        }
+        None => Ok(None),
+    }
+}
+
+fn interpolate(
+    points: &mut [MetricPoint],
+    known: &[bool],
+    before: Option<(i64, i64)>,
+    after: Option<(i64, i64)>,
+) {
+    let mut prev = before;
+    let mut i = 0;
+    while i < points.len() {
+        if known[i] {
+            prev = Some((points[i].step, points[i].logged_at));
+            i += 1;
+            continue;
+        }
+        let gap_end = (i..points.len())
+            .find(|&j| known[j])
+            .unwrap_or(points.len());
+        let next = points.get(gap_end).map(|p| (p.step, p.logged_at)).or(after);
+        for p in &mut points[i..gap_end] {
+            p.logged_at = match (prev, next) {
+                (Some((s0, t0)), Some((s1, t1))) if s1 > s0 => {
+                    t0 + ((t1 - t0) as i128 * i128::from(p.step - s0) / i128::from(s1 - s0)) as i64
+                }
+                (Some((_, t)), _) | (None, Some((_, t))) => t,
+                (None, None) => 0,
+            };
+        }
+        i = gap_end;
+    }
+}
+
+pub fn read_spans(conn: &Connection, path: &Path, trace_id: Option<&str>) -> SqlResult<Vec<Span>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT trace_id, span_id, parent_span_id, name, kind, dfs_span_type, start_time_unix_nano,
+                end_time_unix_nano, status_code, status_message, attributes, events, links, trace_flags
+             FROM spans WHERE ?1 IS NULL OR trace_id = ?1 ORDER BY start_time_unix_nano, span_id",
+        )
+        .map_err(|e| sql_err(path, e))?;
+    let rows = stmt
+        .query_map(params![trace_id], |r| {
+            let parent: Option<String> = r.get(2)?;
+            let attributes: Option<String> = r.get(10)?;
+            let events: Option<String> = r.get(11)?;
+            let links: Option<String> = r.get(12)?;
+            Ok(Span {
+                trace_id: r.get(0)?,
+                span_id: r.get(1)?,
+                parent_span_id: parent.filter(|p| !p.is_empty()),
+                name: r.get(3)?,
+                kind: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                dfs_span_type: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                start_time_unix_nano: r.get(6)?,
+                end_time_unix_nano: r.get(7)?,
+                status: SpanStatus::from_code(r.get::<_, Option<i64>>(8)?.unwrap_or(0)),
+                status_message: r.get::<_, Option<String>>(9)?.filter(|m| !m.is_empty()),
+                attributes: parse_json_or_default::<serde_json::Map<String, serde_json::Value>>(
+                    attributes,
+                ),
+                events: parse_json_or_default::<Vec<SpanEvent>>(events),
+                links: parse_json_or_default::<Vec<SpanLink>>(links),
+                trace_flags: r.get(13)?,
+            })
+        })
+        .map_err(|e| sql_err(path, e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sql_err(path, e))
+}
+
+fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
+    text.filter(|t| !t.trim().is_empty())
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Attachment rows: the public info and the stored relative file path.
+pub fn read_attachments(
+    conn: &Connection,
+    path: &Path,
+) -> SqlResult<Vec<(AttachmentInfo, String)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT name, file_path, created_at, size FROM attachments ORDER BY name")
+        .map_err(|e| sql_err(path, e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let name: String = r.get(0)?;
+            let file: Option<String> = r.get(1)?;
+            let created: Option<String> = r.get(2)?;
+            let size: Option<i64> = r.get(3)?;
+            Ok((
+                AttachmentInfo {
+                    created_at: created.as_deref().and_then(millis_from_iso).unwrap_or(0),
+                    size: size.unwrap_or(0).max(0) as u64,
+                    name: name.clone(),
+                },
+                file.unwrap_or(name),
+            ))
+        })
+        .map_err(|e| sql_err(path, e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sql_err(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(step: i64, logged_at: i64) -> MetricPoint {
+        MetricPoint {
+            step,
+            value: 0.0,
+            logged_at,
+        }
+    }
+
+    #[test]
+    fn interpolates_between_anchors_by_step() {
+        let mut pts = vec![p(0, 1000), p(1, 0), p(2, 0), p(3, 0), p(4, 2000)];
+        let known = [true, false, false, false, true];
+        interpolate(&mut pts, &known, None, None);
+        let got: Vec<i64> = pts.iter().map(|p| p.logged_at).collect();
+        assert_eq!(got, vec![1000, 1250, 1500, 1750, 2000]);
+        let mut tail = vec![p(5, 0), p(6, 0)];
+        interpolate(&mut tail, &[false, false], Some((4, 2000)), Some((8, 4000)));
+        assert_eq!(
+            tail.iter().map(|p| p.logged_at).collect::<Vec<_>>(),
+            vec![2500, 3000]
+        );
+    }
+}

@@ -1,0 +1,749 @@
+//! `SqliteStore`: a directory in the luml layout (meta.db + one exp.db per experiment).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sextant_core::platform::{iso_from_millis, millis_from_iso};
+use sextant_core::{
+    validate, AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo,
+    MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue, Record, Result, Span, Status,
+    StepRange, Store,
+};
+
+use crate::expdb;
+use crate::schema;
+use crate::sql::{io_err, sql_err};
+
+/// Open exp.db connections kept at once; more are closed and reopened on demand.
+const MAX_OPEN_EXPERIMENTS: usize = 32;
+
+#[derive(Debug)]
+struct ExpConn {
+    conn: Connection,
+    path: PathBuf,
+    /// Each key's (highest step, value there), for the meta.db cache; loaded on first write.
+    latest: Option<BTreeMap<String, (i64, f64)>>,
+}
+
+/// The luml-compatible SQLite store. Safe to share between threads and, through SQLite's
+/// locking, between processes.
+#[derive(Debug)]
+pub struct SqliteStore {
+    root: PathBuf,
+    meta_path: PathBuf,
+    meta: Mutex<Connection>,
+    /// Held for a whole write, so one process writes its batches in order.
+    exps: Mutex<HashMap<String, ExpConn>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| Error::Storage("sqlite store lock poisoned by a panic".into()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store directory. A `meta.db` that is not a SQLite
+    /// database is reported as corrupt and left as it is.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        let root = dir.as_ref().to_path_buf();
+        if root.as_os_str().is_empty() {
+            return Err(Error::InvalidInput {
+                what: "sqlite store directory",
+                value: String::new(),
+                reason: "is empty: use sqlite://./experiments or sqlite:///abs/dir".into(),
+            });
+        }
+        if root.exists() && !root.is_dir() {
+            return Err(Error::InvalidInput {
+                what: "sqlite store directory",
+                value: root.display().to_string(),
+                reason: "exists and is not a directory".into(),
+            });
+        }
+        std::fs::create_dir_all(&root).map_err(|e| io_err(&root, e))?;
+        let meta_path = root.join("meta.db");
+        let conn = Connection::open(&meta_path).map_err(|e| sql_err(&meta_path, e))?;
+        schema::configure(&conn, &meta_path)?;
+        schema::create_meta(&conn, &meta_path)?;
+        Ok(SqliteStore {
+            root,
+            meta_path,
+            meta: Mutex::new(conn),
+            exps: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where an experiment's exp.db lives; `id` must already be validated.
+    pub fn exp_db_path(&self, id: &str) -> PathBuf {
+        self.root.join(id).join("exp.db")
+    }
+
+    fn attachments_dir(&self, id: &str) -> PathBuf {
+        self.root.join(id).join("attachments")
+    }
+
+    /// The file for an attachment name, refusing anything that would leave the folder
+    /// (including through a symlink planted inside it).
+    fn attachment_path(&self, id: &str, name: &str, create_parent: bool) -> Result<PathBuf> {
+        validate::attachment_name(name)?;
+        let base = self.attachments_dir(id);
+        let path = base.join(name);
+        if create_parent {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+            }
+        }
+        if let (Ok(b), Some(Ok(p))) = (base.canonicalize(), path.parent().map(Path::canonicalize)) {
+            if !p.starts_with(&b) {
+                return Err(Error::InvalidInput {
+                    what: "attachment name",
+                    value: name.to_string(),
+                    reason: "resolves outside the attachments folder".into(),
+                });
+            }
+        }
+        Ok(path)
+    }
+
+    fn exists(&self, meta: &Connection, id: &str) -> Result<bool> {
+        meta.prepare_cached("SELECT 1 FROM experiments WHERE id = ?1")
+            .and_then(|mut s| s.exists(params![id]))
+            .map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    /// The open connection to an experiment's exp.db, opening it (after checking the
+    /// experiment exists) when needed.
+    fn exp<'a>(&self, exps: &'a mut HashMap<String, ExpConn>, id: &str) -> Result<&'a mut ExpConn> {
+        validate::experiment_id(id)?;
+        if !exps.contains_key(id) {
+            {
+                let meta = lock(&self.meta)?;
+                if !self.exists(&meta, id)? {
+                    return Err(Error::ExperimentNotFound(id.to_string()));
+                }
+            }
+            if exps.len() >= MAX_OPEN_EXPERIMENTS {
+                exps.clear();
+            }
+            let path = self.exp_db_path(id);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+            }
+            let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+            schema::configure(&conn, &path)?;
+            schema::create_exp(&conn, &path)?;
+            exps.insert(
+                id.to_string(),
+                ExpConn {
+                    conn,
+                    path,
+                    latest: None,
+                },
+            );
+        }
+        exps.get_mut(id)
+            .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))
+    }
+
+    fn create(&self, exps: &mut HashMap<String, ExpConn>, new: &NewExperiment) -> Result<()> {
+        validate::experiment_id(&new.id)?;
+        let mut meta = lock(&self.meta)?;
+        let tx = meta
+            .transaction()
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM experiments WHERE id = ?1")
+            .and_then(|mut s| s.exists(params![new.id]))
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        if exists {
+            return Err(Error::ExperimentExists(new.id.clone()));
+        }
+        let now = iso_from_millis(new.created_at);
+        let group_id: Option<String> = tx
+            .query_row(
+                "SELECT id FROM experiment_groups WHERE name = ?1",
+                params![new.group],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        let group_id = match group_id {
+            Some(g) => {
+                tx.execute(
+                    "UPDATE experiment_groups SET last_modified = ?1 WHERE id = ?2",
+                    params![now, g],
+                )
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+                g
+            }
+            None => {
+                // Group ids are uuids in luml; derive one from the experiment id's randomness.
+                let g = group_uuid(&new.id, &new.group);
+                tx.execute(
+                    "INSERT INTO experiment_groups(id, name, description, created_at, tags, last_modified)
+                     VALUES (?1, ?2, NULL, ?3, '[]', ?3)",
+                    params![g, new.group, now],
+                )
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+                g
+            }
+        };
+        let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+        tx.execute(
+            "INSERT INTO experiments(id, name, created_at, status, tags, group_id, static_params,
+                dynamic_params, duration, description, source, metadata, upload_status)
+             VALUES (?1, ?2, ?3, 'active', ?4, ?5, '{}', '{}', NULL, ?6, ?7, '{}', 'not_uploaded')",
+            params![
+                new.id,
+                new.name,
+                now,
+                tags,
+                group_id,
+                new.description,
+                new.source
+            ],
+        )
+        .map_err(|e| sql_err(&self.meta_path, e))?;
+        tx.commit().map_err(|e| sql_err(&self.meta_path, e))?;
+        drop(meta);
+        // Create exp.db now so luml sees a complete experiment even before any data.
+        self.exp(exps, &new.id)?.latest = Some(BTreeMap::new());
+        Ok(())
+    }
+
+    /// Applies one experiment's data records in one exp.db transaction.
+    fn write_data(&self, ec: &mut ExpConn, id: &str, records: &[&Record]) -> Result<Touched> {
+        let mut touched = Touched::default();
+        if ec.latest.is_none() {
+            ec.latest = Some(expdb::latest_values(&ec.conn, &ec.path)?);
+        }
+        // Attachment files go down first; a failed transaction leaves only an unlisted file.
+        let mut attachment_rows = Vec::new();
+        for r in records {
+            if let Record::Attachment {
+                name,
+                data,
+                created_at,
+                ..
+            } = r
+            {
+                let path = self.attachment_path(id, name, true)?;
+                write_file_atomically(&path, data)?;
+                attachment_rows.push((name.as_str(), data.len() as u64, *created_at));
+            }
+        }
+        let path = ec.path.clone();
+        let tx = ec.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        for r in records {
+            match r {
+                Record::Params { params, .. } => {
+                    expdb::write_params(&tx, &path, params)?;
+                    touched.params = true;
+                }
+                Record::Metrics { key, points, .. } => {
+                    validate::key("metric key", key)?;
+                    expdb::write_metrics(&tx, &path, key, points)?;
+                    if let (Some(latest), Some(top)) =
+                        (ec.latest.as_mut(), points.iter().max_by_key(|p| p.step))
+                    {
+                        let newer = latest.get(key).is_none_or(|(s, _)| top.step >= *s);
+                        if newer {
+                            latest.insert(key.clone(), (top.step, top.value));
+                        }
+                    }
+                    touched.metrics = true;
+                }
+                Record::Spans { spans, .. } => expdb::write_spans(&tx, &path, spans)?,
+                _ => {}
+            }
+        }
+        for (name, size, created_at) in attachment_rows {
+            let row_id = attachment_row_id(id, name, created_at);
+            expdb::write_attachment_row(&tx, &path, &row_id, name, size, created_at)?;
+        }
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(touched)
+    }
+
+    fn read_info(
+        &self,
+        meta: &Connection,
+        id: Option<&str>,
+    ) -> Result<Vec<(ExperimentInfo, CacheState)>> {
+        let mut stmt = meta
+            .prepare_cached(
+                "SELECT e.id, e.name, e.created_at, e.status, e.tags, g.name, e.static_params,
+                    e.dynamic_params, e.duration, e.description, e.source
+                 FROM experiments e LEFT JOIN experiment_groups g ON g.id = e.group_id
+                 WHERE ?1 IS NULL OR e.id = ?1",
+            )
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                let created: Option<String> = r.get(2)?;
+                let status: Option<String> = r.get(3)?;
+                let tags: Option<String> = r.get(4)?;
+                let group: Option<String> = r.get(5)?;
+                let statics: Option<String> = r.get(6)?;
+                let dynamics: Option<String> = r.get(7)?;
+                let params = statics.as_deref().and_then(parse_param_cache);
+                let metrics = dynamics.as_deref().and_then(parse_metric_cache);
+                let cache = CacheState {
+                    params: params.is_some(),
+                    metrics: metrics.is_some(),
+                };
+                Ok((
+                    ExperimentInfo {
+                        id: r.get(0)?,
+                        name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        group: group.unwrap_or_else(|| sextant_core::DEFAULT_GROUP.to_string()),
+                        status: Status::parse_lenient(status.as_deref().unwrap_or("active")),
+                        tags: tags
+                            .and_then(|t| serde_json::from_str(&t).ok())
+                            .unwrap_or_default(),
+                        created_at: created.as_deref().and_then(millis_from_iso).unwrap_or(0),
+                        duration: r.get(8)?,
+                        description: r.get(9)?,
+                        source: r.get(10)?,
+                        params: params.unwrap_or_default(),
+                        metrics: metrics.unwrap_or_default(),
+                    },
+                    cache,
+                ))
+            })
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    /// Fills params and latest metrics from exp.db (exact types; luml leaves the caches
+    /// empty for running and failed runs).
+    fn fill_from_exp_db(
+        &self,
+        info: &mut ExperimentInfo,
+        params: bool,
+        metrics: bool,
+    ) -> Result<()> {
+        let mut exps = lock(&self.exps)?;
+        if !self.exp_db_path(&info.id).exists() {
+            return Ok(());
+        }
+        let ec = self.exp(&mut exps, &info.id)?;
+        if params {
+            info.params = expdb::read_params(&ec.conn, &ec.path)?;
+        }
+        if metrics {
+            info.metrics = expdb::latest_values(&ec.conn, &ec.path)?
+                .into_iter()
+                .map(|(k, (_, v))| (k, v))
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn with_exp<T>(&self, id: &str, f: impl FnOnce(&ExpConn) -> Result<T>) -> Result<T> {
+        let mut exps = lock(&self.exps)?;
+        let ec = self.exp(&mut exps, id)?;
+        f(ec)
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Touched {
+    params: bool,
+    metrics: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CacheState {
+    params: bool,
+    metrics: bool,
+}
+
+fn group_uuid(seed_a: &str, seed_b: &str) -> String {
+    // FNV-1a over both strings, spread into 128 bits and shaped as a v4 uuid.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut g: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in seed_a.bytes().chain([0]).chain(seed_b.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        g = (g ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3 ^ 0x5bd1_e995);
+    }
+    let bytes = ((u128::from(h) << 64) | u128::from(g)).to_le_bytes();
+    uuid_from(bytes)
+}
+
+fn attachment_row_id(exp: &str, name: &str, at: i64) -> String {
+    group_uuid(&format!("{exp}/{at}"), name)
+}
+
+fn uuid_from(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn write_file_atomically(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.sextant-tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+}
+
+/// luml's `static_params` cache: a JSON object of plain values.
+fn parse_param_cache(text: &str) -> Option<BTreeMap<String, ParamValue>> {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
+    Some(
+        v.into_iter()
+            .map(|(k, v)| (k, ParamValue::from_json(v)))
+            .collect(),
+    )
+}
+
+/// luml's `dynamic_params` cache. Python writes `NaN`/`Infinity` bare, which JSON parsers
+/// reject; those rows fall back to exp.db.
+fn parse_metric_cache(text: &str) -> Option<BTreeMap<String, f64>> {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
+    v.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Number(n) => n.as_f64().map(|f| (k, f)),
+            serde_json::Value::Null => Some((k, f64::NAN)),
+            serde_json::Value::String(s) => {
+                sextant_core::lossless_f64::parse_name(&s).map(|f| (k, f))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes the metric cache as Python's json.dumps would, non-finite values included.
+fn metric_cache_json(latest: &BTreeMap<String, (i64, f64)>) -> String {
+    let parts: Vec<String> = latest
+        .iter()
+        .map(|(k, (_, v))| {
+            let key = serde_json::Value::String(k.clone()).to_string();
+            let val = if v.is_nan() {
+                "NaN".to_string()
+            } else if v.is_infinite() {
+                if *v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+            } else {
+                serde_json::Number::from_f64(*v)
+                    .map_or_else(|| "NaN".to_string(), |n| n.to_string())
+            };
+            format!("{key}: {val}")
+        })
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn location(&self) -> String {
+        format!("sqlite://{}", self.root.display())
+    }
+
+    async fn write(&self, batch: Batch) -> Result<()> {
+        let mut exps = lock(&self.exps)?;
+        for r in &batch.records {
+            validate::experiment_id(r.experiment())?;
+            if let Record::Attachment { name, .. } = r {
+                validate::attachment_name(name)?;
+            }
+        }
+        let mut order: Vec<&str> = Vec::new();
+        for r in &batch.records {
+            if let Record::Create(new) = r {
+                self.create(&mut exps, new)?;
+            }
+            if matches!(
+                r,
+                Record::Params { .. }
+                    | Record::Metrics { .. }
+                    | Record::Spans { .. }
+                    | Record::Attachment { .. }
+            ) && !order.contains(&r.experiment())
+            {
+                order.push(r.experiment());
+            }
+        }
+        let mut caches: Vec<(String, Touched, Option<String>, Option<String>)> = Vec::new();
+        for id in order {
+            let records: Vec<&Record> = batch
+                .records
+                .iter()
+                .filter(|r| r.experiment() == id)
+                .collect();
+            let ec = self.exp(&mut exps, id)?;
+            let touched = self.write_data(ec, id, &records)?;
+            let params = if touched.params {
+                let p = expdb::read_params(&ec.conn, &ec.path)?;
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    p.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                Some(serde_json::Value::Object(obj).to_string())
+            } else {
+                None
+            };
+            let metrics = match (&ec.latest, touched.metrics) {
+                (Some(latest), true) => Some(metric_cache_json(latest)),
+                _ => None,
+            };
+            caches.push((id.to_string(), touched, params, metrics));
+        }
+        let mut meta = lock(&self.meta)?;
+        let tx = meta
+            .transaction()
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        for (id, _, params, metrics) in &caches {
+            if let Some(p) = params {
+                tx.execute(
+                    "UPDATE experiments SET static_params = ?1 WHERE id = ?2",
+                    params![p, id],
+                )
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+            }
+            if let Some(m) = metrics {
+                tx.execute(
+                    "UPDATE experiments SET dynamic_params = ?1 WHERE id = ?2",
+                    params![m, id],
+                )
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+            }
+        }
+        for r in &batch.records {
+            match r {
+                Record::SetStatus {
+                    experiment,
+                    status,
+                    duration,
+                } => {
+                    let n = tx
+                        .execute(
+                            "UPDATE experiments SET status = ?1, duration = COALESCE(?2, duration) WHERE id = ?3",
+                            params![status.luml_name(), duration, experiment],
+                        )
+                        .map_err(|e| sql_err(&self.meta_path, e))?;
+                    if n == 0 {
+                        return Err(Error::ExperimentNotFound(experiment.clone()));
+                    }
+                }
+                Record::Model { experiment, model } => {
+                    let path = self.relative_to_root(&model.path);
+                    tx.execute(
+                        "INSERT OR REPLACE INTO models(id, name, created_at, tags, path, experiment_id, size, source, description)
+                         VALUES (?1, ?2, ?3, '[]', ?4, ?5, ?6, NULL, NULL)",
+                        params![model.id, model.name, iso_from_millis(model.created_at), path, experiment, model.size.map(|s| s as i64)],
+                    )
+                    .map_err(|e| sql_err(&self.meta_path, e))?;
+                }
+                _ => {}
+            }
+        }
+        tx.commit().map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        let rows = {
+            let meta = lock(&self.meta)?;
+            self.read_info(&meta, None)?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut info, cache) in rows {
+            if !cache.params || !cache.metrics {
+                self.fill_from_exp_db(&mut info, !cache.params, !cache.metrics)?;
+            }
+            out.push(info);
+        }
+        out.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
+        validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
+        let rows = {
+            let meta = lock(&self.meta)?;
+            self.read_info(&meta, Some(id))?
+        };
+        let (mut info, _) = rows
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))?;
+        self.fill_from_exp_db(&mut info, true, true)?;
+        Ok(info)
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        let meta = lock(&self.meta)?;
+        let mut stmt = meta
+            .prepare_cached(
+                "SELECT g.id, g.name, g.description, g.created_at, COUNT(e.id)
+                 FROM experiment_groups g LEFT JOIN experiments e ON e.group_id = g.id
+                 GROUP BY g.id ORDER BY g.name",
+            )
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let created: Option<String> = r.get(3)?;
+                Ok(GroupInfo {
+                    id: r.get(0)?,
+                    name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    description: r.get(2)?,
+                    created_at: created.as_deref().and_then(millis_from_iso).unwrap_or(0),
+                    experiment_count: r.get::<_, i64>(4)?.max(0) as u64,
+                })
+            })
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
+        self.with_exp(id, |ec| expdb::list_metrics(&ec.conn, &ec.path))
+    }
+
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        self.with_exp(id, |ec| expdb::read_points(&ec.conn, &ec.path, key, range))
+    }
+
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
+        self.with_exp(id, |ec| {
+            Ok(expdb::read_attachments(&ec.conn, &ec.path)?
+                .into_iter()
+                .map(|(info, _)| info)
+                .collect())
+        })
+    }
+
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        validate::attachment_name(name)?;
+        let rows = self.with_exp(id, |ec| expdb::read_attachments(&ec.conn, &ec.path))?;
+        let (_, file) = rows
+            .into_iter()
+            .find(|(info, _)| info.name == name)
+            .ok_or_else(|| Error::AttachmentNotFound {
+                experiment: id.to_string(),
+                name: name.to_string(),
+            })?;
+        // The stored path is data from disk, so it gets the same scrutiny as a name.
+        let path = self.attachment_path(id, &file, false)?;
+        std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::AttachmentNotFound {
+                experiment: id.to_string(),
+                name: name.to_string(),
+            },
+            _ => io_err(&path, e),
+        })
+    }
+
+    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
+        self.with_exp(id, |ec| expdb::read_spans(&ec.conn, &ec.path, trace_id))
+    }
+
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
+        validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
+        let meta = lock(&self.meta)?;
+        if !self.exists(&meta, id)? {
+            return Err(Error::ExperimentNotFound(id.to_string()));
+        }
+        let mut stmt = meta
+            .prepare_cached("SELECT id, name, path, created_at, size FROM models WHERE experiment_id = ?1 ORDER BY created_at")
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                let created: Option<String> = r.get(3)?;
+                Ok(ModelInfo {
+                    id: r.get(0)?,
+                    name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    path: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    created_at: created.as_deref().and_then(millis_from_iso).unwrap_or(0),
+                    size: r.get::<_, Option<i64>>(4)?.map(|s| s.max(0) as u64),
+                })
+            })
+            .map_err(|e| sql_err(&self.meta_path, e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
+        validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
+        let meta = lock(&self.meta)?;
+        if !self.exists(&meta, id)? {
+            return Err(Error::ExperimentNotFound(id.to_string()));
+        }
+        let tags = update
+            .tags
+            .as_ref()
+            .map(|t| serde_json::to_string(t).unwrap_or_else(|_| "[]".into()));
+        meta.execute(
+            "UPDATE experiments SET name = COALESCE(?1, name), description = COALESCE(?2, description),
+                tags = COALESCE(?3, tags) WHERE id = ?4",
+            params![update.name, update.description, tags, id],
+        )
+        .map_err(|e| sql_err(&self.meta_path, e))?;
+        Ok(())
+    }
+
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
+        let mut exps = lock(&self.exps)?;
+        exps.remove(id);
+        {
+            let mut meta = lock(&self.meta)?;
+            let tx = meta
+                .transaction()
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+            tx.execute("DELETE FROM models WHERE experiment_id = ?1", params![id])
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+            let n = tx
+                .execute("DELETE FROM experiments WHERE id = ?1", params![id])
+                .map_err(|e| sql_err(&self.meta_path, e))?;
+            if n == 0 {
+                return Err(Error::ExperimentNotFound(id.to_string()));
+            }
+            tx.commit().map_err(|e| sql_err(&self.meta_path, e))?;
+        }
+        let dir = self.root.join(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&dir, e)),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// luml keeps model paths relative to the store root when the model lives inside it.
+    fn relative_to_root(&self, path: &str) -> String {
+        let p = Path::new(path);
+        match (p.canonicalize(), self.root.canonicalize()) {
+            (Ok(abs), Ok(root)) => abs
+                .strip_prefix(&root)
+                .map(|rel| rel.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| path.to_string()),
+            _ => path.to_string(),
+        }
+    }
+}
