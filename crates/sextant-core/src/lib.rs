@@ -22,9 +22,9 @@ pub use dump::ExperimentDump;
 pub use error::{Error, Result};
 pub use memory::MemoryStore;
 pub use model::*;
-#[cfg(not(target_arch = "wasm32"))]
-pub use platform::SystemEnv;
 pub use platform::{BoxFuture, Env, MaybeSend, MaybeSync};
+#[cfg(not(target_arch = "wasm32"))]
+pub use platform::{CoarseClockEnv, SystemEnv};
 pub use registry::Registry;
 pub use store::{Batch, Record, Store};
 pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

@@ -74,6 +74,58 @@ impl Env for SystemEnv {
     }
 }
 
+/// The system's randomness with a millisecond clock that costs an atomic load: a small
+/// thread refreshes it every [`CoarseClockEnv::TICK`]. Reading the OS clock costs ~50 ns
+/// on a VM, half the budget of a buffered log call; points are stamped in milliseconds
+/// anyway. The thread ends when the last clone of the env is dropped.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone)]
+pub struct CoarseClockEnv {
+    now_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    ticking: bool,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl CoarseClockEnv {
+    pub const TICK: std::time::Duration = std::time::Duration::from_millis(2);
+
+    pub fn start() -> Self {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let now_ms = std::sync::Arc::new(AtomicI64::new(SystemEnv.now_unix_millis()));
+        let weak = std::sync::Arc::downgrade(&now_ms);
+        let ticking = std::thread::Builder::new()
+            .name("sextant-clock".into())
+            .spawn(move || {
+                while let Some(now) = weak.upgrade() {
+                    now.store(SystemEnv.now_unix_millis(), Ordering::Relaxed);
+                    drop(now);
+                    std::thread::sleep(Self::TICK);
+                }
+            })
+            .is_ok();
+        CoarseClockEnv { now_ms, ticking }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Env for CoarseClockEnv {
+    fn now_unix_nanos(&self) -> i64 {
+        SystemEnv.now_unix_nanos()
+    }
+
+    fn now_unix_millis(&self) -> i64 {
+        if self.ticking {
+            self.now_ms.load(std::sync::atomic::Ordering::Relaxed)
+        } else {
+            SystemEnv.now_unix_millis()
+        }
+    }
+
+    fn random_u128(&self) -> u128 {
+        SystemEnv.random_u128()
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn splitmix(seed: u128) -> u128 {
     let mut x = seed as u64 ^ (seed >> 64) as u64;
@@ -132,6 +184,20 @@ mod tests {
             Some(1_764_345_912_123)
         );
         assert_eq!(millis_from_iso("yesterday"), None);
+    }
+
+    #[test]
+    fn coarse_clock_follows_the_system_clock() {
+        let env = CoarseClockEnv::start();
+        let first = env.now_unix_millis();
+        assert!((first - SystemEnv.now_unix_millis()).abs() < 1000);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let later = env.now_unix_millis();
+        assert!(
+            later - first >= 20,
+            "clock did not advance: {first} -> {later}"
+        );
+        assert!((later - SystemEnv.now_unix_millis()).abs() < 50);
     }
 
     #[test]

@@ -39,38 +39,59 @@ pub fn write_params(
     Ok(())
 }
 
+/// Rows per multi-row INSERT: fewer statement steps per point (the write path's main cost).
+const ROWS_PER_INSERT: usize = 64;
+
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("(?1, ?{}, ?{}, ?{})", 2 + 3 * r, 3 + 3 * r, 4 + 3 * r))
+        .collect();
+    format!(
+        "INSERT OR REPLACE INTO dynamic_metrics(key, value, step, logged_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
 pub fn write_metrics(
     conn: &Connection,
     path: &Path,
     key: &str,
     points: &[MetricPoint],
 ) -> SqlResult<()> {
-    let mut stmt = conn
-        .prepare_cached("INSERT OR REPLACE INTO dynamic_metrics(key, value, step, logged_at) VALUES (?1, ?2, ?3, ?4)")
-        .map_err(|e| sql_err(path, e))?;
-    stmt.raw_bind_parameter(1, key)
-        .map_err(|e| sql_err(path, e))?;
     let mut last_anchor = i64::MIN;
     let last = points.len().saturating_sub(1);
-    for (i, p) in points.iter().enumerate() {
-        // SQLite stores NaN as NULL; reads turn NULL back into NaN, so the point survives.
-        let value = if p.value.is_nan() {
-            None
+    let full = insert_sql(ROWS_PER_INSERT);
+    for (c, chunk) in points.chunks(ROWS_PER_INSERT).enumerate() {
+        let sql = if chunk.len() == ROWS_PER_INSERT {
+            full.clone()
         } else {
-            Some(p.value)
+            insert_sql(chunk.len())
         };
-        stmt.raw_bind_parameter(2, value)
+        let mut stmt = conn.prepare_cached(&sql).map_err(|e| sql_err(path, e))?;
+        stmt.raw_bind_parameter(1, key)
             .map_err(|e| sql_err(path, e))?;
-        stmt.raw_bind_parameter(3, p.step)
-            .map_err(|e| sql_err(path, e))?;
-        let anchor = i == 0 || i == last || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS;
-        if anchor {
-            last_anchor = p.logged_at;
-            stmt.raw_bind_parameter(4, iso_from_millis(p.logged_at))
+        for (j, p) in chunk.iter().enumerate() {
+            let i = c * ROWS_PER_INSERT + j;
+            let base = 2 + 3 * j;
+            // SQLite stores NaN as NULL; reads turn NULL back into NaN, so the point survives.
+            let value = if p.value.is_nan() {
+                None
+            } else {
+                Some(p.value)
+            };
+            stmt.raw_bind_parameter(base, value)
                 .map_err(|e| sql_err(path, e))?;
-        } else {
-            stmt.raw_bind_parameter(4, rusqlite::types::Null)
+            stmt.raw_bind_parameter(base + 1, p.step)
                 .map_err(|e| sql_err(path, e))?;
+            let anchor = i == 0 || i == last || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS;
+            if anchor {
+                last_anchor = p.logged_at;
+                stmt.raw_bind_parameter(base + 2, iso_from_millis(p.logged_at))
+                    .map_err(|e| sql_err(path, e))?;
+            } else {
+                stmt.raw_bind_parameter(base + 2, rusqlite::types::Null)
+                    .map_err(|e| sql_err(path, e))?;
+            }
         }
         stmt.raw_execute().map_err(|e| sql_err(path, e))?;
     }

@@ -1,9 +1,40 @@
 //! What a tracker holds between flushes: per open experiment, params, points and spans.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::error::Result;
 use crate::model::{MetricPoint, ParamValue, Span};
 use crate::store::Record;
+use crate::validate;
+
+/// FxHash: metric keys are short and trusted to the process, so a fast non-keyed hash
+/// suits the per-point lookup better than SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(super) type KeyMap = HashMap<String, KeyBuffer, BuildHasherDefault<FxHasher>>;
 
 /// One metric key's unflushed points and the step auto-step hands out next.
 #[derive(Debug, Default)]
@@ -21,7 +52,7 @@ pub(super) struct OpenRun {
     /// Duration already recorded before a resume, seconds.
     pub prior_duration: f64,
     pub params: Vec<(String, ParamValue)>,
-    pub metrics: HashMap<String, KeyBuffer>,
+    pub metrics: KeyMap,
     pub spans: Vec<Span>,
 }
 
@@ -56,10 +87,19 @@ impl OpenRun {
 
     /// Buffers one point. `step: None` is the next step after the key's highest (0 first).
     #[inline]
-    pub fn push_point(&mut self, key: &str, value: f64, step: Option<i64>, now_ms: i64) -> i64 {
+    pub fn push_point(
+        &mut self,
+        key: &str,
+        value: f64,
+        step: Option<i64>,
+        now_ms: i64,
+    ) -> Result<i64> {
         let kb = match self.metrics.get_mut(key) {
             Some(kb) => kb,
-            None => self.metrics.entry(key.to_string()).or_default(),
+            None => {
+                validate::key("metric key", key)?;
+                self.metrics.entry(key.to_string()).or_default()
+            }
         };
         let step = step.unwrap_or(kb.next_step);
         if step >= kb.next_step {
@@ -70,7 +110,7 @@ impl OpenRun {
             value,
             logged_at: now_ms,
         });
-        step
+        Ok(step)
     }
 
     /// Moves everything buffered into records, leaving the run open and empty.

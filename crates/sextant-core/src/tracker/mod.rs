@@ -349,19 +349,12 @@ impl Tracker {
         step: Option<i64>,
         id: Option<&str>,
     ) -> Result<(i64, bool)> {
-        if key.is_empty() {
-            validate::key("metric key", key)?;
-        }
         if let Some(s) = step {
             validate::step(s)?;
         }
         let now = self.env.now_unix_millis();
         let mut state = self.lock()?;
-        let run = state.run_mut(id)?;
-        if !run.metrics.contains_key(key) {
-            validate::key("metric key", key)?;
-        }
-        let step = run.push_point(key, value, step, now);
+        let step = state.run_mut(id)?.push_point(key, value, step, now)?;
         state.mark_buffered(now, 1);
         Ok((
             step,
@@ -386,7 +379,7 @@ impl Tracker {
         let mut state = self.lock()?;
         let run = state.run_mut(id)?;
         for (key, value) in values {
-            run.push_point(key, *value, step, now);
+            run.push_point(key, *value, step, now)?;
         }
         state.mark_buffered(now, values.len());
         Ok(state.buffered_points >= self.policy.max_buffered_points)
