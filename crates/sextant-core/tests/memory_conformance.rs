@@ -1,4 +1,5 @@
 //! The memory store passes the same suite every store must pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::sync::Arc;
 

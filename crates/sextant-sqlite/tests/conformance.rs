@@ -1,4 +1,5 @@
 //! The SQLite store passes the suite every store must pass.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! A store and a snapshot written by luml-sdk 0.4 read back as luml logged them
 //! (`../shared/fixtures/luml-0.4/EXPECTED.json`), and Sextant can keep writing into them.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
