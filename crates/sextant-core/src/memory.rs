@@ -164,7 +164,7 @@ impl Store for MemoryStore {
         "memory://".to_string()
     }
 
-    async fn write(&self, batch: Batch) -> Result<()> {
+    async fn write(&self, batch: &Batch) -> Result<()> {
         let mut state = self.lock()?;
         // Validate against a scratch check first so a bad record leaves nothing half-applied.
         for r in &batch.records {
@@ -188,8 +188,8 @@ impl Store for MemoryStore {
                 }
             }
         }
-        for r in batch.records {
-            state.apply(r)?;
+        for r in &batch.records {
+            state.apply(r.clone())?;
         }
         Ok(())
     }

@@ -93,7 +93,8 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     fn location(&self) -> String;
 
     /// Applies every record or, on error, as many as the store can roll back: none.
-    async fn write(&self, batch: Batch) -> Result<()>;
+    /// By reference, so a tracker can keep a failed batch for retry without a copy.
+    async fn write(&self, batch: &Batch) -> Result<()>;
 
     /// Every experiment, newest first, with params and latest metrics current.
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>>;

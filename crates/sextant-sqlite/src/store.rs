@@ -457,7 +457,7 @@ impl Store for SqliteStore {
         format!("sqlite://{}", self.root.display())
     }
 
-    async fn write(&self, batch: Batch) -> Result<()> {
+    async fn write(&self, batch: &Batch) -> Result<()> {
         let mut exps = lock(&self.exps)?;
         for r in &batch.records {
             validate::experiment_id(r.experiment())?;

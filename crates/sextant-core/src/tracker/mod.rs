@@ -220,7 +220,7 @@ impl Tracker {
             source: opts.source,
         };
         self.store
-            .write(Batch {
+            .write(&Batch {
                 records: vec![Record::Create(new)],
             })
             .await?;
@@ -242,7 +242,7 @@ impl Tracker {
             .map(|m| (m.key, m.last_step.saturating_add(1)))
             .collect();
         self.store
-            .write(Batch {
+            .write(&Batch {
                 records: vec![Record::SetStatus {
                     experiment: existing.id.clone(),
                     status: Status::Running,
@@ -290,7 +290,7 @@ impl Tracker {
         };
         let duration = prior + (self.env.now_unix_millis() - started).max(0) as f64 / 1000.0;
         self.store
-            .write(Batch {
+            .write(&Batch {
                 records: vec![Record::SetStatus {
                     experiment: id.clone(),
                     status,
@@ -423,7 +423,7 @@ impl Tracker {
             created_at: self.env.now_unix_millis(),
         };
         self.store
-            .write(Batch {
+            .write(&Batch {
                 records: vec![record],
             })
             .await
@@ -433,7 +433,7 @@ impl Tracker {
     pub async fn record_model(&self, model: ModelInfo, id: Option<&str>) -> Result<()> {
         let experiment = self.lock()?.resolve(id)?;
         self.store
-            .write(Batch {
+            .write(&Batch {
                 records: vec![Record::Model { experiment, model }],
             })
             .await
@@ -470,7 +470,7 @@ impl Tracker {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.store.write(batch.clone()).await {
+        match self.store.write(&batch).await {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Keep the data for the next flush when the failure may pass; a batch the
@@ -619,7 +619,7 @@ impl Tracker {
             Err(Error::ExperimentNotFound(_)) => {}
             Err(e) => return Err(e),
         }
-        self.store.write(dump.into_batch()).await?;
+        self.store.write(&dump.into_batch()).await?;
         Ok(id)
     }
 }

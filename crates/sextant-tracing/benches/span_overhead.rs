@@ -1,0 +1,127 @@
+//! Cost of recording one span (enter, a field, exit, close, buffered into the experiment)
+//! against the same instrumented code with no subscriber installed. The tracker flushes
+//! every 1,000 spans into a store that discards them: in a real program the flusher thread
+//! writes off the traced thread, so storage is not part of the per-span cost measured here.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use sextant_core::{
+    AttachmentInfo, Batch, CoarseClockEnv, Error, ExperimentInfo, ExperimentUpdate, FlushPolicy,
+    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, Record, Span, StartOptions,
+    StepRange, Store, Tracker,
+};
+use sextant_tracing::SextantLayer;
+use tracing_subscriber::layer::SubscriberExt;
+
+#[tracing::instrument]
+fn work(i: u64) -> u64 {
+    black_box(i.wrapping_mul(31))
+}
+
+/// Keeps experiments (so logging is allowed) and drops everything else.
+#[derive(Debug, Default)]
+struct DiscardStore {
+    inner: MemoryStore,
+}
+
+#[async_trait::async_trait]
+impl Store for DiscardStore {
+    fn location(&self) -> String {
+        "discard://".into()
+    }
+    async fn write(&self, batch: &Batch) -> Result<(), Error> {
+        let kept: Vec<Record> = batch
+            .records
+            .iter()
+            .filter(|r| matches!(r, Record::Create(_) | Record::SetStatus { .. }))
+            .cloned()
+            .collect();
+        self.inner.write(&Batch { records: kept }).await
+    }
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>, Error> {
+        self.inner.list_experiments().await
+    }
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo, Error> {
+        self.inner.get_experiment(id).await
+    }
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>, Error> {
+        self.inner.list_groups().await
+    }
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>, Error> {
+        self.inner.list_metrics(id).await
+    }
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        r: StepRange,
+    ) -> Result<Vec<MetricPoint>, Error> {
+        self.inner.metric_points(id, key, r).await
+    }
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>, Error> {
+        self.inner.list_attachments(id).await
+    }
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>, Error> {
+        self.inner.get_attachment(id, name).await
+    }
+    async fn list_spans(&self, id: &str, trace: Option<&str>) -> Result<Vec<Span>, Error> {
+        self.inner.list_spans(id, trace).await
+    }
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>, Error> {
+        self.inner.list_models(id).await
+    }
+    async fn update_experiment(&self, id: &str, u: &ExperimentUpdate) -> Result<(), Error> {
+        self.inner.update_experiment(id, u).await
+    }
+    async fn delete_experiment(&self, id: &str) -> Result<(), Error> {
+        self.inner.delete_experiment(id).await
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("span");
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    g.bench_function("tracing off (baseline)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            work(i)
+        })
+    });
+    let policy = FlushPolicy {
+        max_buffered_points: usize::MAX,
+        interval_ms: i64::MAX,
+    };
+    let tracker = Arc::new(Tracker::with_policy(
+        Arc::new(DiscardStore::default()),
+        Arc::new(CoarseClockEnv::start()),
+        policy,
+    ));
+    if pollster::block_on(tracker.start_experiment(StartOptions::new())).is_err() {
+        return;
+    }
+    let dispatch = tracing::Dispatch::new(
+        tracing_subscriber::registry().with(SextantLayer::new(tracker.clone())),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        g.bench_function("recorded by SextantLayer", |b| {
+            b.iter_custom(|iters| {
+                let start = std::time::Instant::now();
+                for i in 0..iters {
+                    work(i);
+                    if i % 1000 == 999 {
+                        let _ = pollster::block_on(tracker.flush());
+                    }
+                }
+                start.elapsed()
+            })
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
