@@ -10,6 +10,7 @@ pub mod memory;
 pub mod model;
 pub mod names;
 pub mod platform;
+pub mod query;
 pub mod registry;
 pub mod store;
 pub mod tracker;
@@ -25,6 +26,7 @@ pub use model::*;
 pub use platform::{BoxFuture, Env, MaybeSend, MaybeSync};
 #[cfg(not(target_arch = "wasm32"))]
 pub use platform::{CoarseClockEnv, SystemEnv};
+pub use query::{ExperimentFilter, Page, Sort, SortKey};
 pub use registry::Registry;
 pub use store::{Batch, Record, Store};
 pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

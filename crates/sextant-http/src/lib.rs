@@ -1,0 +1,358 @@
+//! The `http://` (and `https://`) store: the same `Store` contract, served by
+//! `sextant serve` on another process or machine. Writes ship the tracker's own batches.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use sextant_core::{
+    AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
+    MetricSummary, ModelInfo, Registry, Result, Span, StepRange, Store, TraceSummary,
+};
+
+/// Responses larger than this are refused (a 10M-point history is ~600 MB of JSON).
+const MAX_RESPONSE_BYTES: u64 = 2 << 30;
+
+/// A client of a Sextant server. The token (if the server wants one) comes from the
+/// `SEXTANT_TOKEN` environment variable or [`HttpStore::with_token`].
+#[derive(Debug)]
+pub struct HttpStore {
+    base: String,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+/// Adds `http://host:port` and `https://…` to a registry.
+pub fn register(registry: &mut Registry) {
+    for (scheme, example) in [("http", "http://host:5000"), ("https", "https://host")] {
+        registry.register(scheme, example, move |rest| {
+            let url = format!("{scheme}://{rest}");
+            Box::pin(async move {
+                let store = HttpStore::new(&url, std::env::var("SEXTANT_TOKEN").ok())?;
+                store.health()?;
+                Ok(std::sync::Arc::new(store) as std::sync::Arc<dyn Store>)
+            })
+        });
+    }
+}
+
+/// Percent-encodes a path that may contain `/` (metric keys and attachment names).
+fn encode_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The quoted subject of a server message (`experiment "x" not found` → `x`).
+fn quoted(msg: &str) -> Option<String> {
+    let start = msg.find('"')? + 1;
+    let end = start + msg[start..].find('"')?;
+    Some(msg[start..end].to_string())
+}
+
+impl HttpStore {
+    pub fn new(base_url: &str, token: Option<String>) -> Result<Self> {
+        let base = base_url.trim_end_matches('/').to_string();
+        let host = base.split_once("://").map(|(_, h)| h).unwrap_or("");
+        if host.is_empty() {
+            return Err(Error::InvalidInput {
+                what: "server address",
+                value: base_url.to_string(),
+                reason: "expected http://host:port".into(),
+            });
+        }
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(120)))
+                .build(),
+        );
+        Ok(HttpStore {
+            base,
+            token: token.filter(|t| !t.is_empty()),
+            agent,
+        })
+    }
+
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api{path}", self.base)
+    }
+
+    /// Fails with a clear message when nothing (or not a Sextant server) answers.
+    pub fn health(&self) -> Result<()> {
+        let _: serde_json::Value = self.get("/health", &[])?;
+        Ok(())
+    }
+
+    fn unreachable(&self, e: ureq::Error) -> Error {
+        Error::Storage(format!(
+            "cannot reach the Sextant server at {}: {e}",
+            self.base
+        ))
+    }
+
+    /// Turns an error response back into the core error the server started from.
+    fn error(&self, status: u16, body: &[u8]) -> Error {
+        let msg = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+        let subject = quoted(&msg).unwrap_or_default();
+        match status {
+            404 if msg.starts_with("experiment") => Error::ExperimentNotFound(subject),
+            404 if msg.starts_with("attachment") => Error::AttachmentNotFound {
+                name: subject,
+                experiment: msg.rsplit('"').nth(1).unwrap_or_default().to_string(),
+            },
+            404 if msg.starts_with("trace") => Error::TraceNotFound {
+                trace_id: subject,
+                experiment: String::new(),
+            },
+            409 => Error::ExperimentExists(subject),
+            400 | 413 => Error::InvalidInput {
+                what: "request",
+                value: subject,
+                reason: msg,
+            },
+            401 | 403 => Error::Storage(format!(
+                "the server at {} refused the token: {msg}",
+                self.base
+            )),
+            507 => Error::QuotaExceeded(msg),
+            _ => Error::Storage(format!("server error {status}: {msg}")),
+        }
+    }
+
+    fn finish(
+        &self,
+        resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Vec<u8>> {
+        let mut resp = resp.map_err(|e| self.unreachable(e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(|e| self.unreachable(e))?;
+        if status >= 400 {
+            return Err(self.error(status, &body));
+        }
+        Ok(body)
+    }
+
+    fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => req.header("Authorization", &format!("Bearer {t}")),
+            None => req,
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        let mut req = self.auth(self.agent.get(&self.url(path)));
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        let body = self.finish(req.call())?;
+        serde_json::from_slice(&body)
+            .map_err(|e| Error::Storage(format!("unexpected reply from {path}: {e}")))
+    }
+
+    fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
+        self.finish(self.auth(self.agent.get(&self.url(path))).call())
+    }
+
+    fn send(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        let url = self.url(path);
+        let resp = match method {
+            "POST" => self
+                .auth(self.agent.post(&url))
+                .header("Content-Type", "application/json")
+                .send(&body[..]),
+            "PATCH" => self
+                .auth(self.agent.patch(&url))
+                .header("Content-Type", "application/json")
+                .send(&body[..]),
+            _ => self.auth(self.agent.delete(&url)).call(),
+        };
+        self.finish(resp)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for HttpStore {
+    fn location(&self) -> String {
+        self.base.clone()
+    }
+
+    async fn write(&self, batch: &Batch) -> Result<()> {
+        let body = serde_json::to_vec(batch)
+            .map_err(|e| Error::Storage(format!("cannot encode batch: {e}")))?;
+        self.send("POST", "/batch", body).map(|_| ())
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = vec![("limit", "10000".to_string())];
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let page: sextant_core::Page = self.get("/experiments", &q)?;
+            out.extend(page.experiments);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
+        self.get(&format!("/experiments/{}", encode_path(id)), &[])
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        self.get("/groups", &[])
+    }
+
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
+        self.get(&format!("/experiments/{}/metrics", encode_path(id)), &[])
+    }
+
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        self.series(id, key, range, None)
+    }
+
+    async fn metric_series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        self.series(id, key, range, Some(max_points))
+    }
+
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
+        self.get(
+            &format!("/experiments/{}/attachments", encode_path(id)),
+            &[],
+        )
+    }
+
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        sextant_core::validate::attachment_name(name)?;
+        self.get_bytes(&format!(
+            "/experiments/{}/attachments/{}",
+            encode_path(id),
+            encode_path(name)
+        ))
+        .map_err(|e| match e {
+            Error::AttachmentNotFound { .. } => Error::AttachmentNotFound {
+                experiment: id.into(),
+                name: name.into(),
+            },
+            other => other,
+        })
+    }
+
+    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
+        match trace_id {
+            Some(t) => match self.get(
+                &format!("/experiments/{}/traces/{}", encode_path(id), encode_path(t)),
+                &[],
+            ) {
+                Err(Error::TraceNotFound { .. }) => Ok(Vec::new()),
+                Err(Error::InvalidInput { .. }) => Ok(Vec::new()),
+                other => other,
+            },
+            None => {
+                let traces: Vec<TraceSummary> = self.list_traces(id).await?;
+                let mut all = Vec::new();
+                for t in traces {
+                    let spans: Vec<Span> = self.get(
+                        &format!("/experiments/{}/traces/{}", encode_path(id), t.trace_id),
+                        &[],
+                    )?;
+                    all.extend(spans);
+                }
+                all.sort_by_key(|s| s.start_time_unix_nano);
+                Ok(all)
+            }
+        }
+    }
+
+    async fn list_traces(&self, id: &str) -> Result<Vec<TraceSummary>> {
+        self.get(&format!("/experiments/{}/traces", encode_path(id)), &[])
+    }
+
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
+        self.get(&format!("/experiments/{}/models", encode_path(id)), &[])
+    }
+
+    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
+        let body = serde_json::to_vec(update).map_err(|e| Error::Storage(e.to_string()))?;
+        self.send("PATCH", &format!("/experiments/{}", encode_path(id)), body)
+            .map(|_| ())
+    }
+
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        self.send(
+            "DELETE",
+            &format!("/experiments/{}", encode_path(id)),
+            Vec::new(),
+        )
+        .map(|_| ())
+    }
+}
+
+impl HttpStore {
+    fn series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: Option<usize>,
+    ) -> Result<Vec<MetricPoint>> {
+        #[derive(serde::Deserialize)]
+        struct Series {
+            points: Vec<MetricPoint>,
+        }
+        let mut q = Vec::new();
+        if let Some(f) = range.from {
+            q.push(("from", f.to_string()));
+        }
+        if let Some(t) = range.to {
+            q.push(("to", t.to_string()));
+        }
+        match max_points {
+            Some(m) => q.push(("max_points", m.clamp(4, 1_000_000).to_string())),
+            None => q.push(("raw", "1".to_string())),
+        }
+        let s: Series = self.get(
+            &format!(
+                "/experiments/{}/metrics/{}",
+                encode_path(id),
+                encode_path(key)
+            ),
+            &q,
+        )?;
+        Ok(s.points)
+    }
+}

@@ -1,0 +1,392 @@
+//! The JSON API handlers. Reads go through the core's read contract; writes arrive as the
+//! core's own `Batch` of records, exactly what the `http://` store sends.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sextant_core::{
+    validate, Batch, ExperimentDump, ExperimentFilter, ExperimentUpdate, Sort, Status, StepRange,
+    Store,
+};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{blocking, AppState};
+
+/// Default and largest page of the experiment list.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 10_000;
+/// Points a series returns when the client does not say.
+const DEFAULT_MAX_POINTS: usize = 2_000;
+const MAX_MAX_POINTS: usize = 1_000_000;
+
+type Params = Query<HashMap<String, String>>;
+
+/// Runs a store call off the async workers (SQLite blocks).
+async fn with_store<T, F>(state: &AppState, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Arc<dyn Store>) -> sextant_core::BoxFuture<'static, sextant_core::Result<T>>
+        + Send
+        + 'static,
+{
+    let store = state.store.clone();
+    blocking(move || pollster::block_on(f(store))).await
+}
+
+fn check_id(id: &str) -> ApiResult<()> {
+    validate::experiment_id(id).map_err(ApiError::from)
+}
+
+fn number<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<T>> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            ApiError::bad_request(format!(
+                "query parameter {name}={v:?} is not a valid number"
+            ))
+        }),
+    }
+}
+
+pub async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({ "ok": true, "version": env!("CARGO_PKG_VERSION") }))
+}
+
+pub async fn list_experiments(
+    State(state): State<AppState>,
+    Query(q): Params,
+) -> ApiResult<Response> {
+    let status = match q.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some("running" | "active") => Some(Status::Running),
+        Some("completed") => Some(Status::Completed),
+        Some("failed" | "error") => Some(Status::Failed),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "status={other:?}: use running, completed or failed"
+            )))
+        }
+    };
+    let filter = ExperimentFilter {
+        group: q.get("group").filter(|s| !s.is_empty()).cloned(),
+        tag: q.get("tag").filter(|s| !s.is_empty()).cloned(),
+        status,
+        text: q
+            .get("q")
+            .or(q.get("text"))
+            .filter(|s| !s.is_empty())
+            .cloned(),
+    };
+    let sort: Sort = match q.get("sort") {
+        Some(s) if !s.is_empty() => s.parse()?,
+        _ => Sort::default(),
+    };
+    let limit = number::<usize>(&q, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_LIMIT}"
+        )));
+    }
+    let cursor = q.get("cursor").cloned();
+    let all = with_store(&state, |s| {
+        Box::pin(async move { s.list_experiments().await })
+    })
+    .await?;
+    let page = sextant_core::query::page(all, &filter, &sort, cursor.as_deref(), limit)?;
+    Ok(Json(page).into_response())
+}
+
+pub async fn get_experiment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let info = with_store(&state, move |s| {
+        Box::pin(async move { s.get_experiment(&id).await })
+    })
+    .await?;
+    Ok(Json(info).into_response())
+}
+
+pub async fn patch_experiment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let update: ExperimentUpdate = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("body is not an experiment update: {e}")))?;
+    if let Some(n) = &update.name {
+        validate::label("experiment name", n)?;
+    }
+    for t in update.tags.iter().flatten() {
+        validate::label("tag", t)?;
+    }
+    let info = with_store(&state, move |s| {
+        Box::pin(async move {
+            s.update_experiment(&id, &update).await?;
+            s.get_experiment(&id).await
+        })
+    })
+    .await?;
+    state.events.wake.notify_one();
+    Ok(Json(info).into_response())
+}
+
+pub async fn delete_experiment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    with_store(&state, move |s| {
+        Box::pin(async move { s.delete_experiment(&id).await })
+    })
+    .await?;
+    state.events.wake.notify_one();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn list_groups(State(state): State<AppState>) -> ApiResult<Response> {
+    let groups = with_store(&state, |s| Box::pin(async move { s.list_groups().await })).await?;
+    Ok(Json(groups).into_response())
+}
+
+pub async fn list_metrics(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let m = with_store(&state, move |s| {
+        Box::pin(async move { s.list_metrics(&id).await })
+    })
+    .await?;
+    Ok(Json(m).into_response())
+}
+
+pub async fn metric_series(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    validate::key("metric key", &key)?;
+    let range = StepRange::new(number(&q, "from")?, number(&q, "to")?);
+    if let (Some(f), Some(t)) = (range.from, range.to) {
+        if f > t {
+            return Err(ApiError::bad_request(format!("from={f} is after to={t}")));
+        }
+    }
+    let max_points = number::<usize>(&q, "max_points")?.unwrap_or(DEFAULT_MAX_POINTS);
+    if !(4..=MAX_MAX_POINTS).contains(&max_points) {
+        return Err(ApiError::bad_request(format!(
+            "max_points must be 4 to {MAX_MAX_POINTS}"
+        )));
+    }
+    // raw=1: every point in the range (the http:// store's history reads).
+    let raw = q.get("raw").is_some_and(|v| v == "1" || v == "true");
+    let k = key.clone();
+    let points = with_store(&state, move |s| {
+        Box::pin(async move {
+            s.get_experiment(&id).await?;
+            if raw {
+                s.metric_points(&id, &k, range).await
+            } else {
+                s.metric_series(&id, &k, range, max_points).await
+            }
+        })
+    })
+    .await?;
+    Ok(Json(
+        serde_json::json!({ "key": key, "from": range.from, "to": range.to, "points": points }),
+    )
+    .into_response())
+}
+
+pub async fn list_attachments(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let a = with_store(&state, move |s| {
+        Box::pin(async move { s.list_attachments(&id).await })
+    })
+    .await?;
+    Ok(Json(a).into_response())
+}
+
+/// Content types for previews; anything that could run script is served as plain text or
+/// bytes, never as HTML.
+fn attachment_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        "csv" => "text/csv; charset=utf-8",
+        "md" | "markdown" => "text/markdown; charset=utf-8",
+        "txt" | "log" | "yaml" | "yml" | "toml" | "py" | "rs" | "js" | "ts" | "html" | "htm" => {
+            "text/plain; charset=utf-8"
+        }
+        _ => "application/octet-stream",
+    }
+}
+
+fn disposition(name: &str, inline: bool) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let ascii: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = base
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    Query(q): Params,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    validate::attachment_name(&name)?;
+    let n = name.clone();
+    let data = with_store(&state, move |s| {
+        Box::pin(async move { s.get_attachment(&id, &n).await })
+    })
+    .await?;
+    let inline = q.get("inline").is_some_and(|v| v == "1" || v == "true");
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(attachment_type(&name)),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Even an SVG opened directly cannot run script or load anything.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition(&name, inline)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok((headers, data).into_response())
+}
+
+pub async fn list_traces(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let t = with_store(&state, move |s| {
+        Box::pin(async move { s.list_traces(&id).await })
+    })
+    .await?;
+    Ok(Json(t).into_response())
+}
+
+pub async fn get_trace(
+    State(state): State<AppState>,
+    Path((id, trace)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    validate::span_ids(&trace, "0000000000000001", None)?;
+    let t = trace.clone();
+    let spans = with_store(&state, move |s| {
+        Box::pin(async move { s.list_spans(&id, Some(&t)).await })
+    })
+    .await?;
+    if spans.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("trace {trace:?} not found"),
+        ));
+    }
+    Ok(Json(spans).into_response())
+}
+
+pub async fn list_models(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    let m = with_store(&state, move |s| {
+        Box::pin(async move { s.list_models(&id).await })
+    })
+    .await?;
+    Ok(Json(m).into_response())
+}
+
+/// The experiment as a luml snapshot tar, for download.
+pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    check_id(&id)?;
+    let file = format!("{id}.tar");
+    let bytes = with_store(&state, move |s| {
+        Box::pin(async move {
+            let dump = ExperimentDump::read(s.as_ref(), &id).await?;
+            sextant_sqlite::snapshot::to_tar_bytes(&dump)
+        })
+    })
+    .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition(&file, false)) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok((headers, bytes).into_response())
+}
+
+/// The write endpoint: one `Batch` of records, applied in order (what `http://` stores send).
+pub async fn write_batch(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let batch: Batch = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("body is not a batch of records: {e}")))?;
+    for r in &batch.records {
+        validate::experiment_id(r.experiment())?;
+        if let sextant_core::Record::Attachment { name, .. } = r {
+            validate::attachment_name(name)?;
+        }
+        if let sextant_core::Record::Metrics { key, .. } = r {
+            validate::key("metric key", key)?;
+        }
+    }
+    with_store(&state, move |s| {
+        Box::pin(async move { s.write(&batch).await })
+    })
+    .await?;
+    state.events.wake.notify_one();
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

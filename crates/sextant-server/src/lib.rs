@@ -1,0 +1,170 @@
+//! `sextant ui` / `sextant serve`: the dashboard and a JSON API over any store, and the
+//! write endpoint `http://` stores log through.
+
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod events;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method, Uri};
+use axum::routing::{get, post};
+use axum::Router;
+use sextant_core::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use assets::dashboard_built;
+pub use error::ApiError;
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub host: String,
+    pub port: u16,
+    /// When set, every request must carry it (see the `auth` module).
+    pub token: Option<String>,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    pub cors: Vec<String>,
+    /// Largest request body (a batch with attachments), bytes; bigger gets 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            host: "127.0.0.1".into(),
+            port: 5000,
+            token: None,
+            cors: Vec::new(),
+            max_body_bytes: 64 << 20,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    store: Arc<dyn Store>,
+    token: Option<Arc<str>>,
+    events: Arc<events::Events>,
+}
+
+/// Runs blocking store work on tokio's blocking pool; a panic there becomes a 500.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> sextant_core::Result<T> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {e}"),
+        )),
+    }
+}
+
+async fn dashboard(uri: Uri) -> axum::response::Response {
+    assets::serve(uri.path())
+}
+
+/// The whole app. Also spawns the live-update poller, so call it inside a tokio runtime.
+pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, String> {
+    let events = events::Events::new();
+    tokio::spawn(events::poll(store.clone(), events.clone()));
+    let state = AppState {
+        store,
+        token: opts.token.as_deref().map(Arc::from),
+        events,
+    };
+    let api = Router::new()
+        .route("/health", get(api::health))
+        .route("/experiments", get(api::list_experiments))
+        .route(
+            "/experiments/{id}",
+            get(api::get_experiment)
+                .patch(api::patch_experiment)
+                .delete(api::delete_experiment),
+        )
+        .route("/experiments/{id}/metrics", get(api::list_metrics))
+        .route("/experiments/{id}/metrics/{*key}", get(api::metric_series))
+        .route("/experiments/{id}/attachments", get(api::list_attachments))
+        .route(
+            "/experiments/{id}/attachments/{*name}",
+            get(api::get_attachment),
+        )
+        .route("/experiments/{id}/traces", get(api::list_traces))
+        .route("/experiments/{id}/traces/{trace_id}", get(api::get_trace))
+        .route("/experiments/{id}/models", get(api::list_models))
+        .route("/experiments/{id}/export", get(api::export))
+        .route("/groups", get(api::list_groups))
+        .route("/batch", post(api::write_batch))
+        .route("/events", get(events::stream))
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such API endpoint")
+        });
+    let mut app = Router::new()
+        .nest("/api", api)
+        .fallback(dashboard)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .layer(DefaultBodyLimit::max(opts.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            ))
+        }))
+        .with_state(state);
+    if !opts.cors.is_empty() {
+        let origins = opts
+            .cors
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o).map_err(|_| format!("--cors {o:?} is not a valid origin"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    Ok(app)
+}
+
+/// Binds and serves until the process is stopped; `ready` hears the bound address
+/// (useful with port 0).
+pub async fn serve(
+    store: Arc<dyn Store>,
+    opts: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let app = router(store, &opts).map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port)).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// [`serve`] on a fresh multi-threaded runtime, for the blocking `sextant` command.
+pub fn serve_blocking(
+    store: Arc<dyn Store>,
+    opts: ServeOptions,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(store, opts, ready))
+}
