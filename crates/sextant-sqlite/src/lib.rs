@@ -1,6 +1,7 @@
 //! The native store: SQLite files in the luml-sdk directory layout
 //! (`../shared/spec/store-layout.md`), readable by luml and by Sextant alike.
 
+mod blocks;
 mod expdb;
 mod schema;
 pub mod snapshot;

@@ -12,6 +12,7 @@ use sextant_core::{
     StepRange, Store,
 };
 
+use crate::blocks;
 use crate::expdb;
 use crate::schema;
 use crate::sql::{io_err, sql_err};
@@ -138,6 +139,8 @@ impl SqliteStore {
             let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
             schema::configure(&conn, &path)?;
             schema::create_exp(&conn, &path)?;
+            conn.execute_batch(blocks::DDL)
+                .map_err(|e| sql_err(&path, e))?;
             exps.insert(
                 id.to_string(),
                 ExpConn {
@@ -248,7 +251,12 @@ impl SqliteStore {
                 }
                 Record::Metrics { key, points, .. } => {
                     validate::key("metric key", key)?;
+                    let appended = ec.latest.as_ref().is_some_and(|l| {
+                        l.get(key)
+                            .is_none_or(|(top, _)| points.iter().all(|p| p.step > *top))
+                    });
                     expdb::write_metrics(&tx, &path, key, points)?;
+                    blocks::after_write(&tx, &path, key, points, appended)?;
                     if let (Some(latest), Some(top)) =
                         (ec.latest.as_mut(), points.iter().max_by_key(|p| p.step))
                     {
@@ -626,6 +634,25 @@ impl Store for SqliteStore {
         range: StepRange,
     ) -> Result<Vec<MetricPoint>> {
         self.with_exp(id, |ec| expdb::read_points(&ec.conn, &ec.path, key, range))
+    }
+
+    /// From the min/max pyramid when the range is wide, from the points when narrow.
+    async fn metric_series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        self.with_exp(id, |ec| {
+            match blocks::series(&ec.conn, &ec.path, key, range, max_points)? {
+                Some(points) => Ok(points),
+                None => {
+                    let points = expdb::read_points(&ec.conn, &ec.path, key, range)?;
+                    Ok(sextant_core::downsample::downsample(&points, max_points))
+                }
+            }
+        })
     }
 
     async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
