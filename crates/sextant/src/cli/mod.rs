@@ -1,0 +1,148 @@
+//! Argument parsing, dispatch, and the one-line error contract of the `sextant` command.
+
+mod commands;
+mod demo;
+mod plot;
+mod table;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sextant::{ExperimentTracker, DEFAULT_STORE};
+
+/// Inspect, export and import Sextant / luml experiments.
+#[derive(Debug, Parser)]
+#[command(name = "sextant", version)]
+struct Cli {
+    /// Store to use: sqlite://DIR or memory://
+    #[arg(long, global = true, env = "SEXTANT_STORE", default_value = DEFAULT_STORE, value_name = "CONNECTION")]
+    store: String,
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List experiments, newest first.
+    Ls,
+    /// Show one experiment: params, latest metrics, attachments, traces, models.
+    Show {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+    },
+    /// Print a metric's points.
+    Metrics {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+        /// Metric key, e.g. train/loss.
+        key: String,
+        /// Downsample to at most this many points, keeping each bucket's extremes.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_points: Option<u32>,
+    },
+    /// Write an experiment as a luml-compatible snapshot tar.
+    Export {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+        /// Output file.
+        file: PathBuf,
+    },
+    /// Bring a snapshot tar into the store; prints the experiment id.
+    Import {
+        /// Snapshot file written by `sextant export` or luml.
+        file: PathBuf,
+    },
+    /// Delete an experiment and everything logged to it.
+    Rm {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+    },
+    /// Log a realistic demo run into the store; prints only its id.
+    Demo,
+}
+
+/// Everything that can stop a command. Each renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    #[error(transparent)]
+    Sextant(#[from] sextant::Error),
+    #[error("experiment id prefix {prefix:?} is ambiguous: it matches {matches}")]
+    AmbiguousId { prefix: String, matches: String },
+    #[error("metric {key:?} not found in experiment {id:?} (its metrics: {available})")]
+    MetricNotFound {
+        id: String,
+        key: String,
+        available: String,
+    },
+    #[error("cannot render the demo plot: {0}")]
+    Plot(#[from] png::EncodingError),
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot write output: {0}")]
+    Output(#[from] io::Error),
+}
+
+pub(crate) type CliResult<T = ()> = Result<T, CliError>;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap's report spans several lines (message, tips, usage); the contract is one.
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+                .collect();
+            eprintln!("{} (see 'sextant --help')", message.join(" "));
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            // --help and --version: clap prints them to stdout.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`sextant metrics … | head`) is not a failure.
+        Err(CliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = e.to_string().replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let tracker = ExperimentTracker::new(&cli.store)?;
+    let out = &mut io::stdout().lock();
+    let json = cli.json;
+    match cli.command {
+        Command::Ls => commands::ls(&tracker, json, out),
+        Command::Show { id } => commands::show(&tracker, &id, json, out),
+        Command::Metrics {
+            id,
+            key,
+            max_points,
+        } => commands::metrics(&tracker, &id, &key, max_points, json, out),
+        Command::Export { id, file } => commands::export(&tracker, &id, &file, json, out),
+        Command::Import { file } => commands::import(&tracker, &file, json, out),
+        Command::Rm { id } => commands::rm(&tracker, &id, json, out),
+        Command::Demo => {
+            let id = demo::run(&tracker)?;
+            writeln!(out, "{id}")?;
+            Ok(())
+        }
+    }?;
+    out.flush()?;
+    Ok(())
+}

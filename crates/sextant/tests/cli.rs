@@ -1,0 +1,338 @@
+//! The `sextant` binary, run as a user would, against temporary stores.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn sextant(store: &str, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .env_remove("SEXTANT_STORE")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn ok(store: &str, args: &[&str]) -> String {
+    let run = sextant(store, args);
+    assert_eq!(run.code, 0, "sextant {args:?} failed: {}", run.stderr);
+    run.stdout
+}
+
+fn json(store: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = ok(store, &all);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}\n{out}"))
+}
+
+/// A failed command: the expected exit code, nothing on stdout, one line on stderr that
+/// mentions every `needle`.
+fn fails(run: &Run, code: i32, needles: &[&str]) {
+    assert_eq!(run.code, code, "stderr: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "stdout: {}", run.stdout);
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {:?}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{:?}", run.stderr);
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle:?} not in {:?}",
+            run.stderr
+        );
+    }
+}
+
+fn store_at(dir: &Path) -> String {
+    format!("sqlite://{}", dir.display())
+}
+
+/// Runs `demo` and returns the printed id (stdout is the id and nothing else).
+fn demo(store: &str) -> String {
+    let out = ok(store, &["demo"]);
+    let id = out.trim().to_string();
+    assert_eq!(out, format!("{id}\n"), "demo prints only its id");
+    assert_eq!(id.len(), 36, "{id}");
+    id
+}
+
+#[test]
+fn demo_then_ls_show_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("experiments"));
+    let id = demo(&store);
+
+    let listed = json(&store, &["ls"]);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["group"], "demo");
+    assert_eq!(listed[0]["status"], "completed");
+    assert!(listed[0]["name"].as_str().unwrap().starts_with("demo-"));
+
+    let table = ok(&store, &["ls"]);
+    assert!(table.lines().next().unwrap().starts_with("ID"));
+    assert!(
+        table.contains(&id[..8]) && table.contains("completed"),
+        "{table}"
+    );
+
+    let show = json(&store, &["show", &id]);
+    let exp = &show["experiment"];
+    assert_eq!(
+        exp["params"]["lr"],
+        serde_json::json!({"type": "float", "value": 3e-4})
+    );
+    assert_eq!(exp["params"]["batch_size"]["value"], 64);
+    assert_eq!(exp["params"]["optimizer"]["value"], "adamw");
+    assert_eq!(exp["params"]["model"]["type"], "json");
+    assert!(exp["tags"].as_array().unwrap().len() >= 2);
+    let metrics = show["metrics"].as_array().unwrap();
+    let keys: Vec<&str> = metrics.iter().map(|m| m["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["lr", "train/loss", "val/accuracy"]);
+    assert!(metrics.iter().all(|m| m["count"] == 1000));
+    let attachments: Vec<&str> = show["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(attachments.len(), 3, "{attachments:?}");
+    assert!(attachments.contains(&"notes.md") && attachments.contains(&"config.json"));
+    assert!(attachments.iter().any(|a| a.ends_with(".png")));
+    let traces = show["traces"].as_array().unwrap();
+    assert_eq!(traces.len(), 1);
+    assert_eq!(traces[0]["root_name"], "epoch");
+    assert!(traces[0]["span_count"].as_u64().unwrap() >= 4);
+
+    // The PNG attachment is a real PNG.
+    let png = std::fs::read(
+        dir.path()
+            .join("experiments")
+            .join(&id)
+            .join("attachments")
+            .join(attachments.iter().find(|a| a.ends_with(".png")).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    // The human overview, reached by a unique prefix of the id.
+    let text = ok(&store, &["show", &id[..8]]);
+    for needle in [
+        id.as_str(),
+        "params:",
+        "optimizer",
+        "adamw",
+        "train/loss",
+        "notes.md",
+        "epoch",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from\n{text}");
+    }
+
+    for key in ["train/loss", "val/accuracy", "lr"] {
+        let points = json(&store, &["metrics", &id, key]);
+        let points = points.as_array().unwrap();
+        assert_eq!(points.len(), 1000, "{key}");
+        assert!(points
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p["step"] == i as i64));
+    }
+    let loss = json(&store, &["metrics", &id, "train/loss"]);
+    let first = loss[0]["value"].as_f64().unwrap();
+    let last = loss[999]["value"].as_f64().unwrap();
+    assert!(first > 3.0 * last, "loss decays: {first} -> {last}");
+
+    let series = json(
+        &store,
+        &["metrics", &id, "train/loss", "--max-points", "50"],
+    );
+    let series = series.as_array().unwrap();
+    assert!(series.len() <= 50 && series.len() >= 10, "{}", series.len());
+    assert_eq!(series[0]["step"], 0);
+    assert_eq!(series[series.len() - 1]["step"], 999);
+
+    let table = ok(&store, &["metrics", &id, "lr"]);
+    assert_eq!(table.lines().count(), 1001, "header and 1000 rows");
+
+    let run = sextant(&store, &["metrics", &id, "nope"]);
+    fails(&run, 1, &["nope", "train/loss"]);
+}
+
+#[test]
+fn export_import_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = store_at(&dir.path().join("a"));
+    let b = store_at(&dir.path().join("b"));
+    let id = demo(&a);
+    let file = dir.path().join("demo.tar");
+    let file_arg = file.to_str().unwrap();
+    ok(&a, &["export", &id, file_arg]);
+    assert!(file.is_file());
+
+    let imported = ok(&b, &["import", file_arg]);
+    assert_eq!(imported.trim(), id);
+    let (from, to) = (json(&a, &["show", &id]), json(&b, &["show", &id]));
+    for field in [
+        "name",
+        "group",
+        "status",
+        "tags",
+        "params",
+        "metrics",
+        "description",
+    ] {
+        assert_eq!(
+            from["experiment"][field], to["experiment"][field],
+            "{field}"
+        );
+    }
+    assert_eq!(from["metrics"], to["metrics"]);
+    assert_eq!(from["traces"], to["traces"]);
+    let names = |v: &Value| -> Vec<Value> {
+        v["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].clone())
+            .collect()
+    };
+    assert_eq!(names(&from), names(&to));
+    assert_eq!(
+        json(&a, &["metrics", &id, "val/accuracy"]),
+        json(&b, &["metrics", &id, "val/accuracy"])
+    );
+
+    // Importing the same snapshot again is refused.
+    fails(
+        &sextant(&b, &["import", file_arg]),
+        1,
+        &[&id, "already exists"],
+    );
+}
+
+#[test]
+fn rm_deletes_and_says_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path());
+    let keep = demo(&store);
+    let gone = demo(&store);
+    let out = ok(&store, &["rm", &gone]);
+    assert!(out.contains(&gone) && out.contains("deleted"), "{out}");
+    assert!(!dir.path().join(&gone).exists(), "its directory is removed");
+    let listed = json(&store, &["ls"]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [keep.as_str()]);
+    fails(&sextant(&store, &["show", &gone]), 1, &[&gone, "not found"]);
+}
+
+#[test]
+fn bad_input_is_one_line_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        &sextant("nosuch://x", &["ls"]),
+        1,
+        &["nosuch", "sqlite://", "memory://"],
+    );
+    fails(
+        &sextant("./dir", &["ls"]),
+        1,
+        &["./dir", "backend://config"],
+    );
+    let store = store_at(dir.path());
+    fails(
+        &sextant(&store, &["show", "no-such-run"]),
+        1,
+        &["experiment \"no-such-run\" not found"],
+    );
+    fails(
+        &sextant(&store, &["rm", "no-such-run"]),
+        1,
+        &["no-such-run"],
+    );
+    fails(
+        &sextant(&store, &["import", "/no/such/file.tar"]),
+        1,
+        &["/no/such/file.tar"],
+    );
+    fails(
+        &sextant("memory://", &["show", "no-such-run"]),
+        1,
+        &["not found"],
+    );
+    // Usage errors exit with 2.
+    fails(&sextant(&store, &["frobnicate"]), 2, &["frobnicate"]);
+    fails(&sextant(&store, &["metrics", "only-id"]), 2, &["KEY"]);
+    fails(
+        &sextant(&store, &["metrics", "a", "b", "--max-points", "0"]),
+        2,
+        &["--max-points"],
+    );
+}
+
+#[test]
+fn ids_resolve_exactly_or_by_unique_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path());
+    {
+        let t = sextant::ExperimentTracker::new(&store).unwrap();
+        for id in ["run-10", "run-11", "other"] {
+            t.start_experiment(sextant::StartOptions::new().id(id))
+                .unwrap();
+            t.end_experiment(None).unwrap();
+        }
+    }
+    let shown = |arg: &str| json(&store, &["show", arg])["experiment"]["id"].clone();
+    assert_eq!(shown("run-10"), "run-10");
+    assert_eq!(shown("oth"), "other");
+    fails(
+        &sextant(&store, &["show", "run-1"]),
+        1,
+        &["ambiguous", "run-10", "run-11"],
+    );
+}
+
+#[test]
+fn store_comes_from_the_environment_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path());
+    let id = demo(&store);
+    let out = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .env("SEXTANT_STORE", &store)
+        .args(["--json", "ls"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+}
+
+#[test]
+fn demo_works_in_memory() {
+    // Nothing persists, but the whole demo (plot included) runs.
+    demo("memory://");
+}
