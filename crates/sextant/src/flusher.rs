@@ -12,7 +12,7 @@ use sextant_core::{Error, Result, Tracker};
 /// that no two flushes overlap, and every read and end flushes first.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub tracker: Tracker,
+    pub tracker: Arc<Tracker>,
     io: Mutex<()>,
     /// A background or size-triggered flush whose batch the store refused for good
     /// (so the data is lost); reported by the next explicit flush, end or fail.
@@ -22,7 +22,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(tracker: Tracker) -> Self {
         Shared {
-            tracker,
+            tracker: Arc::new(tracker),
             io: Mutex::new(()),
             deferred: Mutex::new(None),
         }
@@ -33,7 +33,7 @@ impl Shared {
     pub fn run<'a, F: Future>(&'a self, op: impl FnOnce(&'a Tracker) -> F) -> F::Output {
         // The guard protects no data, so a panic elsewhere does not make it unusable.
         let _guard = self.io.lock().unwrap_or_else(PoisonError::into_inner);
-        pollster::block_on(op(&self.tracker))
+        pollster::block_on(op(self.tracker.as_ref()))
     }
 
     /// A flush nobody is waiting on: failures that lost data are kept for the next

@@ -33,15 +33,18 @@ pub use sextant_core::{
     Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status, StepRange, Store,
     TraceState, TraceSummary,
 };
+pub use sextant_tracing::SextantLayer;
 pub use tracker::ExperimentTracker;
 
 /// The store used when none is named: a luml-layout directory under the working directory.
 pub const DEFAULT_STORE: &str = "sqlite://./experiments";
 
-/// A registry with every backend a native program has: `memory://` and `sqlite://DIR`.
+/// A registry with every backend a native program has: `memory://`, `sqlite://DIR` and
+/// `http://host:port` (a `sextant serve` server; token from `SEXTANT_TOKEN`).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     sextant_sqlite::register(&mut registry);
+    sextant_http::register(&mut registry);
     registry
 }
 

@@ -57,6 +57,25 @@ impl ExperimentTracker {
         ExperimentTracker { shared, flusher }
     }
 
+    /// A `tracing-subscriber` layer that records every span of the `tracing` crate into
+    /// the current experiment, for programs that compose their own subscriber.
+    pub fn tracing_layer(&self) -> sextant_tracing::SextantLayer {
+        sextant_tracing::SextantLayer::new(self.shared.tracker.clone())
+    }
+
+    /// Installs [`tracing_layer`](Self::tracing_layer) as the process's global subscriber,
+    /// so `#[instrument]`ed functions and `tracing` spans land in the current experiment.
+    /// A process has one global subscriber: if one is set already, add the layer to it.
+    pub fn enable_tracing(&self) -> Result<()> {
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(self.tracing_layer());
+        tracing::subscriber::set_global_default(subscriber).map_err(|_| sextant_core::Error::InvalidInput {
+            what: "tracing subscriber",
+            value: "global default".into(),
+            reason: "one is already installed in this process; add tracker.tracing_layer() to it instead".into(),
+        })
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         self.shared.tracker.store()
     }

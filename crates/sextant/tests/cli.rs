@@ -120,8 +120,11 @@ fn demo_then_ls_show_and_metrics() {
     assert!(attachments.iter().any(|a| a.ends_with(".png")));
     let traces = show["traces"].as_array().unwrap();
     assert_eq!(traces.len(), 1);
-    assert_eq!(traces[0]["root_name"], "epoch");
-    assert!(traces[0]["span_count"].as_u64().unwrap() >= 4);
+    // Recorded through enable_tracing from #[instrument]ed functions: epoch → 4 batches →
+    // forward + backward each.
+    assert_eq!(traces[0]["root_name"], "train_epoch");
+    assert_eq!(traces[0]["span_count"], 13);
+    assert_eq!(traces[0]["state"], "ok");
 
     // The PNG attachment is a real PNG.
     let png = std::fs::read(
@@ -335,4 +338,76 @@ fn store_comes_from_the_environment_too() {
 fn demo_works_in_memory() {
     // Nothing persists, but the whole demo (plot included) runs.
     demo("memory://");
+}
+
+#[test]
+fn traces_and_trace_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("experiments"));
+    let id = demo(&store);
+    let traces = json(&store, &["traces", &id]);
+    let trace_id = traces[0]["trace_id"].as_str().unwrap().to_string();
+    assert_eq!(trace_id.len(), 32);
+    let table = ok(&store, &["traces", &id[..8]]);
+    assert!(
+        table.contains("train_epoch") && table.contains(&trace_id),
+        "{table}"
+    );
+    let tree = ok(&store, &["trace", &id, &trace_id[..8]]);
+    let lines: Vec<&str> = tree.lines().collect();
+    assert_eq!(lines.len(), 13, "{tree}");
+    assert!(lines[0].starts_with("train_epoch"));
+    assert!(lines[1].starts_with("  train_batch"));
+    assert!(
+        lines[2].starts_with("    forward") && lines[3].starts_with("    backward"),
+        "{tree}"
+    );
+    let spans = json(&store, &["trace", &id, &trace_id]);
+    assert_eq!(spans.as_array().unwrap().len(), 13);
+    fails(
+        &sextant(&store, &["trace", &id, &"f".repeat(32)]),
+        1,
+        &["trace", "not found"],
+    );
+}
+
+/// `sextant ui` on a free port serves the API over the store the demo wrote.
+#[test]
+fn ui_serves_the_store() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir.path().join("experiments"));
+    let id = demo(&store);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["--store", &store, "ui", "--port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut url = None;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("dashboard: ") {
+            url = Some(rest.trim().to_string());
+            break;
+        }
+    }
+    let url = url.expect("ui prints the dashboard address");
+    let body = ureq::get(&format!("{url}api/experiments"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["experiments"][0]["id"], id.as_str());
+    let html = ureq::get(&url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(html.contains("<html"), "the root serves a page: {html}");
+    child.kill().unwrap();
+    let _ = child.wait();
 }

@@ -12,11 +12,11 @@ use sextant::{
 use super::table::{self, Align, Table};
 use super::{CliError, CliResult};
 
-type Out<'a> = &'a mut dyn Write;
+pub(super) type Out<'a> = &'a mut dyn Write;
 
 /// Turns what the user typed into an experiment id: the id itself, or a prefix of exactly
 /// one id (like git), so the short ids `ls` prints can be typed back.
-fn resolve(tracker: &ExperimentTracker, input: &str) -> CliResult<ExperimentInfo> {
+pub(super) fn resolve(tracker: &ExperimentTracker, input: &str) -> CliResult<ExperimentInfo> {
     match tracker.get_experiment(Some(input)) {
         Ok(info) => return Ok(info),
         Err(Error::ExperimentNotFound(_)) => {}
@@ -41,7 +41,7 @@ fn resolve(tracker: &ExperimentTracker, input: &str) -> CliResult<ExperimentInfo
     }
 }
 
-fn print_json(out: Out, value: &impl Serialize) -> CliResult {
+pub(super) fn print_json(out: Out, value: &impl Serialize) -> CliResult {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)?;
     Ok(())

@@ -2,7 +2,7 @@
 //! rendered loss plot, a short trace), so a fresh store has something to look at.
 
 use serde_json::json;
-use sextant::{ExperimentTracker, ParamValue, Span, SpanEvent, SpanStatus, StartOptions};
+use sextant::{ExperimentTracker, ParamValue, StartOptions};
 use sextant_core::{Env, SystemEnv};
 
 use super::plot::line_chart_png;
@@ -34,15 +34,6 @@ impl Rng {
     fn normal(&mut self) -> f64 {
         let (u1, u2) = (self.uniform(), self.uniform());
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    fn hex(&mut self, digits: usize) -> String {
-        let mut s = String::with_capacity(digits);
-        while s.len() < digits {
-            s.push_str(&format!("{:016x}", self.next_u64()));
-        }
-        s.truncate(digits);
-        s
     }
 }
 
@@ -142,64 +133,54 @@ pub fn run(tracker: &ExperimentTracker) -> CliResult<String> {
         exp,
     )?;
 
-    for span in epoch_trace(&mut rng, env.now_unix_nanos(), final_loss) {
-        tracker.log_span(span, exp)?;
+    // The trace comes from the tracing crate, as it would in a user's program.
+    if tracker.enable_tracing().is_ok() {
+        let mut weights: Vec<f64> = (0..64 * 64)
+            .map(|i| ((i % 17) as f64 - 8.0) * 0.01)
+            .collect();
+        train_epoch(EPOCHS - 1, &mut weights);
     }
     tracker.end_experiment(exp)?;
     Ok(id)
 }
 
-/// One epoch as a trace: `epoch` → two `batch` spans → `forward` and `backward` each.
-fn epoch_trace(rng: &mut Rng, now_ns: i64, loss: f64) -> Vec<Span> {
-    const MS: i64 = 1_000_000;
-    let trace_id = rng.hex(32);
-    let t0 = now_ns - 2_000 * MS;
-    let span = |rng: &mut Rng, name: &str, parent: Option<&str>, start: i64, end: i64| Span {
-        trace_id: trace_id.clone(),
-        span_id: rng.hex(16),
-        parent_span_id: parent.map(str::to_string),
-        name: name.to_string(),
-        kind: 1,
-        dfs_span_type: 0,
-        start_time_unix_nano: start,
-        end_time_unix_nano: end,
-        status: SpanStatus::Ok,
-        status_message: None,
-        attributes: serde_json::Map::new(),
-        events: Vec::new(),
-        links: Vec::new(),
-        trace_flags: Some(1),
-    };
-    let mut root = span(rng, "epoch", None, t0, t0 + 1_800 * MS);
-    root.attributes.insert("epoch".into(), json!(EPOCHS - 1));
-    let root_id = root.span_id.clone();
-    let mut spans = vec![root];
-    for (i, start) in [(0, t0 + 10 * MS), (1, t0 + 900 * MS)] {
-        let mut batch = span(rng, "batch", Some(&root_id), start, start + 850 * MS);
-        batch.attributes.insert("batch".into(), json!(i));
-        batch.attributes.insert("batch_size".into(), json!(64));
-        let batch_id = batch.span_id.clone();
-        let mut forward = span(
-            rng,
-            "forward",
-            Some(&batch_id),
-            start + 10 * MS,
-            start + 390 * MS,
-        );
-        forward.attributes.insert("loss".into(), json!(loss));
-        let mut backward = span(
-            rng,
-            "backward",
-            Some(&batch_id),
-            start + 400 * MS,
-            start + 840 * MS,
-        );
-        backward.events.push(SpanEvent {
-            name: "optimizer.step".into(),
-            timestamp: start + 830 * MS,
-            attributes: serde_json::Map::from_iter([("grad_norm".to_string(), json!(0.87))]),
-        });
-        spans.extend([batch, forward, backward]);
+/// One traced epoch: real (small) work in `#[instrument]`ed functions, recorded through
+/// `enable_tracing` like any user program's spans.
+#[tracing::instrument(skip(weights))]
+fn train_epoch(epoch: i64, weights: &mut [f64]) -> f64 {
+    let mut loss = 0.0;
+    for batch in 0..4 {
+        loss = train_batch(batch, weights);
     }
-    spans
+    tracing::info!(loss, "epoch finished");
+    loss
+}
+
+#[tracing::instrument(skip(weights), fields(batch_size = 64))]
+fn train_batch(batch: i64, weights: &mut [f64]) -> f64 {
+    let activations = forward(batch, weights);
+    backward(batch, weights, &activations)
+}
+
+/// A 64×64 layer applied to a 64-row batch.
+#[tracing::instrument(skip(weights))]
+fn forward(batch: i64, weights: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; 64 * 64];
+    for r in 0..64 {
+        for c in 0..64 {
+            let x = ((r * 64 + c) as f64 + batch as f64).sin();
+            out[r * 64 + c] = (0..64).map(|k| x * weights[k * 64 + c]).sum::<f64>().tanh();
+        }
+    }
+    out
+}
+
+#[tracing::instrument(skip(weights, activations))]
+fn backward(batch: i64, weights: &mut [f64], activations: &[f64]) -> f64 {
+    let loss = activations.iter().map(|a| a * a).sum::<f64>() / activations.len() as f64;
+    for (w, a) in weights.iter_mut().zip(activations) {
+        *w -= 1e-3 * a * (1.0 - a * a);
+    }
+    tracing::debug!(grad_norm = loss.sqrt(), "gradients applied");
+    loss
 }

@@ -3,7 +3,9 @@
 mod commands;
 mod demo;
 mod plot;
+mod serve;
 mod table;
+mod traces;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -64,6 +66,32 @@ enum Command {
     },
     /// Log a realistic demo run into the store; prints only its id.
     Demo,
+    /// List an experiment's traces.
+    Traces {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+    },
+    /// Print one trace as an indented tree of spans with durations.
+    Trace {
+        /// Experiment id (a unique prefix is enough).
+        id: String,
+        /// Trace id (32 hex digits; a unique prefix is enough).
+        trace_id: String,
+    },
+    /// Serve the dashboard and the JSON API over the store.
+    Ui {
+        #[command(flatten)]
+        server: serve::ServerArgs,
+        /// Open the dashboard in a browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Serve the JSON API (and dashboard) for trainers logging over http:// from other
+    /// processes or machines.
+    Serve {
+        #[command(flatten)]
+        server: serve::ServerArgs,
+    },
 }
 
 /// Everything that can stop a command. Each renders as one line.
@@ -85,6 +113,12 @@ pub(crate) enum CliError {
     Json(#[from] serde_json::Error),
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
+    #[error(
+        "trace id prefix {prefix:?} matches {count} traces in this experiment; give more digits"
+    )]
+    AmbiguousTrace { prefix: String, count: usize },
+    #[error("cannot serve on {addr}: {source}")]
+    Serve { addr: String, source: io::Error },
 }
 
 pub(crate) type CliResult<T = ()> = Result<T, CliError>;
@@ -142,6 +176,10 @@ fn run(cli: Cli) -> CliResult {
             writeln!(out, "{id}")?;
             Ok(())
         }
+        Command::Traces { id } => traces::list(&tracker, &id, json, out),
+        Command::Trace { id, trace_id } => traces::tree(&tracker, &id, &trace_id, json, out),
+        Command::Ui { server, open } => serve::run(&tracker, &server, open),
+        Command::Serve { server } => serve::run(&tracker, &server, false),
     }?;
     out.flush()?;
     Ok(())

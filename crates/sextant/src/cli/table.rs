@@ -77,12 +77,16 @@ pub fn time(ms: i64) -> String {
     iso.get(..19).unwrap_or(&iso).replacen('T', " ", 1)
 }
 
-/// Seconds as `850ms`, `12.3s`, `4m05s`, `2h03m`.
+/// Seconds as `420µs`, `8.5ms`, `850ms`, `12.3s`, `4m05s`, `2h03m`.
 pub fn duration(seconds: Option<f64>) -> String {
     let Some(s) = seconds.filter(|s| s.is_finite() && *s >= 0.0) else {
         return "-".to_string();
     };
-    if s < 1.0 {
+    if s < 1e-3 {
+        format!("{:.0}µs", s * 1e6)
+    } else if s < 1e-2 {
+        format!("{:.1}ms", s * 1000.0)
+    } else if s < 1.0 {
         format!("{:.0}ms", s * 1000.0)
     } else if s < 60.0 {
         format!("{s:.1}s")
