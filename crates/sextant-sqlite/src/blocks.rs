@@ -205,6 +205,29 @@ fn recompute(conn: &Connection, path: &Path, key: &str, mut level0: Vec<i64>) ->
     propagate(conn, path, key, level0)
 }
 
+/// Level-0 summaries of `points`. Points usually come in step order, so runs of one block
+/// are folded in a single pass; the map only sorts out the rare out-of-order batch.
+fn level0_summaries(points: &[MetricPoint]) -> BTreeMap<i64, Agg> {
+    let mut out: BTreeMap<i64, Agg> = BTreeMap::new();
+    let mut run: Option<(i64, Agg)> = None;
+    for p in points {
+        let b = p.step >> SHIFTS[0];
+        match &mut run {
+            Some((rb, agg)) if *rb == b => agg.merge(&Agg::of(p)),
+            _ => {
+                if let Some((rb, agg)) = run.take() {
+                    out.entry(rb).and_modify(|x| x.merge(&agg)).or_insert(agg);
+                }
+                run = Some((b, Agg::of(p)));
+            }
+        }
+    }
+    if let Some((rb, agg)) = run {
+        out.entry(rb).and_modify(|x| x.merge(&agg)).or_insert(agg);
+    }
+    out
+}
+
 fn fold(mut it: impl Iterator<Item = Agg>) -> Option<Agg> {
     let mut acc = it.next()?;
     for a in it {
@@ -234,14 +257,7 @@ pub fn after_write(
             points.iter().map(|p| p.step >> SHIFTS[0]).collect(),
         );
     }
-    let mut fresh: BTreeMap<i64, Agg> = BTreeMap::new();
-    for p in points {
-        let a = Agg::of(p);
-        fresh
-            .entry(p.step >> SHIFTS[0])
-            .and_modify(|b| b.merge(&a))
-            .or_insert(a);
-    }
+    let mut fresh = level0_summaries(points);
     let lo = fresh.keys().next().copied().unwrap_or(0);
     let hi = fresh.keys().next_back().copied().unwrap_or(0);
     let stored: BTreeMap<i64, Agg> = blocks(conn, path, key, 0, lo, hi)?.into_iter().collect();
@@ -277,14 +293,7 @@ fn ensure_current(conn: &Connection, path: &Path, key: &str) -> SqlResult<()> {
     // Steps after the covered ones, in one pass: level 0 straight from the points.
     let from = covered.map_or(i64::MIN, |c| (c >> SHIFTS[0]) << SHIFTS[0]);
     let pts = expdb::read_points(conn, path, key, StepRange::new(Some(from), None))?;
-    let mut fresh: BTreeMap<i64, Agg> = BTreeMap::new();
-    for p in &pts {
-        let a = Agg::of(p);
-        fresh
-            .entry(p.step >> SHIFTS[0])
-            .and_modify(|b| b.merge(&a))
-            .or_insert(a);
-    }
+    let fresh = level0_summaries(&pts);
     for (b, agg) in &fresh {
         upsert(conn, path, key, 0, *b, agg)?;
     }

@@ -60,14 +60,21 @@ pub fn write_metrics(
 ) -> SqlResult<()> {
     let mut last_anchor = i64::MIN;
     let last = points.len().saturating_sub(1);
-    let full = insert_sql(ROWS_PER_INSERT);
+    // One prepared statement for all full chunks: its SQL is long, so looking it up in the
+    // statement cache per chunk would cost more than the rows it inserts.
+    let mut full = conn
+        .prepare_cached(&insert_sql(ROWS_PER_INSERT))
+        .map_err(|e| sql_err(path, e))?;
+    let mut tail = None;
     for (c, chunk) in points.chunks(ROWS_PER_INSERT).enumerate() {
-        let sql = if chunk.len() == ROWS_PER_INSERT {
-            full.clone()
+        let stmt = if chunk.len() == ROWS_PER_INSERT {
+            &mut full
         } else {
-            insert_sql(chunk.len())
+            tail.insert(
+                conn.prepare_cached(&insert_sql(chunk.len()))
+                    .map_err(|e| sql_err(path, e))?,
+            )
         };
-        let mut stmt = conn.prepare_cached(&sql).map_err(|e| sql_err(path, e))?;
         stmt.raw_bind_parameter(1, key)
             .map_err(|e| sql_err(path, e))?;
         for (j, p) in chunk.iter().enumerate() {
