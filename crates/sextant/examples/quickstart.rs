@@ -8,9 +8,16 @@ fn evaluate(step: u32) -> f64 {
 }
 
 fn main() -> sextant::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "./experiments".into());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "./experiments".into());
     let tracker = ExperimentTracker::new(&format!("sqlite://{dir}"))?;
-    tracker.start_experiment(StartOptions::new().name("baseline").group("mnist").tags(["cnn"]))?;
+    tracker.start_experiment(
+        StartOptions::new()
+            .name("baseline")
+            .group("mnist")
+            .tags(["cnn"]),
+    )?;
     tracker.log_static("lr", 1e-3, None)?;
     for step in 0..1_000 {
         let loss = 1.0 / f64::from(step + 1);

@@ -64,11 +64,20 @@ impl Shared {
     }
 }
 
+/// What the flush thread can be told.
+#[derive(Debug)]
+enum Wake {
+    /// The buffer is full: write it now, while the caller keeps logging.
+    Flush,
+    Stop,
+}
+
 /// The background flush thread. It wakes every `tick`, flushes when the core says a flush
-/// is due, and stops as soon as it is told to (a channel, so dropping a tracker is quick).
+/// is due or when nudged, and stops as soon as it is told to (a channel, so dropping a
+/// tracker is quick).
 #[derive(Debug)]
 pub(crate) struct Flusher {
-    stop: Sender<()>,
+    wake: Sender<Wake>,
     handle: JoinHandle<()>,
 }
 
@@ -76,19 +85,22 @@ impl Flusher {
     /// Starts the thread; `None` if the OS refuses one (then flushes happen only at size,
     /// on `flush()`, and at end).
     pub fn spawn(shared: Arc<Shared>, tick: Duration) -> Option<Flusher> {
-        let (stop, stopped) = mpsc::channel::<()>();
+        let (wake, woken) = mpsc::channel::<Wake>();
         let handle = std::thread::Builder::new()
             .name("sextant-flush".into())
-            .spawn(move || {
-                // Anything but a timeout (a stop message, or the tracker gone) ends the loop.
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(tick) {
-                    if shared.tracker.flush_due() {
-                        shared.flush_quietly();
+            .spawn(move || loop {
+                match woken.recv_timeout(tick) {
+                    Ok(Wake::Flush) => shared.flush_quietly(),
+                    Err(RecvTimeoutError::Timeout) => {
+                        if shared.tracker.flush_due() {
+                            shared.flush_quietly();
+                        }
                     }
+                    Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 }
             });
         match handle {
-            Ok(handle) => Some(Flusher { stop, handle }),
+            Ok(handle) => Some(Flusher { wake, handle }),
             Err(e) => {
                 eprintln!("sextant: cannot start the background flush thread ({e}); data is made durable at flush() and at end only");
                 None
@@ -96,9 +108,14 @@ impl Flusher {
         }
     }
 
+    /// Asks for a flush on the thread; false if the thread is gone.
+    pub fn nudge(&self) -> bool {
+        self.wake.send(Wake::Flush).is_ok()
+    }
+
     /// Stops the thread and waits for it (at most one flush in progress).
     pub fn stop(self) {
-        let _ = self.stop.send(());
+        let _ = self.wake.send(Wake::Stop);
         if self.handle.join().is_err() {
             eprintln!("sextant: the background flush thread panicked");
         }

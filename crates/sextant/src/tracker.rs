@@ -122,8 +122,8 @@ impl ExperimentTracker {
     }
 
     /// Buffers one metric point and returns its step (`None`: the key's next step).
-    /// When the buffer is full this call flushes it; should that flush fail, the point
-    /// stays buffered for a retry and the error is reported by the next `flush`/end.
+    /// A full buffer is handed to the flush thread; should that flush fail, the points
+    /// stay buffered for a retry and the error is reported by the next `flush`/end.
     #[inline]
     pub fn log_dynamic(
         &self,
@@ -134,9 +134,27 @@ impl ExperimentTracker {
     ) -> Result<i64> {
         let (step, flush_due) = self.shared.tracker.log_dynamic(key, value, step, id)?;
         if flush_due {
-            self.shared.flush_quietly();
+            self.buffer_full();
         }
         Ok(step)
+    }
+
+    /// A full buffer is written by the flush thread while the caller keeps logging, so
+    /// logging and writing overlap; only when the writer falls far behind does the caller
+    /// wait (which bounds memory).
+    #[cold]
+    fn buffer_full(&self) {
+        let limit = self
+            .shared
+            .tracker
+            .policy()
+            .max_buffered_points
+            .saturating_mul(4);
+        let nudged = self.shared.tracker.buffered_points() < limit
+            && self.flusher.as_ref().is_some_and(Flusher::nudge);
+        if !nudged {
+            self.shared.flush_quietly();
+        }
     }
 
     /// Several keys at one step in one call (with no step, each key auto-steps).
@@ -147,7 +165,7 @@ impl ExperimentTracker {
         id: Option<&str>,
     ) -> Result<()> {
         if self.shared.tracker.log_dynamics(values, step, id)? {
-            self.shared.flush_quietly();
+            self.buffer_full();
         }
         Ok(())
     }

@@ -15,11 +15,17 @@ const CHILD_ENV: &str = "SEXTANT_TEST_CLIENT_URL";
 /// The native trainer, run in a child process (this test binary re-executed).
 #[test]
 fn native_client_child() {
-    let Ok(url) = std::env::var(CHILD_ENV) else { return };
+    let Ok(url) = std::env::var(CHILD_ENV) else {
+        return;
+    };
     let tracker = ExperimentTracker::new(&url).unwrap();
-    let id = tracker.start_experiment(StartOptions::new().group("clients").tags(["native"])).unwrap();
+    let id = tracker
+        .start_experiment(StartOptions::new().group("clients").tags(["native"]))
+        .unwrap();
     for step in 0..POINTS {
-        tracker.log_dynamic("loss", step as f64 * 0.5, Some(step), None).unwrap();
+        tracker
+            .log_dynamic("loss", step as f64 * 0.5, Some(step), None)
+            .unwrap();
         if step % 2_000 == 1_999 {
             tracker.flush().unwrap();
         }
@@ -29,7 +35,10 @@ fn native_client_child() {
 }
 
 fn node_available() -> bool {
-    Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -48,7 +57,10 @@ fn eight_clients_log_into_one_server() {
             break rest.trim().trim_end_matches('/').to_string();
         }
     };
-    let node_script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/node/http_client.mjs");
+    let node_script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/node/http_client.mjs"
+    );
     let node = node_available();
     let mut clients: Vec<(Child, &str)> = Vec::new();
     for i in 0..8 {
@@ -62,7 +74,12 @@ fn eight_clients_log_into_one_server() {
             (c, "node")
         } else {
             let c = Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "native_client_child", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "native_client_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_ENV, &url)
                 .stdout(Stdio::piped())
                 .spawn()
@@ -74,16 +91,27 @@ fn eight_clients_log_into_one_server() {
     // The server keeps answering reads while eight writers post.
     let mut slowest = Duration::ZERO;
     let start = Instant::now();
-    while clients.iter_mut().any(|(c, _)| c.try_wait().unwrap().is_none()) {
+    while clients
+        .iter_mut()
+        .any(|(c, _)| c.try_wait().unwrap().is_none())
+    {
         let t = Instant::now();
-        let mut r = ureq::get(&format!("{url}/api/experiments?limit=5")).call().unwrap();
+        let mut r = ureq::get(&format!("{url}/api/experiments?limit=5"))
+            .call()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let _ = r.body_mut().read_to_string().unwrap();
         slowest = slowest.max(t.elapsed());
-        assert!(start.elapsed() < Duration::from_secs(300), "clients did not finish");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "clients did not finish"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(slowest < Duration::from_secs(5), "a read waited {slowest:?} during the writes");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "a read waited {slowest:?} during the writes"
+    );
     let kinds: Vec<&str> = clients.iter().map(|(_, k)| *k).collect();
     for (mut c, kind) in clients {
         let out = c.wait_with_output().unwrap();
@@ -95,11 +123,22 @@ fn eight_clients_log_into_one_server() {
     for run in &runs {
         assert_eq!(run.status, sextant::Status::Completed, "{}", run.name);
         let points = reader.get_metric_history(Some(&run.id), "loss").unwrap();
-        assert_eq!(points.len() as i64, POINTS, "{}: every point once", run.name);
-        assert!(points.iter().enumerate().all(|(i, p)| p.step == i as i64 && p.value == i as f64 * 0.5));
+        assert_eq!(
+            points.len() as i64,
+            POINTS,
+            "{}: every point once",
+            run.name
+        );
+        assert!(points
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.step == i as i64 && p.value == i as f64 * 0.5));
     }
     if node {
-        assert!(kinds.contains(&"node") && kinds.contains(&"native"), "a mix of clients ran");
+        assert!(
+            kinds.contains(&"node") && kinds.contains(&"native"),
+            "a mix of clients ran"
+        );
     }
     server.kill().unwrap();
     let _ = server.wait();

@@ -441,6 +441,11 @@ impl Tracker {
 
     // ---- durability ----
 
+    /// Points waiting for the next flush.
+    pub fn buffered_points(&self) -> usize {
+        self.lock().map(|s| s.buffered_points).unwrap_or(0)
+    }
+
     /// True when buffered data is older than the policy's interval or too big.
     pub fn flush_due(&self) -> bool {
         let now = self.env.now_unix_millis();
