@@ -113,7 +113,7 @@ fn eight_clients_log_into_one_server() {
         "a read waited {slowest:?} during the writes"
     );
     let kinds: Vec<&str> = clients.iter().map(|(_, k)| *k).collect();
-    for (mut c, kind) in clients {
+    for (c, kind) in clients {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "{kind} client failed");
     }
