@@ -126,17 +126,20 @@ impl Env for CoarseClockEnv {
     }
 }
 
+/// One step of splitmix64: advances `state` and returns a well-mixed 64-bit value. The
+/// cheap generator behind demo noise and span ids; not for secrets.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn splitmix(seed: u128) -> u128 {
     let mut x = seed as u64 ^ (seed >> 64) as u64;
-    let mut next = || {
-        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    (u128::from(next()) << 64) | u128::from(next())
+    (u128::from(splitmix64(&mut x)) << 64) | u128::from(splitmix64(&mut x))
 }
 
 /// Formats unix milliseconds as ISO-8601 UTC text, the way luml's Python writes timestamps.
