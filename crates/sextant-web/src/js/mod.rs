@@ -1,0 +1,259 @@
+//! `ExperimentTracker`, the class wasm-bindgen exports: the tracker contract
+//! (tracker-api.md) in camelCase, with an options object for optional arguments. Logging
+//! is synchronous and only buffers; everything async goes through one [`queue::Queue`],
+//! so flushes never overlap. The hand-written TypeScript types are in www/index.d.ts.
+
+mod error;
+mod hooks;
+mod input;
+mod logging;
+mod output;
+mod queue;
+mod reads;
+mod snapshot;
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use js_sys::Promise;
+use sextant_core::{Error, Status, Tracker};
+use wasm_bindgen::prelude::*;
+
+use crate::env::JsEnv;
+use error::{to_js, IntoJs};
+pub use snapshot::{install_snapshot_codec, SnapshotCodec};
+
+/// State shared by the JS object, its timer, its exit hooks and queued operations.
+pub(crate) struct Inner {
+    tracker: Tracker,
+    /// Metric keys the JS fast path refers to by number (see `internKey`).
+    keys: RefCell<Vec<String>>,
+    queue: queue::Queue,
+    timer: hooks::Timer,
+    hooks: RefCell<Option<hooks::ExitHooks>>,
+    /// A background flush is queued and has not started: do not queue another.
+    flush_queued: Cell<bool>,
+    closed: Cell<bool>,
+    warn: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Inner {
+    #[inline]
+    fn after_log(self: &Rc<Self>, flush_due: bool) {
+        if flush_due {
+            self.flush_in_background();
+        } else {
+            self.timer.arm();
+        }
+    }
+
+    /// Queues a flush whose failure is reported on the console rather than to a caller; a
+    /// failed batch stays buffered (core) and the next flush retries it.
+    pub(crate) fn flush_in_background(self: &Rc<Self>) {
+        if self.flush_queued.replace(true) {
+            return;
+        }
+        let inner = self.clone();
+        let promise = self.queue.run(Box::pin(async move {
+            inner.flush_queued.set(false);
+            inner.tracker.flush().await.js()?;
+            Ok(JsValue::UNDEFINED)
+        }));
+        let _ = promise.catch(&self.warn);
+    }
+
+    /// What happens when the page or process goes away: running experiments fail.
+    pub(crate) fn fail_open_in_background(self: &Rc<Self>) {
+        let inner = self.clone();
+        let promise = self.queue.run(Box::pin(async move {
+            inner.tracker.close_all(Status::Failed).await.js()?;
+            inner.tracker.flush().await.js()?;
+            Ok(JsValue::UNDEFINED)
+        }));
+        let _ = promise.catch(&self.warn);
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.timer.disarm();
+    }
+}
+
+/// Tracks experiments into a store. Create with `await ExperimentTracker.open(connection)`.
+#[wasm_bindgen]
+pub struct ExperimentTracker {
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for ExperimentTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExperimentTracker")
+            .field("store", &self.inner.tracker.store())
+            .finish()
+    }
+}
+
+/// A rejected promise for an error found before anything was queued.
+fn rejected(e: &Error) -> Promise {
+    Promise::reject(&to_js(e))
+}
+
+fn done() -> Result<JsValue, JsValue> {
+    Ok(JsValue::UNDEFINED)
+}
+
+fn unknown_key(key: u32) -> JsValue {
+    to_js(&Error::InvalidInput {
+        what: "metric key number",
+        value: key.to_string(),
+        reason: "was not interned by this tracker".into(),
+    })
+}
+
+#[wasm_bindgen]
+impl ExperimentTracker {
+    /// Opens the store a connection string names (`idb://NAME`, `localstorage://PREFIX`,
+    /// `memory://`, and in Node `file://PATH`).
+    #[wasm_bindgen(js_name = open)]
+    pub async fn open(connection: JsValue) -> Result<ExperimentTracker, JsValue> {
+        let connection = input::string(&connection, "connection string").js()?;
+        let store = crate::registry().open(&connection).await.js()?;
+        Ok(Self::with_store(store))
+    }
+
+    /// `store.location`: the connection string the store was opened with.
+    #[wasm_bindgen(getter)]
+    pub fn location(&self) -> String {
+        self.inner.tracker.store().location()
+    }
+
+    /// The current experiment's id, or `null`.
+    #[wasm_bindgen(getter = currentExperiment)]
+    pub fn current_experiment(&self) -> Option<String> {
+        self.inner.tracker.current_experiment()
+    }
+
+    // ---- durability ----
+
+    /// Makes everything logged so far durable.
+    pub fn flush(&self) -> Promise {
+        if let Err(e) = self.usable() {
+            return rejected(&e);
+        }
+        self.run(|inner| async move {
+            inner.tracker.flush().await.js()?;
+            done()
+        })
+    }
+
+    /// Flushes, then stops the timer and exit hooks; the tracker is unusable afterwards.
+    /// Running experiments stay running (end them first).
+    pub fn close(&self) -> Promise {
+        if self.inner.closed.replace(true) {
+            return self.inner.queue.idle();
+        }
+        self.inner.timer.disarm();
+        self.inner.hooks.borrow_mut().take();
+        self.run(|inner| async move {
+            inner.tracker.flush().await.js()?;
+            done()
+        })
+    }
+}
+
+/// A tracker sharing the inner state, for queued closures that need `&Tracker`.
+#[derive(Clone)]
+struct TrackerRef(Rc<Inner>);
+
+impl std::ops::Deref for TrackerRef {
+    type Target = Tracker;
+    fn deref(&self) -> &Tracker {
+        &self.0.tracker
+    }
+}
+
+impl ExperimentTracker {
+    /// Wraps a store (tests use this to skip the registry).
+    pub fn with_store(store: Arc<dyn sextant_core::Store>) -> ExperimentTracker {
+        let tracker = Tracker::new(store, Arc::new(JsEnv));
+        let interval = tracker.policy().interval_ms;
+        let inner = Rc::new_cyclic(|weak| Inner {
+            tracker,
+            keys: RefCell::new(Vec::new()),
+            queue: queue::Queue::default(),
+            timer: hooks::Timer::new(weak.clone(), interval),
+            hooks: RefCell::new(None),
+            flush_queued: Cell::new(false),
+            closed: Cell::new(false),
+            warn: Closure::new(|e: JsValue| {
+                web_sys::console::warn_2(
+                    &JsValue::from_str("sextant: a background flush failed and will be retried:"),
+                    &e,
+                );
+            }),
+        });
+        *inner.hooks.borrow_mut() = Some(hooks::ExitHooks::install(Rc::downgrade(&inner)));
+        ExperimentTracker { inner }
+    }
+
+    fn usable(&self) -> sextant_core::Result<()> {
+        if self.inner.closed.get() {
+            return Err(Error::Storage(format!(
+                "this ExperimentTracker ({}) was closed",
+                self.inner.tracker.store().location()
+            )));
+        }
+        Ok(())
+    }
+
+    fn option_id(&self, options: &JsValue) -> sextant_core::Result<Option<String>> {
+        input::options(options, "options")?;
+        input::option_experiment_id(options)
+    }
+
+    fn run<F, Fut>(&self, op: F) -> Promise
+    where
+        F: FnOnce(Rc<Inner>) -> Fut,
+        Fut: Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
+        self.inner.queue.run(Box::pin(op(self.inner.clone())))
+    }
+
+    /// Queues a core call whose result becomes the promise's value.
+    fn read<F, Fut>(&self, op: F) -> Promise
+    where
+        F: FnOnce(TrackerRef) -> Fut,
+        Fut: Future<Output = sextant_core::Result<JsValue>> + 'static,
+    {
+        if let Err(e) = self.usable() {
+            return rejected(&e);
+        }
+        let fut: Pin<Box<dyn Future<Output = sextant_core::Result<JsValue>>>> =
+            Box::pin(op(TrackerRef(self.inner.clone())));
+        self.inner
+            .queue
+            .run(Box::pin(async move { fut.await.js() }))
+    }
+
+    fn finish(&self, experiment_id: JsValue, status: Status) -> Promise {
+        let id = match self
+            .usable()
+            .and_then(|()| input::experiment_id(&experiment_id))
+        {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.run(|inner| async move {
+            match status {
+                Status::Failed => inner.tracker.fail_experiment(id.as_deref()).await,
+                _ => inner.tracker.end_experiment(id.as_deref()).await,
+            }
+            .js()?;
+            done()
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! Core values as the JS API returns them: camelCase plain objects, times as numbers of
+//! unix milliseconds, span times as bigint nanoseconds (beyond 2^53, so no number holds
+//! them exactly), NaN kept as NaN.
+
+use std::collections::BTreeMap;
+
+use js_sys::{Array, BigInt, Object, Reflect};
+use serde::Serialize;
+use sextant_core::{
+    AttachmentInfo, Error, ExperimentInfo, GroupInfo, MetricPoint, MetricSummary, ParamValue,
+    Result, Span, TraceState, TraceSummary,
+};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = "
+export function pointObjects(steps, values, logged) {
+  const out = new Array(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    out[i] = { step: steps[i], value: values[i], loggedAt: logged[i] };
+  }
+  return out;
+}")]
+extern "C" {
+    /// Builds the point objects in JS: one call instead of three property sets per point.
+    #[wasm_bindgen(js_name = pointObjects)]
+    fn point_objects(steps: &[f64], values: &[f64], logged: &[f64]) -> Array;
+}
+
+fn serialize<T: Serialize>(value: &T) -> Result<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| Error::Storage(format!("cannot hand a value to JS: {e}")))
+}
+
+/// A param as its plain JS value; ints beyond 2^53 become the nearest number.
+struct Param<'a>(&'a ParamValue);
+
+impl Serialize for Param<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
+            ParamValue::Str(v) => s.serialize_str(v),
+            ParamValue::Int(v) if v.unsigned_abs() < (1 << 53) => s.serialize_i64(*v),
+            ParamValue::Int(v) => s.serialize_f64(*v as f64),
+            ParamValue::Float(v) => s.serialize_f64(*v),
+            ParamValue::Bool(v) => s.serialize_bool(*v),
+            ParamValue::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Experiment<'a> {
+    id: &'a str,
+    name: &'a str,
+    group: &'a str,
+    status: &'a str,
+    tags: &'a [String],
+    created_at: i64,
+    duration: Option<f64>,
+    description: Option<&'a str>,
+    source: Option<&'a str>,
+    params: BTreeMap<&'a str, Param<'a>>,
+    metrics: &'a BTreeMap<String, f64>,
+}
+
+pub fn experiment(info: &ExperimentInfo) -> Result<JsValue> {
+    serialize(&Experiment {
+        id: &info.id,
+        name: &info.name,
+        group: &info.group,
+        status: info.status.as_str(),
+        tags: &info.tags,
+        created_at: info.created_at,
+        duration: info.duration,
+        description: info.description.as_deref(),
+        source: info.source.as_deref(),
+        params: info
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), Param(v)))
+            .collect(),
+        metrics: &info.metrics,
+    })
+}
+
+pub fn experiments(infos: &[ExperimentInfo]) -> Result<JsValue> {
+    infos
+        .iter()
+        .map(experiment)
+        .collect::<Result<Array>>()
+        .map(JsValue::from)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Group<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    created_at: i64,
+    experiment_count: u64,
+}
+
+pub fn groups(groups: &[GroupInfo]) -> Result<JsValue> {
+    let list: Vec<Group> = groups
+        .iter()
+        .map(|g| Group {
+            id: &g.id,
+            name: &g.name,
+            description: g.description.as_deref(),
+            created_at: g.created_at,
+            experiment_count: g.experiment_count,
+        })
+        .collect();
+    serialize(&list)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'a> {
+    key: &'a str,
+    count: u64,
+    first_step: i64,
+    last_step: i64,
+    last_value: f64,
+}
+
+pub fn metric_summaries(list: &[MetricSummary]) -> Result<JsValue> {
+    let list: Vec<Summary> = list
+        .iter()
+        .map(|m| Summary {
+            key: &m.key,
+            count: m.count,
+            first_step: m.first_step,
+            last_step: m.last_step,
+            last_value: m.last_value,
+        })
+        .collect();
+    serialize(&list)
+}
+
+pub fn points(points: &[MetricPoint]) -> JsValue {
+    let steps: Vec<f64> = points.iter().map(|p| p.step as f64).collect();
+    let values: Vec<f64> = points.iter().map(|p| p.value).collect();
+    let logged: Vec<f64> = points.iter().map(|p| p.logged_at as f64).collect();
+    point_objects(&steps, &values, &logged).into()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attachment<'a> {
+    name: &'a str,
+    size: u64,
+    created_at: i64,
+}
+
+pub fn attachments(list: &[AttachmentInfo]) -> Result<JsValue> {
+    let list: Vec<Attachment> = list
+        .iter()
+        .map(|a| Attachment {
+            name: &a.name,
+            size: a.size,
+            created_at: a.created_at,
+        })
+        .collect();
+    serialize(&list)
+}
+
+fn set(obj: &Object, name: &str, value: &JsValue) -> Result<()> {
+    Reflect::set(obj, &JsValue::from_str(name), value)
+        .map(drop)
+        .map_err(|_| Error::Storage(format!("cannot build a JS object ({name})")))
+}
+
+fn opt_str(v: Option<&str>) -> JsValue {
+    v.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+fn opt_int(v: Option<i64>) -> JsValue {
+    v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64))
+}
+
+fn nanos(n: i64) -> JsValue {
+    BigInt::from(n).into()
+}
+
+pub fn span(s: &Span) -> Result<JsValue> {
+    let obj = Object::new();
+    set(&obj, "traceId", &JsValue::from_str(&s.trace_id))?;
+    set(&obj, "spanId", &JsValue::from_str(&s.span_id))?;
+    set(&obj, "parentSpanId", &opt_str(s.parent_span_id.as_deref()))?;
+    set(&obj, "name", &JsValue::from_str(&s.name))?;
+    set(&obj, "kind", &JsValue::from_f64(s.kind as f64))?;
+    set(
+        &obj,
+        "dfsSpanType",
+        &JsValue::from_f64(s.dfs_span_type as f64),
+    )?;
+    set(&obj, "startTimeUnixNano", &nanos(s.start_time_unix_nano))?;
+    set(&obj, "endTimeUnixNano", &nanos(s.end_time_unix_nano))?;
+    let status = match s.status {
+        sextant_core::SpanStatus::Unset => "unset",
+        sextant_core::SpanStatus::Ok => "ok",
+        sextant_core::SpanStatus::Error => "error",
+    };
+    set(&obj, "status", &JsValue::from_str(status))?;
+    set(&obj, "statusMessage", &opt_str(s.status_message.as_deref()))?;
+    set(&obj, "attributes", &serialize(&s.attributes)?)?;
+    let events = Array::new();
+    for e in &s.events {
+        let ev = Object::new();
+        set(&ev, "name", &JsValue::from_str(&e.name))?;
+        set(&ev, "timestamp", &nanos(e.timestamp))?;
+        set(&ev, "attributes", &serialize(&e.attributes)?)?;
+        events.push(&ev);
+    }
+    set(&obj, "events", &events)?;
+    let links = Array::new();
+    for l in &s.links {
+        let link = Object::new();
+        set(&link, "traceId", &JsValue::from_str(&l.trace_id))?;
+        set(&link, "spanId", &JsValue::from_str(&l.span_id))?;
+        set(&link, "traceFlags", &opt_int(l.trace_flags))?;
+        set(&link, "attributes", &serialize(&l.attributes)?)?;
+        links.push(&link);
+    }
+    set(&obj, "links", &links)?;
+    set(&obj, "traceFlags", &opt_int(s.trace_flags))?;
+    Ok(obj.into())
+}
+
+pub fn spans(list: &[Span]) -> Result<JsValue> {
+    list.iter()
+        .map(span)
+        .collect::<Result<Array>>()
+        .map(JsValue::from)
+}
+
+pub fn traces(list: &[TraceSummary]) -> Result<JsValue> {
+    let out = Array::new();
+    for t in list {
+        let obj = Object::new();
+        set(&obj, "traceId", &JsValue::from_str(&t.trace_id))?;
+        set(&obj, "rootName", &opt_str(t.root_name.as_deref()))?;
+        set(&obj, "startTimeUnixNano", &nanos(t.start_time_unix_nano))?;
+        set(&obj, "endTimeUnixNano", &nanos(t.end_time_unix_nano))?;
+        set(&obj, "durationNs", &nanos(t.duration_ns))?;
+        set(&obj, "spanCount", &JsValue::from_f64(t.span_count as f64))?;
+        let state = match t.state {
+            TraceState::InProgress => "in_progress",
+            TraceState::Ok => "ok",
+            TraceState::Error => "error",
+            TraceState::Unset => "unset",
+        };
+        set(&obj, "state", &JsValue::from_str(state))?;
+        out.push(&obj);
+    }
+    Ok(out.into())
+}

@@ -1,0 +1,177 @@
+//! The reading half of `ExperimentTracker`, and export. Every read is queued behind
+//! pending flushes, so it sees everything logged before it.
+
+use js_sys::Promise;
+use sextant_core::StepRange;
+use wasm_bindgen::prelude::*;
+
+use super::{input, output, rejected, snapshot, ExperimentTracker};
+
+#[wasm_bindgen]
+impl ExperimentTracker {
+    // ---- reads ----
+
+    #[wasm_bindgen(js_name = listExperiments)]
+    pub fn list_experiments(&self) -> Promise {
+        self.read(|t| async move { output::experiments(&t.list_experiments().await?) })
+    }
+
+    #[wasm_bindgen(js_name = getExperiment)]
+    pub fn get_experiment(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::experiment_id(&experiment_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move { output::experiment(&t.get_experiment(id.as_deref()).await?) })
+    }
+
+    #[wasm_bindgen(js_name = listGroups)]
+    pub fn list_groups(&self) -> Promise {
+        self.read(|t| async move { output::groups(&t.list_groups().await?) })
+    }
+
+    #[wasm_bindgen(js_name = listMetrics)]
+    pub fn list_metrics(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::experiment_id(&experiment_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(
+            |t| async move { output::metric_summaries(&t.list_metrics(id.as_deref()).await?) },
+        )
+    }
+
+    /// Every point of a metric, by step.
+    #[wasm_bindgen(js_name = getMetricHistory)]
+    pub fn get_metric_history(&self, key: JsValue, options: JsValue) -> Promise {
+        let args = input::string(&key, "metric key").and_then(|key| {
+            input::options(&options, "getMetricHistory options")?;
+            Ok((key, input::option_experiment_id(&options)?))
+        });
+        let (key, id) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            Ok(output::points(
+                &t.get_metric_history(id.as_deref(), &key).await?,
+            ))
+        })
+    }
+
+    /// At most `maxPoints` (default 1000) points over `[fromStep, toStep]`, extremes kept.
+    #[wasm_bindgen(js_name = getMetricSeries)]
+    pub fn get_metric_series(&self, key: JsValue, options: JsValue) -> Promise {
+        let args = input::string(&key, "metric key").and_then(|key| {
+            input::options(&options, "getMetricSeries options")?;
+            let max = input::step(&input::get(&options, "maxPoints"))?.unwrap_or(1000);
+            let range = StepRange::new(
+                input::step(&input::get(&options, "fromStep"))?,
+                input::step(&input::get(&options, "toStep"))?,
+            );
+            Ok((
+                key,
+                max as usize,
+                range,
+                input::option_experiment_id(&options)?,
+            ))
+        });
+        let (key, max, range, id) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            Ok(output::points(
+                &t.get_metric_series(id.as_deref(), &key, range, max).await?,
+            ))
+        })
+    }
+
+    #[wasm_bindgen(js_name = listAttachments)]
+    pub fn list_attachments(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::experiment_id(&experiment_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move { output::attachments(&t.list_attachments(id.as_deref()).await?) })
+    }
+
+    /// An attachment's bytes (decode text with `new TextDecoder().decode(bytes)`).
+    #[wasm_bindgen(js_name = getAttachment)]
+    pub fn get_attachment(&self, name: JsValue, options: JsValue) -> Promise {
+        let args = input::string(&name, "attachment name").and_then(|name| {
+            input::options(&options, "getAttachment options")?;
+            Ok((name, input::option_experiment_id(&options)?))
+        });
+        let (name, id) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            let bytes = t.get_attachment(id.as_deref(), &name).await?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
+    #[wasm_bindgen(js_name = listTraces)]
+    pub fn list_traces(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::experiment_id(&experiment_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move { output::traces(&t.list_traces(id.as_deref()).await?) })
+    }
+
+    #[wasm_bindgen(js_name = getTrace)]
+    pub fn get_trace(&self, trace_id: JsValue, options: JsValue) -> Promise {
+        let args = input::string(&trace_id, "trace id").and_then(|trace| {
+            input::options(&options, "getTrace options")?;
+            Ok((trace, input::option_experiment_id(&options)?))
+        });
+        let (trace, id) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move { output::spans(&t.get_trace(id.as_deref(), &trace).await?) })
+    }
+
+    #[wasm_bindgen(js_name = updateExperiment)]
+    pub fn update_experiment(&self, experiment_id: JsValue, update: JsValue) -> Promise {
+        let args = input::string(&experiment_id, "experiment id")
+            .and_then(|id| Ok((id, input::update(&update)?)));
+        let (id, update) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            t.update_experiment(Some(&id), update).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(js_name = deleteExperiment)]
+    pub fn delete_experiment(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::string(&experiment_id, "experiment id") {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            t.delete_experiment(&id).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    // ---- snapshots ----
+
+    /// The experiment as a luml snapshot tar (`sextant import FILE` reads it).
+    pub fn export(&self, experiment_id: JsValue) -> Promise {
+        let id = match input::experiment_id(&experiment_id) {
+            Ok(id) => id,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            let tar = snapshot::export(&t, id.as_deref()).await?;
+            Ok(js_sys::Uint8Array::from(tar.as_slice()).into())
+        })
+    }
+}

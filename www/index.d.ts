@@ -1,0 +1,298 @@
+// Types for @sextant/tracker: the ExperimentTracker contract (tracker-api.md) in camelCase.
+// Hand-written; the class itself is implemented in Rust (crates/sextant-web) and exported
+// through wasm-bindgen.
+
+/** Any JSON value; what `logStatic` takes besides plain strings, numbers and booleans. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** A param ("static") value. Whole numbers are stored as ints, others as floats. */
+export type ParamValue = JsonValue | bigint;
+
+export type ExperimentStatus = "running" | "completed" | "failed";
+
+/** The `code` of every error the tracker throws or rejects with. */
+export type SextantErrorCode =
+  | "INVALID_CONNECTION_STRING"
+  | "UNKNOWN_BACKEND"
+  | "NO_ACTIVE_EXPERIMENT"
+  | "EXPERIMENT_NOT_FOUND"
+  | "EXPERIMENT_EXISTS"
+  | "EXPERIMENT_NOT_OPEN"
+  | "EXPERIMENT_ENDED"
+  | "INVALID_INPUT"
+  | "ATTACHMENT_NOT_FOUND"
+  | "TRACE_NOT_FOUND"
+  | "QUOTA_EXCEEDED"
+  | "CORRUPT"
+  | "SNAPSHOT"
+  | "STORAGE";
+
+/** Errors are plain `Error`s whose message names the bad input, plus a stable `code`. */
+export interface SextantError extends Error {
+  readonly code: SextantErrorCode;
+}
+
+/** Unix nanoseconds: a bigint, a whole number, or a decimal string. */
+export type UnixNanos = bigint | number | string;
+
+export interface StartOptions {
+  /** Resume this experiment if it exists, else create it with this id. Default: a new UUID. */
+  experimentId?: string;
+  /** Default: a generated `adjective-noun-NNN`. */
+  name?: string;
+  /** Default: `"default"` (created on first use). */
+  group?: string;
+  tags?: string[];
+  description?: string;
+  /** The script or page that ran. */
+  source?: string;
+}
+
+/** Selects an experiment other than the current one. */
+export interface ExperimentOption {
+  experimentId?: string;
+}
+
+export interface StepOptions extends ExperimentOption {
+  /** A whole number >= 0. Default: the next step after the key's highest (0 first). */
+  step?: number | bigint;
+}
+
+export interface AttachmentOptions extends ExperimentOption {
+  /** `true` requires bytes, `false` a string; default: whatever `data` is. */
+  binary?: boolean;
+}
+
+export interface SeriesOptions extends ExperimentOption {
+  /** Default 1000. */
+  maxPoints?: number;
+  fromStep?: number;
+  toStep?: number;
+}
+
+export interface ExperimentUpdate {
+  name?: string;
+  description?: string;
+  tags?: string[];
+}
+
+export interface ExperimentInfo {
+  id: string;
+  name: string;
+  group: string;
+  status: ExperimentStatus;
+  tags: string[];
+  /** Unix milliseconds. */
+  createdAt: number;
+  /** Seconds, once ended. */
+  duration: number | null;
+  description: string | null;
+  source: string | null;
+  params: Record<string, ParamValue>;
+  /** Each metric's value at its highest step (NaN stays NaN). */
+  metrics: Record<string, number>;
+}
+
+export interface GroupInfo {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: number;
+  experimentCount: number;
+}
+
+export interface MetricSummary {
+  key: string;
+  count: number;
+  firstStep: number;
+  lastStep: number;
+  lastValue: number;
+}
+
+export interface MetricPoint {
+  step: number;
+  /** NaN and ±Infinity are kept as such. */
+  value: number;
+  /** Unix milliseconds. */
+  loggedAt: number;
+}
+
+export interface AttachmentInfo {
+  /** Relative, `/`-separated. */
+  name: string;
+  size: number;
+  createdAt: number;
+}
+
+export type SpanStatus = "unset" | "ok" | "error";
+
+export interface SpanEventInput {
+  name: string;
+  timestamp: UnixNanos;
+  attributes?: Record<string, JsonValue>;
+}
+
+export interface SpanLinkInput {
+  traceId: string;
+  spanId: string;
+  traceFlags?: number | null;
+  attributes?: Record<string, JsonValue>;
+}
+
+/** An OpenTelemetry-shaped span as `logSpan` takes it. */
+export interface SpanInput {
+  /** 32 hex digits. */
+  traceId: string;
+  /** 16 hex digits. */
+  spanId: string;
+  parentSpanId?: string | null;
+  name: string;
+  /** 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind?: number;
+  /** luml's span type: 0 default, 1 chat, 2 agent, 3 tool, 4 embedder, 5 reranker. */
+  dfsSpanType?: number;
+  startTimeUnixNano: UnixNanos;
+  endTimeUnixNano: UnixNanos;
+  status?: SpanStatus | 0 | 1 | 2;
+  statusMessage?: string | null;
+  attributes?: Record<string, JsonValue>;
+  events?: SpanEventInput[];
+  links?: SpanLinkInput[];
+  traceFlags?: number | null;
+}
+
+export interface SpanEvent {
+  name: string;
+  timestamp: bigint;
+  attributes: Record<string, JsonValue>;
+}
+
+export interface SpanLink {
+  traceId: string;
+  spanId: string;
+  traceFlags: number | null;
+  attributes: Record<string, JsonValue>;
+}
+
+/** A stored span; times are exact bigint nanoseconds. */
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  kind: number;
+  dfsSpanType: number;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  status: SpanStatus;
+  statusMessage: string | null;
+  attributes: Record<string, JsonValue>;
+  events: SpanEvent[];
+  links: SpanLink[];
+  traceFlags: number | null;
+}
+
+export type TraceState = "in_progress" | "ok" | "error" | "unset";
+
+export interface TraceSummary {
+  traceId: string;
+  rootName: string | null;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  durationNs: bigint;
+  spanCount: number;
+  state: TraceState;
+}
+
+/**
+ * Connection strings: `idb://NAME` (IndexedDB, browsers and workers),
+ * `localstorage://PREFIX` (browsers, ~5 MB), `memory://` (everywhere),
+ * `file://PATH` (Node: a JSON-lines file, relative to the working directory).
+ */
+export type ConnectionString =
+  | `idb://${string}`
+  | `localstorage://${string}`
+  | `memory://${string}`
+  | `file://${string}`;
+
+/**
+ * Tracks experiments into a store. Logging is synchronous and only buffers; data becomes
+ * durable on `flush()`, `endExperiment()`, `failExperiment()`, within about a second on a
+ * timer, and when the page is hidden or the Node process is about to exit.
+ */
+export declare class ExperimentTracker {
+  private constructor();
+
+  /** Opens the store a connection string names. */
+  static open(connection: ConnectionString | string): Promise<ExperimentTracker>;
+
+  /** The connection string the store was opened with. */
+  readonly location: string;
+  /** The current experiment's id, or null. */
+  readonly currentExperiment: string | null;
+
+  /** Starts (or, given an existing `experimentId`, resumes) an experiment and makes it current. */
+  startExperiment(options?: StartOptions): Promise<string>;
+  /** Status `completed`, duration set, everything buffered made durable. */
+  endExperiment(experimentId?: string): Promise<void>;
+  /** Status `failed`, everything buffered made durable. */
+  failExperiment(experimentId?: string): Promise<void>;
+
+  /** A param; logging a key again replaces it. */
+  logStatic(key: string, value: ParamValue, options?: ExperimentOption): void;
+  /** One metric point; returns its step. Logging a (key, step) again replaces the point. */
+  logDynamic(key: string, value: number, options?: StepOptions): number;
+  /** Several metrics at one step: `logMetrics({ loss: 0.4, acc: 0.91 }, { step: 2 })`. */
+  logMetrics(values: Record<string, number>, options?: StepOptions): void;
+  /** Stores text or bytes under a relative name (subfolders allowed) at once. */
+  logAttachment(
+    name: string,
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob,
+    options?: AttachmentOptions,
+  ): Promise<void>;
+  /** One OpenTelemetry-shaped span. */
+  logSpan(span: SpanInput, options?: ExperimentOption): void;
+
+  /** Makes everything logged so far durable. */
+  flush(): Promise<void>;
+  /** Flushes, then stops the timer and exit hooks; the tracker cannot be used afterwards. */
+  close(): Promise<void>;
+
+  /** Every experiment, newest first, params and latest metrics current. */
+  listExperiments(): Promise<ExperimentInfo[]>;
+  getExperiment(experimentId?: string): Promise<ExperimentInfo>;
+  listGroups(): Promise<GroupInfo[]>;
+  listMetrics(experimentId?: string): Promise<MetricSummary[]>;
+  /** Every point of a metric, by step. */
+  getMetricHistory(key: string, options?: ExperimentOption): Promise<MetricPoint[]>;
+  /** At most `maxPoints` points of a metric, downsampled keeping each bucket's extremes. */
+  getMetricSeries(key: string, options?: SeriesOptions): Promise<MetricPoint[]>;
+  listAttachments(experimentId?: string): Promise<AttachmentInfo[]>;
+  /** The attachment's bytes; `new TextDecoder().decode(bytes)` for text. */
+  getAttachment(name: string, options?: ExperimentOption): Promise<Uint8Array>;
+  listTraces(experimentId?: string): Promise<TraceSummary[]>;
+  /** A trace's spans by start time. */
+  getTrace(traceId: string, options?: ExperimentOption): Promise<Span[]>;
+  updateExperiment(experimentId: string, update: ExperimentUpdate): Promise<void>;
+  /** Deletes an experiment and everything logged to it. */
+  deleteExperiment(experimentId: string): Promise<void>;
+
+  /**
+   * The experiment as a luml snapshot tar (manifest.json, exp.db.zip, attachments.tar):
+   * save it and run `sextant import FILE` to open a browser run natively. Loads the
+   * snapshot module (SQLite) on first use.
+   */
+  export(experimentId?: string): Promise<Uint8Array>;
+
+  /** Releases the wasm-side object now rather than at garbage collection. */
+  free(): void;
+}
+
+/** Loads the wasm (browsers fetch it on first `open`; calling this starts that early). */
+export declare function load(): Promise<void>;

@@ -1,0 +1,92 @@
+// Builds the package's wasm: `npm --prefix www run build`.
+//
+// 1. cargo builds crates/sextant-web (the tracker) and crates/sextant-snapshot-wasm (luml
+//    snapshots, SQLite inside: loaded only on export/import) for wasm32 in the
+//    `wasm-release` profile (size-optimised, LTO).
+// 2. The wasm-bindgen CLI already on PATH writes ES-module glue (`--target web`) into pkg/
+//    and pkg-snapshot/. Nothing is downloaded; its version must equal the crate's pin.
+// 3. wasm-opt from the binaryen npm package (a devDependency) shrinks the result, when
+//    installed.
+//
+// CARGO_TARGET_DIR is honoured; the default is the workspace's target/.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const WASM_BINDGEN_VERSION = "0.2.130";
+const here = dirname(fileURLToPath(import.meta.url));
+const www = resolve(here, "..");
+const root = resolve(www, "..");
+const targetDir = process.env.CARGO_TARGET_DIR
+  ? resolve(process.env.CARGO_TARGET_DIR)
+  : join(root, "target");
+const profile = "wasm-release";
+const modules = [
+  { crate: "sextant-web", file: "sextant_web", out: "pkg" },
+  { crate: "sextant-snapshot-wasm", file: "sextant_snapshot_wasm", out: "pkg-snapshot" },
+];
+
+function run(cmd, args, options = {}) {
+  console.log(`$ ${cmd} ${args.join(" ")}`);
+  execFileSync(cmd, args, { stdio: "inherit", cwd: root, ...options });
+}
+
+function wasmBindgenVersion() {
+  try {
+    return execFileSync("wasm-bindgen", ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1];
+  } catch {
+    return null;
+  }
+}
+
+const found = wasmBindgenVersion();
+if (found !== WASM_BINDGEN_VERSION) {
+  console.error(
+    `wasm-bindgen ${WASM_BINDGEN_VERSION} is needed on PATH (found ${found ?? "none"}): ` +
+      `cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION}`,
+  );
+  process.exit(1);
+}
+
+run("cargo", [
+  "build",
+  "--profile",
+  profile,
+  "--target",
+  "wasm32-unknown-unknown",
+  ...modules.flatMap((m) => ["-p", m.crate]),
+]);
+
+const wasmOpt = join(www, "node_modules", ".bin", "wasm-opt");
+for (const m of modules) {
+  const input = join(targetDir, "wasm32-unknown-unknown", profile, `${m.file}.wasm`);
+  const out = join(www, m.out);
+  rmSync(out, { recursive: true, force: true });
+  run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", out, input]);
+  const wasm = join(out, `${m.file}_bg.wasm`);
+  if (existsSync(wasmOpt)) {
+    // The features Rust's wasm32 target enables by default, which the glue relies on.
+    run(wasmOpt, [
+      "-Oz",
+      "--enable-bulk-memory",
+      "--enable-nontrapping-float-to-int",
+      "--enable-sign-ext",
+      "--enable-mutable-globals",
+      "--enable-multivalue",
+      "--enable-reference-types",
+      wasm,
+      "-o",
+      wasm,
+    ]);
+  } else {
+    console.log("wasm-opt not installed (npm install in www/): skipping size optimisation");
+  }
+  const bytes = readFileSync(wasm);
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  console.log(
+    `${m.out}/${m.file}_bg.wasm: ${kb(statSync(wasm).size)}, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip`,
+  );
+}

@@ -1,0 +1,61 @@
+// Compiles against the shipped types with `strict`: the README's usage, every method.
+import {
+  ExperimentTracker,
+  load,
+  type ExperimentInfo,
+  type MetricPoint,
+  type SextantError,
+  type Span,
+  type TraceSummary,
+} from "@sextant/tracker";
+
+async function main(pngBytes: Uint8Array): Promise<void> {
+  await load();
+  const tracker = await ExperimentTracker.open("idb://my-experiments");
+  const id: string = await tracker.startExperiment({ name: "baseline", group: "mnist", tags: ["cnn"] });
+  tracker.logStatic("lr", 1e-3);
+  tracker.logStatic("layers", [64, 32]);
+  tracker.logStatic("config", { optimizer: "adamw", amp: true });
+  const step: number = tracker.logDynamic("loss", 0.5, { step: 1 });
+  tracker.logMetrics({ loss: 0.4, acc: 0.91 }, { step: step + 1 });
+  await tracker.logAttachment("confusion.png", pngBytes, { binary: true });
+  await tracker.logAttachment("notes.md", "# notes");
+  tracker.logSpan({
+    traceId: "0".repeat(32),
+    spanId: "1".repeat(16),
+    name: "epoch",
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: "2",
+    status: "ok",
+    attributes: { epoch: 1 },
+  });
+  await tracker.flush();
+  await tracker.endExperiment();
+
+  const runs: ExperimentInfo[] = await tracker.listExperiments();
+  const first = runs[0];
+  if (first) {
+    const lr = first.params["lr"];
+    const status: "running" | "completed" | "failed" = first.status;
+    console.log(lr, status, first.createdAt.toFixed(0), first.duration ?? 0);
+  }
+  const one = await tracker.getExperiment(id);
+  const groups = await tracker.listGroups();
+  const metrics = await tracker.listMetrics(id);
+  const history: MetricPoint[] = await tracker.getMetricHistory("loss", { experimentId: id });
+  const series = await tracker.getMetricSeries("loss", { maxPoints: 200, fromStep: 0 });
+  const attachments = await tracker.listAttachments(id);
+  const bytes: Uint8Array = await tracker.getAttachment("notes.md", { experimentId: id });
+  const traces: TraceSummary[] = await tracker.listTraces(id);
+  const spans: Span[] = await tracker.getTrace("0".repeat(32), { experimentId: id });
+  const nanos: bigint = spans[0]!.startTimeUnixNano + traces[0]!.durationNs;
+  await tracker.updateExperiment(id, { description: "first try" });
+  const tar: Uint8Array = await tracker.export(id);
+  await tracker.failExperiment(id).catch((e: SextantError) => console.log(e.code, e.message));
+  await tracker.deleteExperiment(id);
+  console.log(one.name, groups.length, metrics[0]?.lastValue, history.length, series.length);
+  console.log(attachments[0]?.size, bytes.length, nanos, tar.length, tracker.currentExperiment);
+  await tracker.close();
+}
+
+void main(new Uint8Array([137, 80, 78, 71]));
