@@ -3,7 +3,8 @@
 # wasm tests in headless Chromium (conformance for idb://, localstorage://, memory://;
 # localStorage running full; the IndexedDB upgrade path; the JS tracker's flush queue),
 # and the package's Node tests (npm pack + install, Node API, file:// stores, export, the
-# TypeScript types) and Playwright tests (IndexedDB across reloads and tabs, examples).
+# TypeScript types, tracing through the real OpenTelemetry SDK) and Playwright tests
+# (IndexedDB across reloads and tabs, tracing, examples).
 # Installs what it needs first, skipping whatever is already there.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -30,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v node >/dev/null || { echo "node (20 or later) not found" >&2; exit 1; }
 if [ ! -f www/node_modules/.package-lock.json ] || [ www/package-lock.json -nt www/node_modules/.package-lock.json ]; then
-  say "installing the package's dev dependencies (binaryen, playwright-core, typescript)"
+  say "installing the package's dev dependencies (binaryen, playwright-core, typescript, OpenTelemetry)"
   npm --prefix www ci --no-audit --no-fund
 fi
 

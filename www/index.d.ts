@@ -210,6 +210,87 @@ export interface TraceSummary {
   state: TraceState;
 }
 
+// ---- Tracing -----------------------------------------------------------------------------
+// Minimal structural types for the OpenTelemetry JS pieces the exporter touches, so the
+// package needs no OpenTelemetry types installed; the SDK's own `ReadableSpan` (1.x and 2.x)
+// and `SpanExporter` are compatible with them.
+
+/** OpenTelemetry's `[seconds, nanoseconds]` since the unix epoch. */
+export type HrTime = [number, number];
+
+/** An OpenTelemetry attribute value (`undefined` values are dropped, array holes become null). */
+export type OtelAttributeValue =
+  | string
+  | number
+  | boolean
+  | Array<null | undefined | string>
+  | Array<null | undefined | number>
+  | Array<null | undefined | boolean>;
+
+export interface OtelAttributes {
+  [key: string]: OtelAttributeValue | undefined;
+}
+
+export interface OtelSpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags?: number;
+}
+
+/** The fields of an OpenTelemetry SDK `ReadableSpan` the exporter reads. */
+export interface ReadableSpanLike {
+  readonly name: string;
+  /** OpenTelemetry `SpanKind`: 0 internal, 1 server, 2 client, 3 producer, 4 consumer. */
+  readonly kind: number;
+  spanContext(): OtelSpanContext;
+  /** SDK 2.x. */
+  readonly parentSpanContext?: OtelSpanContext;
+  /** SDK 1.x. */
+  readonly parentSpanId?: string;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  /** `code`: 0 unset, 1 ok, 2 error. */
+  readonly status: { code: number; message?: string };
+  readonly attributes: OtelAttributes;
+  readonly events: ReadonlyArray<{ name: string; time: HrTime; attributes?: OtelAttributes }>;
+  readonly links: ReadonlyArray<{ context: OtelSpanContext; attributes?: OtelAttributes }>;
+}
+
+/** OpenTelemetry's `ExportResult`: `code` 0 success, 1 failed. */
+export interface ExportResult {
+  code: 0 | 1;
+  error?: Error;
+}
+
+/**
+ * An OpenTelemetry JS `SpanExporter` that stores spans with `logSpan`, e.g.
+ * `new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(tracker.spanExporter())] })`.
+ *
+ * `export` never throws. Each span is converted on its own (`SpanKind` + 1 as the OTLP kind,
+ * HrTime to exact nanoseconds, `gen_ai.operation.name` / `llm.request.type` to the luml span
+ * type); the ones that convert and validate are stored even when others fail. The callback
+ * gets `{ code: 0 }` when every span was stored, else `{ code: 1, error }` whose message says
+ * how many were stored and names each failed span (name, span id, reason).
+ */
+export interface TrackerSpanExporter {
+  export(spans: ReadableSpanLike[], resultCallback: (result: ExportResult) => void): void;
+  /** Flushes the tracker (the spans become durable); later exports fail. */
+  shutdown(): Promise<void>;
+  /** Flushes the tracker. */
+  forceFlush(): Promise<void>;
+}
+
+/** What a `tracker.span` callback gets. */
+export interface SpanHandle {
+  /** 32 lowercase hex digits (empty while tracing is not enabled). */
+  readonly traceId: string;
+  /** 16 lowercase hex digits (empty while tracing is not enabled). */
+  readonly spanId: string;
+  setAttribute(key: string, value: JsonValue): SpanHandle;
+  /** An event stamped now. */
+  addEvent(name: string, attributes?: Record<string, JsonValue>): SpanHandle;
+}
+
 /**
  * Connection strings: `idb://NAME` (IndexedDB, browsers and workers),
  * `localstorage://PREFIX` (browsers, ~5 MB), `memory://` (everywhere),
@@ -258,6 +339,36 @@ export declare class ExperimentTracker {
   ): Promise<void>;
   /** One OpenTelemetry-shaped span. */
   logSpan(span: SpanInput, options?: ExperimentOption): void;
+
+  /**
+   * An OpenTelemetry JS `SpanExporter` storing spans into the current experiment (or
+   * `options.experimentId`). Independent of `enableTracing`.
+   */
+  spanExporter(options?: ExperimentOption): TrackerSpanExporter;
+  /**
+   * Turns on recording by `span()` for this tracker, and does nothing else: no global
+   * OpenTelemetry provider is registered and no instrumentation is installed (use
+   * `spanExporter()` with the OpenTelemetry SDK for that). Before it is called, `span()`
+   * only runs its callback.
+   */
+  enableTracing(): void;
+  /**
+   * Runs `fn` and, once tracing is enabled, records it as a span (kind internal) of the
+   * current experiment: start and end times, `attributes` plus what `fn` sets, status ok, or
+   * on a throw or rejection status error with the message and an `exception` event, after
+   * which the error is rethrown. A `span` called inside `fn` becomes its child, in the same
+   * trace; a top-level one starts a new trace. Node follows the async call tree
+   * (`AsyncLocalStorage`), so concurrent children (`Promise.all`) nest correctly; browsers
+   * keep a stack of open spans, which is exact for awaited calls and best-effort for
+   * concurrent ones (a span started while un-awaited siblings are open nests under the most
+   * recently started one). If the span cannot be stored (say no experiment is current), a
+   * successful `fn`'s result is replaced by that error; a failing `fn`'s error wins.
+   */
+  span<T>(
+    name: string,
+    fn: (span: SpanHandle) => T | PromiseLike<T>,
+    attributes?: Record<string, JsonValue>,
+  ): Promise<T>;
 
   /** Makes everything logged so far durable. */
   flush(): Promise<void>;

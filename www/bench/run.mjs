@@ -1,7 +1,8 @@
 // The benchmark, run headless: `npm --prefix www run bench` (after a build). Prints durable
 // points/s into IndexedDB through the tracker against a one-put-per-point baseline in the
-// same browser run, the JS→wasm cost of logDynamic (in the page and in Node), and the wasm
-// sizes. A script, not a timed test: the figures are for reading.
+// same browser run, the JS→wasm cost of logDynamic (in the page and in Node), the per-span
+// overhead of tracing (tracker.span and the OpenTelemetry exporter), and the wasm sizes.
+// A script, not a timed test: the figures are for reading.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -39,6 +40,12 @@ try {
   console.log(`  auto-step:                     ${ns(r.call.autoStep)}`);
   console.log(`  fully checked (experimentId):  ${ns(r.call.checked)}`);
   console.log(`  for scale, Date.now() in JS:   ${ns(r.call.clock)}`);
+  const us = ({ best, median }) => `${best.toFixed(2)} µs best, ${median.toFixed(2)} µs median`;
+  const over = (k) => ({ best: r.tracing[k].best - r.tracing.plain.best, median: r.tracing[k].median - r.tracing.plain.median });
+  console.log(`\ntracing (Chromium), per span, ${r.tracing.spans.toLocaleString("en")} spans a round:`);
+  console.log(`  untraced async fn:             ${us(r.tracing.plain)}`);
+  console.log(`  tracker.span(name, fn):        ${us(r.tracing.traced)} (overhead ${us(over("traced"))})`);
+  console.log(`  spanExporter().export([span]): ${us(r.tracing.exporter)}`);
 } finally {
   await browser.close();
   await server.close();

@@ -4,6 +4,7 @@
 
 import init, { ExperimentTracker, installSnapshotCodec } from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
+import { installTracing } from "./tracing.js";
 
 let snapshot;
 function snapshotModule() {
@@ -42,5 +43,7 @@ ExperimentTracker.open = async function open(connection) {
 };
 
 installFastPaths(ExperimentTracker);
+// No AsyncLocalStorage in browsers: nesting follows a stack of open spans.
+installTracing(ExperimentTracker);
 
 export { ExperimentTracker };

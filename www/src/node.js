@@ -1,6 +1,7 @@
 // Node entry of @sextant/tracker: loads the wasm from the package synchronously at import,
 // gives it file access for file:// stores, and a loader for the snapshot module.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import {
   ExperimentTracker,
@@ -10,10 +11,12 @@ import {
 } from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
 import { fileHost } from "./file-host.js";
+import { installTracing } from "./tracing.js";
 
 initSync({ module: readFileSync(new URL("../pkg/sextant_web_bg.wasm", import.meta.url)) });
 installFileHost(fileHost);
 installFastPaths(ExperimentTracker);
+installTracing(ExperimentTracker, AsyncLocalStorage);
 
 let snapshot;
 async function snapshotModule() {

@@ -165,3 +165,116 @@ test("the browser example trains and tracks into IndexedDB", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("tracing: span() nesting and the exporter store into idb:// and read back after reload", async () => {
+  const page = await openPage();
+  const ids = await page.evaluate(async () => {
+    const { ExperimentTracker } = window.sextant;
+    const t = await ExperimentTracker.open("idb://trace-test");
+    const experimentId = await t.startExperiment({ name: "traced" });
+    t.enableTracing();
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    let traceId;
+    await t.span("epoch", async (epoch) => {
+      traceId = epoch.traceId;
+      await sleep(5);
+      await t.span("batch", async (batch) => {
+        batch.setAttribute("size", 32);
+        await sleep(5);
+        await t.span("forward", async () => sleep(1));
+        batch.addEvent("backward done", { ok: true });
+      });
+      await t.span("eval", async () => {
+        throw new Error("nan loss");
+      }).catch((e) => epoch.setAttribute("caught", e.message));
+    });
+    // OpenTelemetry ESM builds do not load in a plain page (extensionless imports), so the
+    // exporter gets ReadableSpan-shaped objects as the SDK makes them.
+    const otelTrace = "c0ffee".padEnd(32, "0");
+    const ctx = (spanId) => ({ traceId: otelTrace, spanId, traceFlags: 1 });
+    const readable = (name, spanId, parent, extra) => ({
+      name,
+      kind: 2,
+      spanContext: () => ctx(spanId),
+      parentSpanContext: parent ? ctx(parent) : undefined,
+      startTime: [1764345912, 5],
+      endTime: [1764345913, 999999999],
+      status: { code: 1 },
+      attributes: {},
+      events: [],
+      links: [],
+      ...extra,
+    });
+    const results = [];
+    t.spanExporter().export(
+      [
+        readable("agent", "00000000000000a1", null, { attributes: { "gen_ai.operation.name": "invoke_agent" } }),
+        readable("chat", "00000000000000a2", "00000000000000a1", {
+          attributes: { "gen_ai.operation.name": "chat" },
+          events: [{ name: "token", time: [1764345913, 1] }],
+        }),
+      ],
+      (r) => results.push(r.code),
+    );
+    await t.endExperiment();
+    return { experimentId, traceId, otelTrace, results };
+  });
+  assert.deepEqual(ids.results, [0]);
+  assert.match(ids.traceId, /^[0-9a-f]{32}$/);
+  await page.reload();
+  await page.waitForFunction(() => document.title === "ready");
+  const back = await page.evaluate(async ({ experimentId, traceId, otelTrace }) => {
+    const t = await window.sextant.ExperimentTracker.open("idb://trace-test");
+    const traces = await t.listTraces(experimentId);
+    const spans = await t.getTrace(traceId, { experimentId });
+    const byName = Object.fromEntries(spans.map((s) => [s.name, s]));
+    const otel = await t.getTrace(otelTrace, { experimentId });
+    return {
+      traceCount: traces.length,
+      names: spans.map((s) => s.name).sort(),
+      parents: {
+        epoch: byName.epoch.parentSpanId,
+        batch: byName.batch.parentSpanId === byName.epoch.spanId,
+        forward: byName.forward.parentSpanId === byName.batch.spanId,
+        eval: byName.eval.parentSpanId === byName.epoch.spanId,
+      },
+      statuses: spans.map((s) => `${s.name}:${s.status}`).sort(),
+      evalMessage: byName.eval.statusMessage,
+      evalEvent: byName.eval.events[0]?.name,
+      batch: { attributes: byName.batch.attributes, event: byName.batch.events[0]?.name },
+      caught: byName.epoch.attributes.caught,
+      batchInEpoch:
+        byName.batch.startTimeUnixNano >= byName.epoch.startTimeUnixNano &&
+        byName.batch.endTimeUnixNano <= byName.epoch.endTimeUnixNano,
+      batchMs: Number(byName.batch.endTimeUnixNano - byName.batch.startTimeUnixNano) / 1e6,
+      otel: otel.map((s) => [
+        s.name,
+        s.parentSpanId,
+        s.kind,
+        s.dfsSpanType,
+        s.status,
+        String(s.startTimeUnixNano),
+        s.events.map((e) => String(e.timestamp)),
+      ]),
+    };
+  }, ids);
+  const { batchMs, ...rest } = back;
+  assert.ok(batchMs >= 5, `batch took ${batchMs} ms`);
+  assert.deepEqual(rest, {
+    traceCount: 2,
+    names: ["batch", "epoch", "eval", "forward"],
+    parents: { epoch: null, batch: true, forward: true, eval: true },
+    statuses: ["batch:ok", "epoch:ok", "eval:error", "forward:ok"],
+    evalMessage: "nan loss",
+    evalEvent: "exception",
+    batch: { attributes: { size: 32 }, event: "backward done" },
+    caught: "nan loss",
+    batchInEpoch: true,
+    otel: [
+      ["agent", null, 3, 2, "ok", "1764345912000000005", []],
+      ["chat", "00000000000000a1", 3, 1, "ok", "1764345912000000005", ["1764345913000000001"]],
+    ],
+  });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -14,12 +14,12 @@ let project;
 
 before(() => {
   ({ project } = installPackage());
-  for (const f of ["sample.ts", "misuse.ts"]) {
+  for (const f of ["sample.ts", "misuse.ts", "otel.ts"]) {
     copyFileSync(join(www, "test", "types", f), join(project, f));
   }
 });
 
-function compile(file, moduleResolution) {
+function compile(file, moduleResolution, paths) {
   const config = {
     compilerOptions: {
       strict: true,
@@ -30,6 +30,7 @@ function compile(file, moduleResolution) {
       moduleResolution,
       noUncheckedIndexedAccess: true,
       skipLibCheck: false,
+      ...(paths ? { paths } : {}),
     },
     files: [file],
   };
@@ -50,7 +51,16 @@ for (const resolution of ["nodenext", "bundler"]) {
 
 test("misuse is a type error, call by call", () => {
   const out = compile("misuse.ts", "nodenext");
-  for (const line of [5, 6, 7, 8, 9, 10]) {
+  for (const line of [5, 6, 7, 8, 9, 10, 11, 12]) {
     assert.match(out, new RegExp(`misuse\\.ts\\(${line},`), `line ${line} accepted:\n${out}`);
   }
+});
+
+test("the exporter is an OpenTelemetry SDK SpanExporter (real SDK 2.x types)", () => {
+  // The dev-dependency OpenTelemetry packages, mapped into the user project.
+  const otel = join(www, "node_modules", "@opentelemetry");
+  const paths = {
+    "@opentelemetry/*": [`${otel}/*`],
+  };
+  assert.equal(compile("otel.ts", "bundler", paths), "");
 });

@@ -8,5 +8,7 @@ async function misuse(tracker: ExperimentTracker): Promise<void> {
   await tracker.startExperiment({ tags: "cnn" });
   const n: number = await tracker.getExperiment();
   new ExperimentTracker();
+  await tracker.span("x", (span) => span.setAttribute("k", undefined));
+  tracker.spanExporter().export([{ name: "no context" }], () => {});
 }
 void misuse;

@@ -3,6 +3,10 @@ import {
   ExperimentTracker,
   load,
   type ExperimentInfo,
+  type ExportResult,
+  type ReadableSpanLike,
+  type SpanHandle,
+  type TrackerSpanExporter,
   type MetricPoint,
   type SextantError,
   type Span,
@@ -29,6 +33,33 @@ async function main(pngBytes: Uint8Array): Promise<void> {
     status: "ok",
     attributes: { epoch: 1 },
   });
+  tracker.enableTracing();
+  const answer: number = await tracker.span(
+    "epoch",
+    async (span: SpanHandle) => {
+      span.setAttribute("lr", 0.1).addEvent("checkpoint", { step: 3 });
+      return tracker.span("inner", () => span.traceId.length);
+    },
+    { epoch: 1 },
+  );
+  const exporter: TrackerSpanExporter = tracker.spanExporter({ experimentId: id });
+  const readable: ReadableSpanLike = {
+    name: "llm",
+    kind: 2,
+    spanContext: () => ({ traceId: "0".repeat(32), spanId: "2".repeat(16), traceFlags: 1 }),
+    parentSpanContext: { traceId: "0".repeat(32), spanId: "1".repeat(16) },
+    startTime: [1, 0],
+    endTime: [1, 500],
+    status: { code: 1 },
+    attributes: { "gen_ai.operation.name": "chat", tags: ["a", undefined] },
+    events: [{ name: "token", time: [1, 100] }],
+    links: [],
+  };
+  exporter.export([readable], (result: ExportResult) => {
+    if (result.code === 1) console.log(result.error?.message, answer);
+  });
+  await exporter.forceFlush();
+  await exporter.shutdown();
   await tracker.flush();
   await tracker.endExperiment();
 
