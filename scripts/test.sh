@@ -6,7 +6,7 @@ ensure_rust
 
 say "format"
 cargo fmt --all -- --check
-say "clippy"
+say "clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 say "core builds for wasm32 (no platform code in it)"
 cargo check -p sextant-core --target wasm32-unknown-unknown
@@ -14,4 +14,8 @@ say "native tests"
 cargo test --workspace
 say "benchmarks compile"
 cargo bench --workspace --no-run
+say "browser and npm package tests"
+bash scripts/test-web.sh
+say "dashboard tests"
+bash scripts/test-dashboard.sh
 say "all tests passed"

@@ -1,7 +1,8 @@
 //! The `http://` (and `https://`) store: the same `Store` contract, served by
 //! `sextant serve` on another process or machine. Writes ship the tracker's own batches.
+//! Natively it talks through ureq; compiled for wasm32 (the dashboard) through `fetch`.
 
-use std::time::Duration;
+mod transport;
 
 use serde::de::DeserializeOwned;
 use sextant_core::{
@@ -9,16 +10,16 @@ use sextant_core::{
     MetricSummary, ModelInfo, Registry, Result, Span, StepRange, Store, TraceSummary,
 };
 
-/// Responses larger than this are refused (a 10M-point history is ~600 MB of JSON).
-const MAX_RESPONSE_BYTES: u64 = 2 << 30;
+use transport::{Call, Reply, Transport};
 
 /// A client of a Sextant server. The token (if the server wants one) comes from the
-/// `SEXTANT_TOKEN` environment variable or [`HttpStore::with_token`].
+/// `SEXTANT_TOKEN` environment variable or [`HttpStore::with_token`]; in a browser on the
+/// server's own origin the token cookie serves instead.
 #[derive(Debug)]
 pub struct HttpStore {
     base: String,
     token: Option<String>,
-    agent: ureq::Agent,
+    transport: Transport,
 }
 
 /// Adds `http://host:port` and `https://…` to a registry.
@@ -28,7 +29,7 @@ pub fn register(registry: &mut Registry) {
             let url = format!("{scheme}://{rest}");
             Box::pin(async move {
                 let store = HttpStore::new(&url, std::env::var("SEXTANT_TOKEN").ok())?;
-                store.health()?;
+                store.check().await?;
                 Ok(std::sync::Arc::new(store) as std::sync::Arc<dyn Store>)
             })
         });
@@ -66,16 +67,10 @@ impl HttpStore {
                 reason: "expected http://host:port".into(),
             });
         }
-        let agent = ureq::Agent::new_with_config(
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(120)))
-                .build(),
-        );
         Ok(HttpStore {
             base,
             token: token.filter(|t| !t.is_empty()),
-            agent,
+            transport: Transport::new(),
         })
     }
 
@@ -84,17 +79,33 @@ impl HttpStore {
         self
     }
 
+    /// The server's address, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api{path}", self.base)
     }
 
     /// Fails with a clear message when nothing (or not a Sextant server) answers.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn health(&self) -> Result<()> {
-        let _: serde_json::Value = self.get("/health", &[])?;
+        let url = self.url("/health");
+        let reply = self.transport.call_blocking(self.call("GET", &url, &[], None));
+        let body = self.finish(reply)?;
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .map(|_| ())
+            .map_err(|e| Error::Storage(format!("unexpected reply from /health: {e}")))
+    }
+
+    /// [`HttpStore::health`] for any target: fails clearly when no Sextant server answers.
+    pub async fn check(&self) -> Result<()> {
+        let _: serde_json::Value = self.get("/health", &[]).await?;
         Ok(())
     }
 
-    fn unreachable(&self, e: ureq::Error) -> Error {
+    fn unreachable(&self, e: String) -> Error {
         Error::Storage(format!(
             "cannot reach the Sextant server at {}: {e}",
             self.base
@@ -133,197 +144,55 @@ impl HttpStore {
         }
     }
 
-    fn finish(
-        &self,
-        resp: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Vec<u8>> {
-        let mut resp = resp.map_err(|e| self.unreachable(e))?;
-        let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()
-            .map_err(|e| self.unreachable(e))?;
-        if status >= 400 {
-            return Err(self.error(status, &body));
+    fn finish(&self, reply: std::result::Result<Reply, String>) -> Result<Vec<u8>> {
+        let reply = reply.map_err(|e| self.unreachable(e))?;
+        if reply.status >= 400 {
+            return Err(self.error(reply.status, &reply.body));
         }
-        Ok(body)
+        Ok(reply.body)
     }
 
-    fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        match &self.token {
-            Some(t) => req.header("Authorization", &format!("Bearer {t}")),
-            None => req,
+    fn call<'a>(
+        &'a self,
+        method: &'static str,
+        url: &'a str,
+        query: &'a [(&'a str, String)],
+        body: Option<Vec<u8>>,
+    ) -> Call<'a> {
+        Call {
+            method,
+            url,
+            query,
+            body,
+            token: self.token.as_deref(),
         }
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
-        let mut req = self.auth(self.agent.get(&self.url(path)));
-        for (k, v) in query {
-            req = req.query(*k, v);
-        }
-        let body = self.finish(req.call())?;
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
+        let url = self.url(path);
+        let reply = self
+            .transport
+            .call(self.call("GET", &url, query, None))
+            .await;
+        let body = self.finish(reply)?;
         serde_json::from_slice(&body)
             .map_err(|e| Error::Storage(format!("unexpected reply from {path}: {e}")))
     }
 
-    fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
-        self.finish(self.auth(self.agent.get(&self.url(path))).call())
-    }
-
-    fn send(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    async fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
         let url = self.url(path);
-        let resp = match method {
-            "POST" => self
-                .auth(self.agent.post(&url))
-                .header("Content-Type", "application/json")
-                .send(&body[..]),
-            "PATCH" => self
-                .auth(self.agent.patch(&url))
-                .header("Content-Type", "application/json")
-                .send(&body[..]),
-            _ => self.auth(self.agent.delete(&url)).call(),
-        };
-        self.finish(resp)
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for HttpStore {
-    fn location(&self) -> String {
-        self.base.clone()
+        let reply = self.transport.call(self.call("GET", &url, &[], None)).await;
+        self.finish(reply)
     }
 
-    async fn write(&self, batch: &Batch) -> Result<()> {
-        let body = serde_json::to_vec(batch)
-            .map_err(|e| Error::Storage(format!("cannot encode batch: {e}")))?;
-        self.send("POST", "/batch", body).map(|_| ())
+    async fn send(&self, method: &'static str, path: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        let url = self.url(path);
+        let body = (method != "DELETE").then_some(body);
+        let reply = self.transport.call(self.call(method, &url, &[], body)).await;
+        self.finish(reply)
     }
 
-    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut q = vec![("limit", "10000".to_string())];
-            if let Some(c) = &cursor {
-                q.push(("cursor", c.clone()));
-            }
-            let page: sextant_core::Page = self.get("/experiments", &q)?;
-            out.extend(page.experiments);
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
-        self.get(&format!("/experiments/{}", encode_path(id)), &[])
-    }
-
-    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
-        self.get("/groups", &[])
-    }
-
-    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
-        self.get(&format!("/experiments/{}/metrics", encode_path(id)), &[])
-    }
-
-    async fn metric_points(
-        &self,
-        id: &str,
-        key: &str,
-        range: StepRange,
-    ) -> Result<Vec<MetricPoint>> {
-        self.series(id, key, range, None)
-    }
-
-    async fn metric_series(
-        &self,
-        id: &str,
-        key: &str,
-        range: StepRange,
-        max_points: usize,
-    ) -> Result<Vec<MetricPoint>> {
-        self.series(id, key, range, Some(max_points))
-    }
-
-    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
-        self.get(
-            &format!("/experiments/{}/attachments", encode_path(id)),
-            &[],
-        )
-    }
-
-    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
-        sextant_core::validate::attachment_name(name)?;
-        self.get_bytes(&format!(
-            "/experiments/{}/attachments/{}",
-            encode_path(id),
-            encode_path(name)
-        ))
-        .map_err(|e| match e {
-            Error::AttachmentNotFound { .. } => Error::AttachmentNotFound {
-                experiment: id.into(),
-                name: name.into(),
-            },
-            other => other,
-        })
-    }
-
-    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
-        match trace_id {
-            Some(t) => match self.get(
-                &format!("/experiments/{}/traces/{}", encode_path(id), encode_path(t)),
-                &[],
-            ) {
-                Err(Error::TraceNotFound { .. }) => Ok(Vec::new()),
-                Err(Error::InvalidInput { .. }) => Ok(Vec::new()),
-                other => other,
-            },
-            None => {
-                let traces: Vec<TraceSummary> = self.list_traces(id).await?;
-                let mut all = Vec::new();
-                for t in traces {
-                    let spans: Vec<Span> = self.get(
-                        &format!("/experiments/{}/traces/{}", encode_path(id), t.trace_id),
-                        &[],
-                    )?;
-                    all.extend(spans);
-                }
-                all.sort_by_key(|s| s.start_time_unix_nano);
-                Ok(all)
-            }
-        }
-    }
-
-    async fn list_traces(&self, id: &str) -> Result<Vec<TraceSummary>> {
-        self.get(&format!("/experiments/{}/traces", encode_path(id)), &[])
-    }
-
-    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
-        self.get(&format!("/experiments/{}/models", encode_path(id)), &[])
-    }
-
-    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
-        let body = serde_json::to_vec(update).map_err(|e| Error::Storage(e.to_string()))?;
-        self.send("PATCH", &format!("/experiments/{}", encode_path(id)), body)
-            .map(|_| ())
-    }
-
-    async fn delete_experiment(&self, id: &str) -> Result<()> {
-        self.send(
-            "DELETE",
-            &format!("/experiments/{}", encode_path(id)),
-            Vec::new(),
-        )
-        .map(|_| ())
-    }
-}
-
-impl HttpStore {
-    fn series(
+    async fn series(
         &self,
         id: &str,
         key: &str,
@@ -345,14 +214,163 @@ impl HttpStore {
             Some(m) => q.push(("max_points", m.clamp(4, 1_000_000).to_string())),
             None => q.push(("raw", "1".to_string())),
         }
-        let s: Series = self.get(
-            &format!(
-                "/experiments/{}/metrics/{}",
-                encode_path(id),
-                encode_path(key)
-            ),
-            &q,
-        )?;
+        let s: Series = self
+            .get(
+                &format!(
+                    "/experiments/{}/metrics/{}",
+                    encode_path(id),
+                    encode_path(key)
+                ),
+                &q,
+            )
+            .await?;
         Ok(s.points)
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl Store for HttpStore {
+    fn location(&self) -> String {
+        self.base.clone()
+    }
+
+    async fn write(&self, batch: &Batch) -> Result<()> {
+        let body = serde_json::to_vec(batch)
+            .map_err(|e| Error::Storage(format!("cannot encode batch: {e}")))?;
+        self.send("POST", "/batch", body).await.map(|_| ())
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = vec![("limit", "10000".to_string())];
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let page: sextant_core::Page = self.get("/experiments", &q).await?;
+            out.extend(page.experiments);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
+        self.get(&format!("/experiments/{}", encode_path(id)), &[])
+            .await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        self.get("/groups", &[]).await
+    }
+
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
+        self.get(&format!("/experiments/{}/metrics", encode_path(id)), &[])
+            .await
+    }
+
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        self.series(id, key, range, None).await
+    }
+
+    async fn metric_series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        self.series(id, key, range, Some(max_points)).await
+    }
+
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
+        self.get(
+            &format!("/experiments/{}/attachments", encode_path(id)),
+            &[],
+        )
+        .await
+    }
+
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        sextant_core::validate::attachment_name(name)?;
+        self.get_bytes(&format!(
+            "/experiments/{}/attachments/{}",
+            encode_path(id),
+            encode_path(name)
+        ))
+        .await
+        .map_err(|e| match e {
+            Error::AttachmentNotFound { .. } => Error::AttachmentNotFound {
+                experiment: id.into(),
+                name: name.into(),
+            },
+            other => other,
+        })
+    }
+
+    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
+        match trace_id {
+            Some(t) => match self
+                .get(
+                    &format!("/experiments/{}/traces/{}", encode_path(id), encode_path(t)),
+                    &[],
+                )
+                .await
+            {
+                Err(Error::TraceNotFound { .. }) => Ok(Vec::new()),
+                Err(Error::InvalidInput { .. }) => Ok(Vec::new()),
+                other => other,
+            },
+            None => {
+                let traces: Vec<TraceSummary> = self.list_traces(id).await?;
+                let mut all = Vec::new();
+                for t in traces {
+                    let spans: Vec<Span> = self
+                        .get(
+                            &format!("/experiments/{}/traces/{}", encode_path(id), t.trace_id),
+                            &[],
+                        )
+                        .await?;
+                    all.extend(spans);
+                }
+                all.sort_by_key(|s| s.start_time_unix_nano);
+                Ok(all)
+            }
+        }
+    }
+
+    async fn list_traces(&self, id: &str) -> Result<Vec<TraceSummary>> {
+        self.get(&format!("/experiments/{}/traces", encode_path(id)), &[])
+            .await
+    }
+
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
+        self.get(&format!("/experiments/{}/models", encode_path(id)), &[])
+            .await
+    }
+
+    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
+        let body = serde_json::to_vec(update).map_err(|e| Error::Storage(e.to_string()))?;
+        self.send("PATCH", &format!("/experiments/{}", encode_path(id)), body)
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        self.send(
+            "DELETE",
+            &format!("/experiments/{}", encode_path(id)),
+            Vec::new(),
+        )
+        .await
+        .map(|_| ())
     }
 }

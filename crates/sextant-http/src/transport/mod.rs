@@ -1,0 +1,27 @@
+//! How requests leave the process: ureq natively, `fetch` in the browser. The store above
+//! sees one async call either way.
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::Transport;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm::Transport;
+
+/// One request. `query` applies to GETs; `body` (JSON) to POST and PATCH.
+pub(crate) struct Call<'a> {
+    pub method: &'static str,
+    pub url: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub body: Option<Vec<u8>>,
+    pub token: Option<&'a str>,
+}
+
+/// Any HTTP answer, error statuses included: the store maps those to core errors.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
