@@ -200,7 +200,9 @@ fn run() -> Result<(), ServeError> {
         seed_runs(store.as_ref(), args.seed_runs)?;
     }
     if !sextant_server::dashboard_built() {
-        eprintln!("warning: dist/ was not built when sextant-server compiled; only the API is served");
+        eprintln!(
+            "warning: dist/ was not built when sextant-server compiled; only the API is served"
+        );
     }
     let opts = ServeOptions {
         port: args.port,

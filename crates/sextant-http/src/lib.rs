@@ -92,7 +92,9 @@ impl HttpStore {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn health(&self) -> Result<()> {
         let url = self.url("/health");
-        let reply = self.transport.call_blocking(self.call("GET", &url, &[], None));
+        let reply = self
+            .transport
+            .call_blocking(self.call("GET", &url, &[], None));
         let body = self.finish(reply)?;
         serde_json::from_slice::<serde_json::Value>(&body)
             .map(|_| ())
@@ -188,7 +190,10 @@ impl HttpStore {
     async fn send(&self, method: &'static str, path: &str, body: Vec<u8>) -> Result<Vec<u8>> {
         let url = self.url(path);
         let body = (method != "DELETE").then_some(body);
-        let reply = self.transport.call(self.call(method, &url, &[], body)).await;
+        let reply = self
+            .transport
+            .call(self.call(method, &url, &[], body))
+            .await;
         self.finish(reply)
     }
 

@@ -224,10 +224,15 @@ fn PreviewPane(props: &PreviewProps) -> Html {
         })
     };
     let truncated = props.bytes.len() > TEXT_PREVIEW_BYTES;
-    let text = || String::from_utf8_lossy(&props.bytes[..props.bytes.len().min(TEXT_PREVIEW_BYTES)]).into_owned();
+    let text = || {
+        String::from_utf8_lossy(&props.bytes[..props.bytes.len().min(TEXT_PREVIEW_BYTES)])
+            .into_owned()
+    };
     let body = match kind {
         Preview::Image(_) => match image.as_ref() {
-            Some(Ok(url)) => html! { <div class="image-box"><img src={url.url().to_string()} alt={props.name.clone()} /></div> },
+            Some(Ok(url)) => {
+                html! { <div class="image-box"><img src={url.url().to_string()} alt={props.name.clone()} /></div> }
+            }
             Some(Err(e)) => html! { <ErrorBox message={e.clone()} /> },
             None => html! {},
         },
@@ -254,7 +259,9 @@ fn PreviewPane(props: &PreviewProps) -> Html {
             }
         }
         Preview::Text => html! { <pre class="code">{ text() }</pre> },
-        Preview::Binary => html! { <p class="muted pad">{ "No preview for this kind of file." }</p> },
+        Preview::Binary => {
+            html! { <p class="muted pad">{ "No preview for this kind of file." }</p> }
+        }
     };
     html! {
         <div class="preview-pane" data-preview={props.name.clone()}>

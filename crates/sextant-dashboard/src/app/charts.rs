@@ -112,7 +112,9 @@ pub fn ChartsView(props: &Props) -> Html {
                     let mut all = Vec::new();
                     for r in runs.iter() {
                         match store.list_metrics(&r.id).await {
-                            Ok(list) => all.push(list.into_iter().map(|m| (m.key.clone(), m)).collect()),
+                            Ok(list) => {
+                                all.push(list.into_iter().map(|m| (m.key.clone(), m)).collect())
+                            }
                             Err(e) => {
                                 metrics.set(Metrics::Failed(e.to_string()));
                                 return;

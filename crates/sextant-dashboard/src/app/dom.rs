@@ -93,9 +93,7 @@ impl Drop for ObjectUrl {
 /// Saves bytes as a file through a temporary download link.
 pub fn download(bytes: &[u8], file_name: &str, mime: &str) -> Result<(), String> {
     let url = ObjectUrl::new(bytes, mime)?;
-    let document = window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+    let document = window().and_then(|w| w.document()).ok_or("no document")?;
     let a: HtmlAnchorElement = document
         .create_element("a")
         .map_err(|e| describe(&e))?

@@ -122,13 +122,14 @@ pub fn ExperimentPage(props: &Props) -> Html {
         (Some(d), _) => format::duration_secs(d),
         (None, Status::Running) => format!(
             "running for {}",
-            format::duration_secs((js_sys::Date::now() as i64 - info.created_at).max(0) as f64 / 1000.0)
+            format::duration_secs(
+                (js_sys::Date::now() as i64 - info.created_at).max(0) as f64 / 1000.0
+            )
         ),
         _ => "—".into(),
     };
-    let export = open::server_url(&ctx.source).map(|base| {
-        format!("{base}/api/experiments/{}/export", info.id)
-    });
+    let export = open::server_url(&ctx.source)
+        .map(|base| format!("{base}/api/experiments/{}/export", info.id));
     let runs = Rc::new(vec![RunRef {
         id: info.id.clone(),
         name: info.name.clone(),

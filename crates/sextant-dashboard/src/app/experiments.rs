@@ -15,8 +15,8 @@ use super::live::use_changes;
 use super::route::{self, Link, Route};
 use super::runs_table::RunsTable;
 use super::widgets::{Empty, ErrorBox, FirstRunHelp, Loading};
-use crate::view::table::{self, Column, Order};
 use crate::view::query;
+use crate::view::table::{self, Column, Order};
 
 /// A burst of more changes than this reloads the list instead of fetching each run.
 const RELOAD_OVER: usize = 20;
@@ -226,18 +226,15 @@ pub fn ExperimentsPage() -> Html {
         let list = list.clone();
         move |_| table::facets(&list)
     });
-    let arranged = use_memo(
-        (runs.version, filter.clone(), order.clone()),
-        {
-            let list = list.clone();
-            move |(_, f, o)| {
-                let started = dom::now_ms();
-                let arranged = table::arrange(&list, f, o);
-                dom::measure("sextant:arrange", started);
-                arranged
-            }
-        },
-    );
+    let arranged = use_memo((runs.version, filter.clone(), order.clone()), {
+        let list = list.clone();
+        move |(_, f, o)| {
+            let started = dom::now_ms();
+            let arranged = table::arrange(&list, f, o);
+            dom::measure("sextant:arrange", started);
+            arranged
+        }
+    });
     let extra = use_state(Vec::<Column>::new);
     let picked = use_state(|| false);
     {
@@ -392,7 +389,10 @@ pub fn ExperimentsPage() -> Html {
             }
         })
     };
-    let facet = |title: &str, name: &'static str, items: Vec<(String, String, usize)>, current: Option<String>| {
+    let facet = |title: &str,
+                 name: &'static str,
+                 items: Vec<(String, String, usize)>,
+                 current: Option<String>| {
         let set_param = set_param.clone();
         html! {
             <section class="facet">
@@ -438,7 +438,13 @@ pub fn ExperimentsPage() -> Html {
             let ids = ids.clone();
             Callback::from(move |_| {
                 if let Some(nav) = &nav {
-                    route::go(nav, &Route::Compare, &[("ids", ids.join(","))], &source, false);
+                    route::go(
+                        nav,
+                        &Route::Compare,
+                        &[("ids", ids.join(","))],
+                        &source,
+                        false,
+                    );
                 }
             })
         };

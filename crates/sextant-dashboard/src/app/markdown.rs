@@ -54,7 +54,10 @@ fn inline(i: &Inline) -> Html {
         Inline::Code(c) => html! { <code>{ c.clone() }</code> },
         Inline::Strong(inner) => html! { <strong>{ inlines(inner) }</strong> },
         Inline::Emphasis(inner) => html! { <em>{ inlines(inner) }</em> },
-        Inline::Link { text, href: Some(h) } => html! {
+        Inline::Link {
+            text,
+            href: Some(h),
+        } => html! {
             <a href={h.clone()} target="_blank" rel="noopener noreferrer nofollow">{ inlines(text) }</a>
         },
         Inline::Link { text, href: None } => html! { <span>{ inlines(text) }</span> },

@@ -121,36 +121,38 @@ fn Root() -> Html {
     {
         let state = state.clone();
         let explicit = *explicit;
-        use_effect_with((state.source.clone(), state.attempt), move |(source, attempt)| {
-            let (source, attempt) = (source.clone(), *attempt);
-            *wanted_source.borrow_mut() = Some(source.clone());
-            let generation = state.generation + 1;
-            state.set(State {
-                source: source.clone(),
-                attempt,
-                conn: Conn::Opening,
-                generation,
-                live: Live::idle(),
-                notice: state.notice.clone(),
-            });
-            wasm_bindgen_futures::spawn_local(async move {
-                let opened = open::open(&source).await;
-                if wanted_source.borrow().as_ref() != Some(&source) {
-                    return;
-                }
-                match opened {
-                    Ok(store) => state.set(State {
-                        live: Live::start(&source, store.clone()),
-                        source,
-                        attempt,
-                        conn: Conn::Ready(store),
-                        generation: generation + 1,
-                        notice: None,
-                    }),
-                    // Nothing serves this origin's API (a static host or `trunk serve`):
-                    // show this browser's runs instead, and say so.
-                    Err(e) if source == Source::Server(None) && !explicit => {
-                        state.set(State {
+        use_effect_with(
+            (state.source.clone(), state.attempt),
+            move |(source, attempt)| {
+                let (source, attempt) = (source.clone(), *attempt);
+                *wanted_source.borrow_mut() = Some(source.clone());
+                let generation = state.generation + 1;
+                state.set(State {
+                    source: source.clone(),
+                    attempt,
+                    conn: Conn::Opening,
+                    generation,
+                    live: Live::idle(),
+                    notice: state.notice.clone(),
+                });
+                wasm_bindgen_futures::spawn_local(async move {
+                    let opened = open::open(&source).await;
+                    if wanted_source.borrow().as_ref() != Some(&source) {
+                        return;
+                    }
+                    match opened {
+                        Ok(store) => state.set(State {
+                            live: Live::start(&source, store.clone()),
+                            source,
+                            attempt,
+                            conn: Conn::Ready(store),
+                            generation: generation + 1,
+                            notice: None,
+                        }),
+                        // Nothing serves this origin's API (a static host or `trunk serve`):
+                        // show this browser's runs instead, and say so.
+                        Err(e) if source == Source::Server(None) && !explicit => {
+                            state.set(State {
                             source: Source::IndexedDb(DEFAULT_BROWSER_DB.into()),
                             attempt,
                             conn: Conn::Opening,
@@ -160,18 +162,19 @@ fn Root() -> Html {
                                 "No Sextant server answers at this address ({e}); showing this browser's runs. Pick another source under Sources."
                             )),
                         });
+                        }
+                        Err(e) => state.set(State {
+                            source,
+                            attempt,
+                            conn: Conn::Failed(e),
+                            generation: generation + 1,
+                            live: Live::idle(),
+                            notice: None,
+                        }),
                     }
-                    Err(e) => state.set(State {
-                        source,
-                        attempt,
-                        conn: Conn::Failed(e),
-                        generation: generation + 1,
-                        live: Live::idle(),
-                        notice: None,
-                    }),
-                }
-            });
-        });
+                });
+            },
+        );
     }
 
     // Follow `?source=` when the URL changes it (back/forward, a pasted deep link).

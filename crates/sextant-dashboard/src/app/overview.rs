@@ -7,10 +7,10 @@ use sextant_core::{ExperimentInfo, MetricSummary, ModelInfo};
 use yew::prelude::*;
 
 use super::ctx::use_ctx;
+use super::dom;
 use super::markdown::Markdown;
 use super::route::{Link, Route};
 use super::widgets::{ErrorBox, Tags};
-use super::dom;
 use crate::view::format;
 
 #[derive(Properties, PartialEq)]
@@ -30,7 +30,9 @@ pub fn OverviewTab(props: &Props) -> Html {
         use_effect_with(id.clone(), move |_| {
             if let Some(store) = store {
                 wasm_bindgen_futures::spawn_local(async move {
-                    models.set(Some(store.list_models(&id).await.map_err(|e| e.to_string())));
+                    models.set(Some(
+                        store.list_models(&id).await.map_err(|e| e.to_string()),
+                    ));
                 });
             }
         });

@@ -45,7 +45,13 @@ pub fn href(route: &Route, pairs: &[(&str, String)], source: &Source) -> String 
 }
 
 /// Goes to a route (pushing history), keeping the source in the URL.
-pub fn go(nav: &Navigator, route: &Route, pairs: &[(&str, String)], source: &Source, replace: bool) {
+pub fn go(
+    nav: &Navigator,
+    route: &Route,
+    pairs: &[(&str, String)],
+    source: &Source,
+    replace: bool,
+) {
     let q = query_with_source(pairs, source);
     let raw = Raw(q.trim_start_matches('?').to_string());
     let _ = if replace {

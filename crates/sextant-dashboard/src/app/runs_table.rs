@@ -231,7 +231,13 @@ pub fn RunsTable(props: &Props) -> Html {
     }
     let window = move |first: usize, height: f64| {
         table::snap(
-            table::visible_rows(first as f64 * ROW_HEIGHT, height, ROW_HEIGHT, total, OVERSCAN),
+            table::visible_rows(
+                first as f64 * ROW_HEIGHT,
+                height,
+                ROW_HEIGHT,
+                total,
+                OVERSCAN,
+            ),
             BLOCK,
             total,
         )

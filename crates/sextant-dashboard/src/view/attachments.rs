@@ -164,7 +164,10 @@ mod tests {
 
     #[test]
     fn json_and_json_lines_pretty_print() {
-        assert_eq!(pretty_json("{\"a\":1}").as_deref(), Some("{\n  \"a\": 1\n}"));
+        assert_eq!(
+            pretty_json("{\"a\":1}").as_deref(),
+            Some("{\n  \"a\": 1\n}")
+        );
         assert_eq!(pretty_json("1\n2\n").as_deref(), Some("1\n2"));
         assert_eq!(pretty_json("{oops"), None);
     }

@@ -55,7 +55,11 @@ mod tests {
 
     #[test]
     fn quotes_separators_and_newlines() {
-        let t = parse("a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"multi\nline\",\n", ',', 100);
+        let t = parse(
+            "a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,\"multi\nline\",\n",
+            ',',
+            100,
+        );
         assert_eq!(t.rows.len(), 3);
         assert_eq!(t.rows[1], ["1", "x, y", "say \"hi\""]);
         assert_eq!(t.rows[2], ["2", "multi\nline", ""]);

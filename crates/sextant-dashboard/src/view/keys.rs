@@ -7,8 +7,7 @@ pub const UNGROUPED: &str = "metrics";
 /// Sections in order (named prefixes alphabetically, the unprefixed section first), each
 /// with its keys sorted.
 pub fn by_prefix<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<(String, Vec<String>)> {
-    let mut sections: std::collections::BTreeMap<(bool, String), Vec<String>> =
-        Default::default();
+    let mut sections: std::collections::BTreeMap<(bool, String), Vec<String>> = Default::default();
     for key in keys {
         let section = match key.split_once('/') {
             Some((prefix, _)) if !prefix.is_empty() => (true, prefix.to_string()),

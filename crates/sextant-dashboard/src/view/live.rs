@@ -67,8 +67,7 @@ pub fn changed_ids(old: &[ExperimentInfo], new: &[ExperimentInfo]) -> Vec<String
 
 fn same(a: &ExperimentInfo, b: &ExperimentInfo) -> bool {
     let metrics_same = a.metrics.len() == b.metrics.len()
-        && a
-            .metrics
+        && a.metrics
             .iter()
             .zip(&b.metrics)
             .all(|((ka, va), (kb, vb))| ka == kb && (va == vb || (va.is_nan() && vb.is_nan())));
@@ -86,8 +85,8 @@ mod tests {
 
     #[test]
     fn parses_server_events() {
-        let c = parse(r#"{"experiment":"e1","status":"running","last_steps":{"loss":41}}"#)
-            .unwrap();
+        let c =
+            parse(r#"{"experiment":"e1","status":"running","last_steps":{"loss":41}}"#).unwrap();
         assert_eq!(c.status, Some(Status::Running));
         assert_eq!(c.last_steps["loss"], 41);
         let gone = parse(r#"{"experiment":"e1","status":null,"last_steps":{}}"#).unwrap();

@@ -15,7 +15,10 @@ pub fn parse(query: &str) -> Vec<(String, String)> {
 }
 
 pub fn get(query: &str, name: &str) -> Option<String> {
-    parse(query).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    parse(query)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// Writes pairs back, skipping empty values.
@@ -100,7 +103,10 @@ mod tests {
     fn decodes_odd_input() {
         assert_eq!(decode("a+b%2Fc%zz%"), "a b/c%zz%");
         assert_eq!(decode("%E2%9C%93"), "✓");
-        assert_eq!(parse("?x&y=1"), vec![("x".into(), "".into()), ("y".into(), "1".into())]);
+        assert_eq!(
+            parse("?x&y=1"),
+            vec![("x".into(), "".into()), ("y".into(), "1".into())]
+        );
     }
 
     #[test]

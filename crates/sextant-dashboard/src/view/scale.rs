@@ -49,7 +49,10 @@ impl Interval {
         } else {
             1.0
         };
-        Interval::new(anchor - (anchor - self.lo) * f, anchor + (self.hi - anchor) * f)
+        Interval::new(
+            anchor - (anchor - self.lo) * f,
+            anchor + (self.hi - anchor) * f,
+        )
     }
 
     pub fn shift(self, delta: f64) -> Interval {

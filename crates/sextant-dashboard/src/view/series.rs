@@ -43,7 +43,11 @@ impl XAxis {
 /// How many points to ask for across a chart `width_px` wide: two per pixel (a bucket's
 /// minimum and maximum), within sane bounds.
 pub fn budget(width_px: f64) -> usize {
-    let w = if width_px.is_finite() { width_px } else { 600.0 };
+    let w = if width_px.is_finite() {
+        width_px
+    } else {
+        600.0
+    };
     ((w * 2.0) as usize).clamp(200, 4000) & !1
 }
 
@@ -69,8 +73,7 @@ impl Loaded {
         total: Option<u64>,
     ) -> Loaded {
         let span = u64::try_from(to.saturating_sub(from)).unwrap_or(0) + 1;
-        let complete =
-            span <= asked as u64 || total.is_some_and(|t| points.len() as u64 >= t);
+        let complete = span <= asked as u64 || total.is_some_and(|t| points.len() as u64 >= t);
         Loaded {
             points,
             from,
@@ -222,11 +225,7 @@ impl Prepared {
             .into_iter()
             .flatten()
             .filter(|j| self.xs[*j].is_finite())
-            .min_by(|a, b| {
-                (self.xs[*a] - x)
-                    .abs()
-                    .total_cmp(&(self.xs[*b] - x).abs())
-            })
+            .min_by(|a, b| (self.xs[*a] - x).abs().total_cmp(&(self.xs[*b] - x).abs()))
     }
 
     /// The steps to query for an x window: exact on a step axis, and from the points just
@@ -295,11 +294,23 @@ mod tests {
         assert!(needs_detail(&overview, None, 0, 100_000, 1000));
         // A detail for that window at full budget covers a slightly narrower zoom too.
         let detail = Loaded::new(pts((0..1000).map(|i| i * 100)), 0, 100_000, 1000, None);
-        assert!(!needs_detail(&overview, Some(&detail), 10_000, 80_000, 1000));
+        assert!(!needs_detail(
+            &overview,
+            Some(&detail),
+            10_000,
+            80_000,
+            1000
+        ));
         // Much deeper: refetch again.
         assert!(needs_detail(&overview, Some(&detail), 10_000, 11_000, 1000));
         // Panning outside the detail: refetch.
-        assert!(needs_detail(&overview, Some(&detail), 200_000, 300_000, 1000));
+        assert!(needs_detail(
+            &overview,
+            Some(&detail),
+            200_000,
+            300_000,
+            1000
+        ));
         // A complete detail serves any zoom inside it.
         let full = Loaded::new(pts(10_000..10_500), 10_000, 10_500, 1000, None);
         assert!(!needs_detail(&overview, Some(&full), 10_100, 10_110, 1000));

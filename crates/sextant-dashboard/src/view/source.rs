@@ -34,7 +34,10 @@ impl Source {
         let lower = t.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             let url = t.trim_end_matches('/');
-            if url.split_once("://").is_none_or(|(_, host)| host.is_empty()) {
+            if url
+                .split_once("://")
+                .is_none_or(|(_, host)| host.is_empty())
+            {
                 return Err(SourceError::Empty(t.into()));
             }
             return Ok(Source::Server(Some(url.to_string())));
@@ -114,8 +117,14 @@ mod tests {
     fn bad_forms_say_what_is_valid() {
         let e = Source::parse("ftp://x").unwrap_err().to_string();
         assert!(e.contains("idb://") && e.contains("ftp://x"), "{e}");
-        assert!(matches!(Source::parse("idb://"), Err(SourceError::Empty(_))));
-        assert!(matches!(Source::parse("http://"), Err(SourceError::Empty(_))));
+        assert!(matches!(
+            Source::parse("idb://"),
+            Err(SourceError::Empty(_))
+        ));
+        assert!(matches!(
+            Source::parse("http://"),
+            Err(SourceError::Empty(_))
+        ));
         assert!(Source::parse("nonsense").is_err());
     }
 

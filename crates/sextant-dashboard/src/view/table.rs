@@ -133,7 +133,11 @@ pub fn keys<R: Borrow<ExperimentInfo>>(runs: &[R]) -> Keys {
 
 /// The extra columns to start with: params and metrics that differ between runs first
 /// (what a sweep varies and what it changes), by name within each kind.
-pub fn default_columns<R: Borrow<ExperimentInfo>>(runs: &[R], params: usize, metrics: usize) -> Vec<Column> {
+pub fn default_columns<R: Borrow<ExperimentInfo>>(
+    runs: &[R],
+    params: usize,
+    metrics: usize,
+) -> Vec<Column> {
     let k = keys(runs);
     let varies_param = |p: &String| {
         let mut seen = runs.iter().map(|r| r.borrow().params.get(p));
@@ -152,7 +156,11 @@ pub fn default_columns<R: Borrow<ExperimentInfo>>(runs: &[R], params: usize, met
     ps.into_iter()
         .take(params)
         .map(|(_, p)| Column::Param(p.clone()))
-        .chain(ms.into_iter().take(metrics).map(|(_, m)| Column::Metric(m.clone())))
+        .chain(
+            ms.into_iter()
+                .take(metrics)
+                .map(|(_, m)| Column::Metric(m.clone())),
+        )
         .collect()
 }
 
@@ -213,7 +221,11 @@ impl Default for Order {
 impl Order {
     /// The `sort=` form: the column id, `-` first for descending.
     pub fn to_param(&self) -> String {
-        format!("{}{}", if self.descending { "-" } else { "" }, self.column.id())
+        format!(
+            "{}{}",
+            if self.descending { "-" } else { "" },
+            self.column.id()
+        )
     }
 
     pub fn parse(s: &str) -> Option<Order> {
@@ -391,7 +403,8 @@ mod tests {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
         };
-        e.params.insert("lr".into(), ParamValue::Float(0.1 / (i + 1) as f64));
+        e.params
+            .insert("lr".into(), ParamValue::Float(0.1 / (i + 1) as f64));
         if i % 2 == 0 {
             e.metrics.insert("val/acc".into(), i as f64 / 10.0);
         }
@@ -431,19 +444,15 @@ mod tests {
         let f = facets(&r);
         assert_eq!(f.groups, [("a".into(), 3), ("b".into(), 2)]);
         assert_eq!(f.tags, [("x".into(), 2), ("y".into(), 2)]);
-        assert_eq!(
-            f.statuses,
-            [(Status::Running, 2), (Status::Completed, 3)]
-        );
+        assert_eq!(f.statuses, [(Status::Running, 2), (Status::Completed, 3)]);
     }
 
     #[test]
     fn sorts_any_column_and_filters() {
         let r = runs();
         let all = ExperimentFilter::default();
-        let by = |column: Column, descending: bool| {
-            arrange(&r, &all, &Order { column, descending })
-        };
+        let by =
+            |column: Column, descending: bool| arrange(&r, &all, &Order { column, descending });
         assert_eq!(by(Column::Created, true), [4, 3, 2, 1, 0]);
         assert_eq!(by(Column::Name, false), [0, 1, 2, 3, 4]);
         assert_eq!(by(Column::Param("lr".into()), false), [4, 3, 2, 1, 0]);

@@ -58,7 +58,11 @@ impl Transport {
         Ok(Reply { status, body })
     }
 
-    fn auth<B>(&self, req: ureq::RequestBuilder<B>, token: Option<&str>) -> ureq::RequestBuilder<B> {
+    fn auth<B>(
+        &self,
+        req: ureq::RequestBuilder<B>,
+        token: Option<&str>,
+    ) -> ureq::RequestBuilder<B> {
         match token {
             Some(t) => req.header("Authorization", &format!("Bearer {t}")),
             None => req,
