@@ -68,6 +68,30 @@ where
     }
 }
 
+/// Refuses a body announced as too big before reading any of it, so the client hears 413
+/// instead of a connection closed under its upload. Bodies without a length are cut off by
+/// `DefaultBodyLimit` as they arrive.
+async fn refuse_oversize(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(len) if len > limit as u64 => {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body of {len} bytes is over the server's limit of {limit} bytes"),
+            ))
+        }
+        _ => next.run(req).await,
+    }
+}
+
 async fn dashboard(uri: Uri) -> axum::response::Response {
     assets::serve(uri.path())
 }
@@ -115,6 +139,10 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
             auth::require_token,
         ))
         .layer(DefaultBodyLimit::max(opts.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            opts.max_body_bytes,
+            refuse_oversize,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
