@@ -14,7 +14,7 @@ const errors = [];
 const now = Date.now();
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-const rows = () => page.locator(".tbody .row");
+const rows = () => page.locator(".tbody .row[data-id]");
 /** The table has loaded, picked its default columns and laid out. */
 async function tableSettled() {
   await page.locator(".hcell.param").first().waitFor();
@@ -51,7 +51,7 @@ test("experiments table lists the runs with live status", async () => {
   await postBatch(server.url, richRun("e2e-beta", { name: "beta-high-lr", group: "vision", tags: ["sweep"], lr: 0.01, status: "running", created_at: now - 1_800_000, noise: 0.05 }));
   await postBatch(server.url, richRun("e2e-gamma", { name: "gamma-nlp", group: "nlp", tags: [], lr: 0.003, status: "failed", created_at: now - 600_000 }));
   // The page is still open on the empty state: the live feed brings the runs in.
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 3, null, { timeout: 15_000 });
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 3, null, { timeout: 15_000 });
   assert.equal(await rows().count(), 3);
   assert.equal(await rows().first().locator(".name").textContent(), "gamma-nlp", "newest first");
   await shot("experiments");
@@ -59,16 +59,16 @@ test("experiments table lists the runs with live status", async () => {
   await tableSettled();
   // Text filter and a group facet.
   await page.fill("input.search", "gamma");
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 1);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 1);
   await page.fill("input.search", "");
   await page.locator(".facet-item", { hasText: "vision" }).click();
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 2);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 2);
   await page.locator(".facet-item", { hasText: "vision" }).click();
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 3);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 3);
 
   // Sort by a param column (lr ascending puts alpha first).
   await page.locator(".hcell", { hasText: "lr" }).first().click();
-  await page.waitForFunction(() => document.querySelector(".tbody .row .name")?.textContent === "alpha-baseline");
+  await page.waitForFunction(() => document.querySelector(".tbody .row[data-id] .name")?.textContent === "alpha-baseline");
   assert.match(page.url(), /sort=param:lr/);
 
   // Live status: beta ends.
@@ -225,14 +225,14 @@ test("a snapshot file opens in the browser", async () => {
   await page.goto(`${server.url}/sources`);
   await page.locator(".file-drop input").setInputFiles(file);
   await page.locator(".source-pill", { hasText: "File · e2e-alpha.tar" }).waitFor({ timeout: 60_000 });
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 1);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 1);
   await page.locator('.row[data-id="e2e-alpha"]').click();
   await page.locator(".tab", { hasText: "Charts" }).click();
   await page.locator('.chart-card[data-key="train/loss"] .chart[data-series-count="1"]').waitFor();
   await shot("snapshot-file");
   await page.goto(`${server.url}/sources`);
   await page.getByRole("button", { name: "Use this server" }).click();
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 4);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 4);
 });
 
 test("a run logged by the example page shows from this browser's IndexedDB", { skip: !existsSync(join(ROOT, "dist", "pkg")) && "dist/ has no npm package (www/pkg not built)" }, async () => {
@@ -251,7 +251,7 @@ test("a run logged by the example page shows from this browser's IndexedDB", { s
   await shot("browser-source-charts");
   await page.goto(`${server.url}/sources`);
   await page.getByRole("button", { name: "Use this server" }).click();
-  await page.waitForFunction(() => document.querySelectorAll(".tbody .row").length === 4);
+  await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 4);
 });
 
 test("deep links, errors and the dark theme", async () => {

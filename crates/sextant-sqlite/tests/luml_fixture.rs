@@ -1,5 +1,5 @@
 //! A store and a snapshot written by luml-sdk 0.4 read back as luml logged them
-//! (`../shared/fixtures/luml-0.4/EXPECTED.json`), and Sextant can keep writing into them.
+//! (`tests/fixtures/luml-0.4/EXPECTED.json`, a copy of the shared fixture), and Sextant can keep writing into them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use sextant_core::{ParamValue, StartOptions, Status, Store, SystemEnv, Tracker};
 use sextant_sqlite::{snapshot, SqliteStore};
 
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/luml-0.4")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/luml-0.4")
 }
 
 fn copy_dir(from: &Path, to: &Path) {

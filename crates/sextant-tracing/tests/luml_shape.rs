@@ -75,9 +75,8 @@ fn lower_hex(s: &str, len: usize) -> bool {
 
 #[test]
 fn tracing_spans_are_stored_like_lumls() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../../shared/fixtures/luml-0.4/store/53bcf9d1-d6be-47b5-86fb-b8528010fd61/exp.db",
-    );
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/luml-0.4/store/53bcf9d1-d6be-47b5-86fb-b8528010fd61/exp.db");
     let luml = rows(&fixture);
 
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::dom;
-use super::widgets::{StatusBadge, Tags};
+use super::widgets::{status_badge, tags};
 use crate::view::format;
 use crate::view::table::{self, Column, Order};
 
@@ -59,7 +59,7 @@ fn cell(run: &ExperimentInfo, c: &Column, tz: i64, now_ms: i64) -> Html {
             <span class="name" title={run.id.clone()}>{ run.name.clone() }</span>
         },
         Column::Group => html! { { run.group.clone() } },
-        Column::Status => html! { <StatusBadge status={run.status} /> },
+        Column::Status => status_badge(run.status),
         Column::Created => html! { { format::datetime(run.created_at, tz) } },
         Column::Duration => match (run.duration, run.status) {
             (Some(d), _) => html! { { format::duration_secs(d) } },
@@ -68,7 +68,7 @@ fn cell(run: &ExperimentInfo, c: &Column, tz: i64, now_ms: i64) -> Html {
             },
             _ => html! { "—" },
         },
-        Column::Tags => html! { <Tags tags={run.tags.clone()} /> },
+        Column::Tags => tags(&run.tags),
         Column::Param(p) => match run.params.get(p) {
             Some(v) => html! { <span class="num">{ format::param(v) }</span> },
             None => html! { <span class="muted">{ "—" }</span> },
@@ -82,7 +82,8 @@ fn cell(run: &ExperimentInfo, c: &Column, tz: i64, now_ms: i64) -> Html {
 
 #[derive(Properties)]
 struct RowProps {
-    run: Rc<ExperimentInfo>,
+    /// `None`: a spare slot with nothing to show.
+    run: Option<Rc<ExperimentInfo>>,
     columns: Rc<Vec<Column>>,
     pos: usize,
     selected: bool,
@@ -93,7 +94,12 @@ struct RowProps {
 
 impl PartialEq for RowProps {
     fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.run, &o.run)
+        let same_run = match (&self.run, &o.run) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_run
             && Rc::ptr_eq(&self.columns, &o.columns)
             && self.pos == o.pos
             && self.selected == o.selected
@@ -106,7 +112,9 @@ impl PartialEq for RowProps {
 /// One row; a component so that rows already on screen skip re-rendering while scrolling.
 #[function_component]
 fn RunRow(props: &RowProps) -> Html {
-    let run = &props.run;
+    let Some(run) = &props.run else {
+        return html! { <div class="row spare"></div> };
+    };
     let toggle = {
         let cb = props.on_toggle.clone();
         let id = run.id.clone();
@@ -270,15 +278,21 @@ pub fn RunsTable(props: &Props) -> Html {
             .all(|i| sel.contains(&props.list[*i].id))
     };
 
-    // Rows are keyed by slot, not by run: a row leaving the top is reused for one entering
-    // at the bottom, so scrolling patches text instead of building elements.
+    // Rows live in fixed slots (position modulo the slot count), in slot order: a row that
+    // leaves the top is reused for one entering at the bottom, so scrolling patches text
+    // and never moves or rebuilds elements. Absolute positions give the visual order.
     let slots = table::slots(*viewport, ROW_HEIGHT, OVERSCAN, BLOCK);
-    let body = rows.map(|pos| {
-        let run = props.list[props.arranged[pos]].clone();
-        let selected = props.selected.contains(&run.id);
-        let key = pos % slots;
+    let mut at: Vec<Option<usize>> = vec![None; slots];
+    for pos in rows {
+        at[pos % slots] = Some(pos);
+    }
+    let body = at.into_iter().enumerate().map(|(key, pos)| {
+        let run = pos.map(|p| props.list[props.arranged[p]].clone());
+        let selected = run
+            .as_ref()
+            .is_some_and(|r| props.selected.contains(&r.id));
         html! {
-            <RunRow {key} {run} columns={props.columns.clone()} {pos} {selected} {tz}
+            <RunRow {key} {run} columns={props.columns.clone()} pos={pos.unwrap_or(0)} {selected} {tz}
                 on_toggle={props.on_toggle.clone()} on_open={props.on_open.clone()} />
         }
     });

@@ -60,7 +60,12 @@ pub struct StatusProps {
 
 #[function_component]
 pub fn StatusBadge(props: &StatusProps) -> Html {
-    let s = props.status.as_str();
+    status_badge(props.status)
+}
+
+/// The badge as plain markup, for places where a component per cell costs too much.
+pub fn status_badge(status: Status) -> Html {
+    let s = status.as_str();
     html! { <span class={classes!("status", s)} title={s}><span class="dot"></span>{ s }</span> }
 }
 
@@ -71,9 +76,13 @@ pub struct TagsProps {
 
 #[function_component]
 pub fn Tags(props: &TagsProps) -> Html {
+    tags(&props.tags)
+}
+
+pub fn tags(tags: &[String]) -> Html {
     html! {
         <span class="tags">
-            { for props.tags.iter().map(|t| html! { <span class="tag">{ t.clone() }</span> }) }
+            { for tags.iter().map(|t| html! { <span class="tag">{ t.clone() }</span> }) }
         </span>
     }
 }
