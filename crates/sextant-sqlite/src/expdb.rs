@@ -17,6 +17,9 @@ use crate::sql::{sql_err, SqlResult};
 /// and left NULL (zero bytes) elsewhere; reads interpolate by step. Wall time keeps
 /// sub-second accuracy for real training loops at a few bytes per point instead of ~30.
 const ANCHOR_INTERVAL_MS: i64 = 1_000;
+/// And at least every this many points, so finding the stored time nearest a step never
+/// scans far, however fast points were logged.
+const ANCHOR_EVERY_POINTS: usize = 4_096;
 
 pub fn write_params(
     conn: &Connection,
@@ -59,6 +62,7 @@ pub fn write_metrics(
     points: &[MetricPoint],
 ) -> SqlResult<()> {
     let mut last_anchor = i64::MIN;
+    let mut last_anchor_at = 0usize;
     let last = points.len().saturating_sub(1);
     // One prepared statement for all full chunks: its SQL is long, so looking it up in the
     // statement cache per chunk would cost more than the rows it inserts.
@@ -90,9 +94,13 @@ pub fn write_metrics(
                 .map_err(|e| sql_err(path, e))?;
             stmt.raw_bind_parameter(base + 1, p.step)
                 .map_err(|e| sql_err(path, e))?;
-            let anchor = i == 0 || i == last || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS;
+            let anchor = i == 0
+                || i == last
+                || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS
+                || i - last_anchor_at >= ANCHOR_EVERY_POINTS;
             if anchor {
                 last_anchor = p.logged_at;
+                last_anchor_at = i;
                 stmt.raw_bind_parameter(base + 2, iso_from_millis(p.logged_at))
                     .map_err(|e| sql_err(path, e))?;
             } else {
