@@ -198,11 +198,7 @@ impl Store for MemoryStore {
         let state = self.lock()?;
         let mut out: Vec<ExperimentInfo> =
             state.experiments.values().map(|e| e.info.clone()).collect();
-        out.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        crate::query::newest_first(&mut out);
         Ok(out)
     }
 

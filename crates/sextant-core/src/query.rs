@@ -124,6 +124,15 @@ fn param_number(p: Option<&ParamValue>) -> Option<f64> {
     }
 }
 
+/// The order every store lists experiments in: newest first, ties by id.
+pub fn newest_first(list: &mut [ExperimentInfo]) {
+    list.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
 pub fn sort(list: &mut [ExperimentInfo], sort: &Sort) {
     use std::cmp::Ordering;
     let dir = |o: Ordering| if sort.descending { o.reverse() } else { o };

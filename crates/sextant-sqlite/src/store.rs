@@ -576,11 +576,7 @@ impl Store for SqliteStore {
             }
             out.push(info);
         }
-        out.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        sextant_core::query::newest_first(&mut out);
         Ok(out)
     }
 

@@ -229,11 +229,7 @@ impl Store for IndexedDbStore {
             .map(rows::read_experiment)
             .collect::<Result<Vec<_>>>()?;
         // The index gives time order; ties break by id as in every store.
-        out.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        sextant_core::query::newest_first(&mut out);
         Ok(out)
     }
 

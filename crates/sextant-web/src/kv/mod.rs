@@ -280,11 +280,7 @@ impl<B: KvBackend> Store for KvStore<B> {
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
         let mut out: Vec<ExperimentInfo> =
             self.all_entries()?.into_iter().map(|e| e.info).collect();
-        out.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        sextant_core::query::newest_first(&mut out);
         Ok(out)
     }
 
