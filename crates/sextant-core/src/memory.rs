@@ -45,6 +45,7 @@ impl Default for ExperimentInfo {
             source: None,
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            unreadable: None,
         }
     }
 }
@@ -165,6 +166,7 @@ impl Store for MemoryStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        batch.validate()?;
         let mut state = self.lock()?;
         // Validate against a scratch check first so a bad record leaves nothing half-applied.
         for r in &batch.records {

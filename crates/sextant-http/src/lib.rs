@@ -49,13 +49,6 @@ fn encode_path(s: &str) -> String {
         .collect()
 }
 
-/// The quoted subject of a server message (`experiment "x" not found` → `x`).
-fn quoted(msg: &str) -> Option<String> {
-    let start = msg.find('"')? + 1;
-    let end = start + msg[start..].find('"')?;
-    Some(msg[start..end].to_string())
-}
-
 impl HttpStore {
     pub fn new(base_url: &str, token: Option<String>) -> Result<Self> {
         let base = base_url.trim_end_matches('/').to_string();
@@ -108,41 +101,45 @@ impl HttpStore {
     }
 
     fn unreachable(&self, e: String) -> Error {
-        Error::Storage(format!(
+        Error::Unavailable(format!(
             "cannot reach the Sextant server at {}: {e}",
             self.base
         ))
     }
 
-    /// Turns an error response back into the core error the server started from.
+    /// Turns an error response back into the core error the server started from, by its
+    /// `code`; replies without one (a proxy in between) by their status.
     fn error(&self, status: u16, body: &[u8]) -> Error {
-        let msg = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-        let subject = quoted(&msg).unwrap_or_default();
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let field = |k: &str| {
+            json.as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let message = field("message")
+            .or_else(|| field("error"))
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
+        if let Some(code) = field("code") {
+            return Error::from_wire(&code, message, field);
+        }
         match status {
-            404 if msg.starts_with("experiment") => Error::ExperimentNotFound(subject),
-            404 if msg.starts_with("attachment") => Error::AttachmentNotFound {
-                name: subject,
-                experiment: msg.rsplit('"').nth(1).unwrap_or_default().to_string(),
-            },
-            404 if msg.starts_with("trace") => Error::TraceNotFound {
-                trace_id: subject,
-                experiment: String::new(),
-            },
-            409 => Error::ExperimentExists(subject),
-            400 | 413 => Error::InvalidInput {
-                what: "request",
-                value: subject,
-                reason: msg,
-            },
-            401 | 403 => Error::Storage(format!(
-                "the server at {} refused the token: {msg}",
+            401 => Error::Unauthorized(format!(
+                "the server at {} refused the token: {message}",
                 self.base
             )),
-            507 => Error::QuotaExceeded(msg),
-            _ => Error::Storage(format!("server error {status}: {msg}")),
+            403 => Error::Forbidden(format!("the server at {}: {message}", self.base)),
+            400 | 404 | 405 | 413 | 415 | 421 => Error::InvalidInput {
+                what: "request",
+                value: String::new(),
+                reason: format!("server replied {status}: {message}"),
+            },
+            502..=504 => Error::Unavailable(format!(
+                "the server at {} replied {status}: {message}",
+                self.base
+            )),
+            507 => Error::QuotaExceeded(message),
+            _ => Error::Storage(format!("server error {status}: {message}")),
         }
     }
 

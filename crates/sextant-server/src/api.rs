@@ -135,7 +135,9 @@ pub async fn patch_experiment(
         })
     })
     .await?;
-    state.events.wake.notify_one();
+    state
+        .events
+        .touched(vec![(info.id.clone(), Default::default())]);
     Ok(Json(info).into_response())
 }
 
@@ -323,15 +325,17 @@ pub async fn get_trace(
     check_id(&id)?;
     validate::span_ids(&trace, "0000000000000001", None)?;
     let t = trace.clone();
+    let id_copy = id.clone();
     let spans = with_store(&state, move |s| {
         Box::pin(async move { s.list_spans(&id, Some(&t)).await })
     })
     .await?;
     if spans.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("trace {trace:?} not found"),
-        ));
+        return Err(sextant_core::Error::TraceNotFound {
+            experiment: id_copy,
+            trace_id: trace,
+        }
+        .into());
     }
     Ok(Json(spans).into_response())
 }
@@ -374,19 +378,11 @@ pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 pub async fn write_batch(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let batch: Batch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a batch of records: {e}")))?;
-    for r in &batch.records {
-        validate::experiment_id(r.experiment())?;
-        if let sextant_core::Record::Attachment { name, .. } = r {
-            validate::attachment_name(name)?;
-        }
-        if let sextant_core::Record::Metrics { key, .. } = r {
-            validate::key("metric key", key)?;
-        }
-    }
-    with_store(&state, move |s| {
-        Box::pin(async move { s.write(&batch).await })
-    })
-    .await?;
-    state.events.wake.notify_one();
+    // The same rules the tracker applies when logging, before the store sees any of it.
+    batch.validate()?;
+    let batch = Arc::new(batch);
+    let b = batch.clone();
+    with_store(&state, move |s| Box::pin(async move { s.write(&b).await })).await?;
+    state.events.wrote(&batch);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -265,7 +265,12 @@ fn bad_input_gets_json_errors_with_the_right_status() {
         assert_eq!(got, status, "{url}: {body}");
         assert_eq!(ct.as_deref(), Some("application/json"), "{url}");
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert!(!v["error"].as_str().unwrap().is_empty(), "{url}");
+        assert!(!v["message"].as_str().unwrap().is_empty(), "{url}");
+        let code = v["code"].as_str().unwrap();
+        assert!(
+            sextant_core::Error::CODES.contains(&code) || code == "NOT_FOUND",
+            "{url}: unknown code {code}"
+        );
     }
     let post = |body: Vec<u8>| {
         let mut r = agent()

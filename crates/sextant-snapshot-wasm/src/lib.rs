@@ -56,6 +56,7 @@ pub fn dump_from_batch(batch: Batch) -> Result<ExperimentDump> {
             source: new.source,
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            unreadable: None,
         },
         metrics: BTreeMap::new(),
         spans: Vec::new(),

@@ -348,5 +348,8 @@ impl Drop for ExperimentTracker {
         if let Some(e) = self.shared.take_deferred() {
             eprintln!("sextant: a background flush lost data: {e}");
         }
+        // A tracing layer may keep the store alive past this tracker (and past exit), so
+        // fold the WAL in now: copying only the .db files then loses nothing.
+        let _ = self.shared.run(|t| t.store().checkpoint());
     }
 }

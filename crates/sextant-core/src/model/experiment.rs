@@ -68,6 +68,10 @@ pub struct ExperimentInfo {
     /// Each metric's value at its highest step.
     #[serde(with = "lossless_f64::map")]
     pub metrics: BTreeMap<String, f64>,
+    /// Set when the experiment is listed but its data cannot be read (a corrupt or
+    /// missing exp.db): why. Lists show such runs instead of failing as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// What a store needs to create an experiment.

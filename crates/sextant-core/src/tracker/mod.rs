@@ -477,20 +477,54 @@ impl Tracker {
         }
         match self.store.write(&batch).await {
             Ok(()) => Ok(()),
-            Err(e) => {
-                // Keep the data for the next flush when the failure may pass; a batch the
-                // store can never take (its experiment deleted, say) is reported and dropped.
-                if matches!(e, Error::Storage(_) | Error::QuotaExceeded(_)) {
-                    let mut state = self.lock()?;
-                    state.buffered_points += batch.point_count();
-                    if state.oldest_unflushed_ms == 0 {
-                        state.oldest_unflushed_ms = self.env.now_unix_millis();
-                    }
-                    state.retry = Some(batch);
-                }
+            Err(e) if e.is_transient() => {
+                // The failure may pass (I/O, a full disk, a restarting server): keep the
+                // whole batch, in order, for the next flush.
+                self.keep_for_retry(batch.records)?;
                 Err(e)
             }
+            Err(e) if batch.records.len() <= 1 => Err(e),
+            Err(e) => {
+                // Some record can never be written (its experiment deleted, a name the store
+                // refuses). Stores apply a batch all-or-nothing, so nothing of it landed:
+                // write the records one by one, drop only those refused for good, and keep
+                // the rest, so one bad record never blocks every later flush.
+                let mut kept = Vec::new();
+                let mut refused = None;
+                for record in batch.records {
+                    if !kept.is_empty() {
+                        kept.push(record);
+                        continue;
+                    }
+                    let one = Batch {
+                        records: vec![record],
+                    };
+                    match self.store.write(&one).await {
+                        Ok(()) => {}
+                        Err(e) if e.is_transient() => kept.extend(one.records),
+                        Err(e) => {
+                            refused.get_or_insert(e);
+                        }
+                    }
+                }
+                if !kept.is_empty() {
+                    self.keep_for_retry(kept)?;
+                }
+                Err(refused.unwrap_or(e))
+            }
         }
+    }
+
+    /// Puts records back at the front of the next flush.
+    fn keep_for_retry(&self, records: Vec<Record>) -> Result<()> {
+        let batch = Batch { records };
+        let mut state = self.lock()?;
+        state.buffered_points += batch.point_count();
+        if state.oldest_unflushed_ms == 0 {
+            state.oldest_unflushed_ms = self.env.now_unix_millis();
+        }
+        state.retry = Some(batch);
+        Ok(())
     }
 
     // ---- reads (flush first, so a tracker reads its own writes) ----
