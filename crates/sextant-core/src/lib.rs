@@ -27,6 +27,6 @@ pub use platform::{BoxFuture, Env, MaybeSend, MaybeSync};
 #[cfg(not(target_arch = "wasm32"))]
 pub use platform::{CoarseClockEnv, SystemEnv};
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
-pub use registry::Registry;
+pub use registry::{OpenOptions, Registry};
 pub use store::{Batch, Record, Store};
 pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

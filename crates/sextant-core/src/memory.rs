@@ -85,18 +85,10 @@ impl State {
                 self.groups
                     .entry(new.group.clone())
                     .or_insert((group_id, new.created_at));
-                let info = ExperimentInfo {
-                    id: new.id.clone(),
-                    name: new.name,
-                    group: new.group,
-                    tags: new.tags,
-                    created_at: new.created_at,
-                    description: new.description,
-                    source: new.source,
-                    ..ExperimentInfo::default()
-                };
+                let id = new.id.clone();
+                let info = ExperimentInfo::from(new);
                 self.experiments.insert(
-                    new.id,
+                    id,
                     Experiment {
                         info,
                         ..Experiment::default()

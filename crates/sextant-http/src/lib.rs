@@ -7,14 +7,15 @@ mod transport;
 use serde::de::DeserializeOwned;
 use sextant_core::{
     AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
-    MetricSummary, ModelInfo, Registry, Result, Span, StepRange, Store, TraceSummary,
+    MetricSummary, ModelInfo, OpenOptions, Registry, Result, Span, StepRange, Store, TraceSummary,
 };
 
 use transport::{Call, Reply, Transport};
 
 /// A client of a Sextant server. The token (if the server wants one) comes from the
-/// `SEXTANT_TOKEN` environment variable or [`HttpStore::with_token`]; in a browser on the
-/// server's own origin the token cookie serves instead.
+/// caller ([`OpenOptions::token`], `?token=` in the connection string, or
+/// [`HttpStore::with_token`]); in a browser on the server's own origin the token cookie
+/// serves instead.
 #[derive(Debug)]
 pub struct HttpStore {
     base: String,
@@ -25,10 +26,12 @@ pub struct HttpStore {
 /// Adds `http://host:port` and `https://…` to a registry.
 pub fn register(registry: &mut Registry) {
     for (scheme, example) in [("http", "http://host:5000"), ("https", "https://host")] {
-        registry.register(scheme, example, move |rest| {
-            let url = format!("{scheme}://{rest}");
+        registry.register_with(scheme, example, move |rest, opts: OpenOptions| {
+            // The query carried options (the token), not part of the server's address.
+            let address = rest.split_once('?').map_or(rest.as_str(), |(a, _)| a);
+            let url = format!("{scheme}://{address}");
             Box::pin(async move {
-                let store = HttpStore::new(&url, std::env::var("SEXTANT_TOKEN").ok())?;
+                let store = HttpStore::new(&url, opts.token)?;
                 store.check().await?;
                 Ok(std::sync::Arc::new(store) as std::sync::Arc<dyn Store>)
             })

@@ -10,8 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sextant_core::{
-    validate, Batch, ExperimentDump, ExperimentFilter, ExperimentUpdate, Sort, Status, StepRange,
-    Store,
+    validate, Batch, ExperimentDump, ExperimentFilter, ExperimentUpdate, Sort, StepRange, Store,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -62,27 +61,7 @@ pub async fn list_experiments(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> ApiResult<Response> {
-    let status = match q.get("status").map(String::as_str) {
-        None | Some("") => None,
-        Some("running" | "active") => Some(Status::Running),
-        Some("completed") => Some(Status::Completed),
-        Some("failed" | "error") => Some(Status::Failed),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "status={other:?}: use running, completed or failed"
-            )))
-        }
-    };
-    let filter = ExperimentFilter {
-        group: q.get("group").filter(|s| !s.is_empty()).cloned(),
-        tag: q.get("tag").filter(|s| !s.is_empty()).cloned(),
-        status,
-        text: q
-            .get("q")
-            .or(q.get("text"))
-            .filter(|s| !s.is_empty())
-            .cloned(),
-    };
+    let filter = ExperimentFilter::from_query(|k| q.get(k).map(String::as_str))?;
     let sort: Sort = match q.get("sort") {
         Some(s) if !s.is_empty() => s.parse()?,
         _ => Sort::default(),

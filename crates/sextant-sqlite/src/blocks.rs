@@ -10,8 +10,8 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use sextant_core::{MetricPoint, StepRange};
 
-use crate::expdb;
-use crate::sql::{in_write_tx, sql_err, SqlResult};
+use sextant_luml::expdb;
+use sextant_luml::sql::{in_write_tx, sql_err, SqlResult};
 
 /// Block sizes 64, 2,048 and 65,536 steps: each level is 32× the one below, so a range
 /// edge never needs more than ~32 rows per level.

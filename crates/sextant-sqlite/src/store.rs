@@ -13,9 +13,9 @@ use sextant_core::{
 };
 
 use crate::blocks;
-use crate::expdb;
-use crate::schema;
-use crate::sql::{begin, io_err, sql_err};
+use sextant_luml::expdb;
+use sextant_luml::schema;
+use sextant_luml::sql::{begin, io_err, sql_err};
 
 /// Open exp.db connections kept at once; more are closed and reopened on demand.
 const MAX_OPEN_EXPERIMENTS: usize = 32;

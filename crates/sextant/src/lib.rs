@@ -29,9 +29,9 @@ use std::sync::Arc;
 
 pub use sextant_core::{
     AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
-    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, ParamType, ParamValue, Registry,
-    Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status, StepRange, Store,
-    TraceState, TraceSummary,
+    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
+    ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,
+    StepRange, Store, TraceState, TraceSummary,
 };
 pub use sextant_tracing::SextantLayer;
 pub use tracker::ExperimentTracker;
@@ -40,7 +40,7 @@ pub use tracker::ExperimentTracker;
 pub const DEFAULT_STORE: &str = "sqlite://./experiments";
 
 /// A registry with every backend a native program has: `memory://`, `sqlite://DIR` and
-/// `http://host:port` (a `sextant serve` server; token from `SEXTANT_TOKEN`).
+/// `http://host:port` (a `sextant serve` server).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     sextant_sqlite::register(&mut registry);
@@ -48,7 +48,28 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// Opens the store a connection string (`backend://config`) names.
+/// Opens the store a connection string (`backend://config`) names. The token for an
+/// `http://` server comes from `?token=` in the string or else the `SEXTANT_TOKEN`
+/// environment variable.
 pub fn open_store(connection: &str) -> Result<Arc<dyn Store>> {
-    pollster::block_on(registry().open(connection))
+    let options = OpenOptions {
+        token: std::env::var("SEXTANT_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        ..OpenOptions::default()
+    };
+    let connection_token = sextant_core::registry::split(connection)
+        .and_then(|(_, c)| c.split_once('?'))
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("token=")));
+    let options = if connection_token {
+        OpenOptions::default()
+    } else {
+        options
+    };
+    open_store_with(connection, options)
+}
+
+/// Opens the store a connection string names with explicit settings (no environment).
+pub fn open_store_with(connection: &str, options: OpenOptions) -> Result<Arc<dyn Store>> {
+    pollster::block_on(registry().open_with(connection, options))
 }

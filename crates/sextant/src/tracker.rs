@@ -32,9 +32,24 @@ pub struct ExperimentTracker {
 }
 
 impl ExperimentTracker {
-    /// Opens the store a connection string names (`sqlite://DIR`, `memory://`).
+    /// Opens the store a connection string names:
+    ///
+    /// | string | store |
+    /// |---|---|
+    /// | `sqlite://DIR` (`sqlite://./experiments`, `sqlite:///abs/dir`) | luml's directory layout: `DIR/meta.db` + one `DIR/<id>/exp.db` per run. Opened read-only, with a clear error on writes, when `DIR` cannot be written. |
+    /// | `memory://` | in this process only; gone when it exits |
+    /// | `http://host:port`, `https://host` | a `sextant serve` server; its token from `?token=…` or else `SEXTANT_TOKEN` |
+    ///
+    /// Anything else fails with the list of valid forms.
     pub fn new(connection: &str) -> Result<Self> {
         Ok(Self::with_store(crate::open_store(connection)?))
+    }
+
+    /// [`new`](Self::new) with explicit settings (a token) instead of the environment.
+    pub fn open(connection: &str, options: crate::OpenOptions) -> Result<Self> {
+        Ok(Self::with_store(crate::open_store_with(
+            connection, options,
+        )?))
     }
 
     /// Opens [`DEFAULT_STORE`](crate::DEFAULT_STORE), `./experiments`.
