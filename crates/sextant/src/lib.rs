@@ -5,15 +5,18 @@
 //!
 //! # fn main() -> sextant::Result<()> {
 //! let tracker = ExperimentTracker::new("sqlite://./experiments")?;
-//! tracker.start_experiment(StartOptions::new().name("baseline").group("mnist"))?;
-//! tracker.log_static("lr", 0.001, None)?;
+//! let run = tracker.start_run(StartOptions::new().name("baseline").group("mnist"))?;
+//! run.log_static("lr", 0.001)?;
 //! for step in 0..100 {
-//!     tracker.log_dynamic("train/loss", 1.0 / f64::from(step + 1), None, None)?;
+//!     run.log_dynamic("train/loss", 1.0 / f64::from(step + 1))?; // auto-step
 //! }
-//! tracker.end_experiment(None)?;
+//! run.end()?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The luml-shaped methods stay on [`ExperimentTracker`] itself (`log_dynamic(key, value,
+//! step, experiment_id)`), for code ported from Python.
 //!
 //! Logging calls only buffer; a background thread makes the buffer durable about once a
 //! second, so a crash loses at most about a second of points and the training loop never
@@ -23,6 +26,7 @@
 
 mod flusher;
 mod model_link;
+mod run;
 mod tracker;
 
 use std::sync::Arc;
@@ -34,6 +38,7 @@ pub use sextant_core::{
     StepRange, Store, TraceState, TraceSummary,
 };
 pub use sextant_tracing::SextantLayer;
+pub use run::Run;
 pub use tracker::ExperimentTracker;
 
 /// The store used when none is named: a luml-layout directory under the working directory.

@@ -95,6 +95,11 @@ impl ExperimentTracker {
         self.shared.tracker.store()
     }
 
+    /// The experiments this tracker has started or resumed and not yet ended.
+    pub fn open_experiments(&self) -> Vec<String> {
+        self.shared.tracker.open_experiments()
+    }
+
     /// The current experiment's id, if one is started.
     pub fn current_experiment(&self) -> Option<String> {
         self.shared.tracker.current_experiment()
