@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::env::{BoxFuture, MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
 use crate::memory::MemoryStore;
-use crate::platform::{BoxFuture, MaybeSend, MaybeSync};
 use crate::store::Store;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::{MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
 use crate::model::{
     trace_summaries, AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
     MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
 };
-use crate::platform::{MaybeSend, MaybeSync};
 use crate::validate;
 
 /// One write. A store applies a whole [`Batch`] in one transaction where it can.

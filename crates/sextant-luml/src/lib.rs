@@ -8,3 +8,4 @@ pub mod expdb;
 pub mod schema;
 pub mod snapshot;
 pub mod sql;
+pub mod time;

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use crate::time::millis_from_iso;
 use rusqlite::Connection;
-use sextant_core::platform::millis_from_iso;
 use sextant_core::{
     validate, AttachmentInfo, Error, ExperimentDump, ExperimentInfo, Result, Status,
 };
@@ -41,7 +41,7 @@ fn members(dump: &ExperimentDump) -> Result<Vec<(String, Vec<u8>)>> {
             "tags": info.tags,
             // Beyond luml's fields, so a Sextant import restores the whole overview.
             "group_name": info.group,
-            "created_at": sextant_core::platform::iso_from_millis(info.created_at),
+            "created_at": crate::time::iso_from_millis(info.created_at),
             "duration": info.duration,
             "source": info.source,
         }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use sextant_core::{conformance, StartOptions, Store, SystemEnv, Tracker};
+use sextant_core::{conformance, StartOptions, Store, Tracker};
 use sextant_http::HttpStore;
+use sextant_native::SystemEnv;
 use sextant_server::ServeOptions;
 use sextant_sqlite::SqliteStore;
 

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use sextant_core::platform::{iso_from_millis, millis_from_iso};
 use sextant_core::{
     validate, AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo,
     MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue, Record, Result, Span, Status,
     StepRange, Store,
 };
+use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
 use crate::blocks;
 use sextant_luml::expdb;

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use sextant_core::{
-    conformance, Batch, Error, MetricPoint, Record, Result, StartOptions, Store, SystemEnv, Tracker,
+    conformance, Batch, Error, MetricPoint, Record, Result, StartOptions, Store, Tracker,
 };
+use sextant_native::SystemEnv;
 use sextant_web::kv::{KvBackend, KvStore};
 
 /// A map that refuses writes past `quota` characters, as localStorage does.

@@ -31,6 +31,7 @@ mod tracker;
 
 use std::sync::Arc;
 
+pub use run::Run;
 pub use sextant_core::{
     AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
     GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
@@ -38,7 +39,6 @@ pub use sextant_core::{
     StepRange, Store, TraceState, TraceSummary,
 };
 pub use sextant_tracing::SextantLayer;
-pub use run::Run;
 pub use tracker::ExperimentTracker;
 
 /// The store used when none is named: a luml-layout directory under the working directory.

@@ -82,7 +82,8 @@ impl Run<'_> {
             other => Err(Error::InvalidInput {
                 what: "params",
                 value: other.to_string().chars().take(40).collect(),
-                reason: "must serialize to an object (a struct or a map) whose fields become keys".into(),
+                reason: "must serialize to an object (a struct or a map) whose fields become keys"
+                    .into(),
             }),
         }
     }
@@ -90,7 +91,8 @@ impl Run<'_> {
     /// Logs a metric at the key's next step (0 first) and returns that step.
     #[inline]
     pub fn log_dynamic(&self, key: &str, value: impl Into<f64>) -> Result<i64> {
-        self.tracker.log_dynamic(key, value.into(), None, Some(&self.id))
+        self.tracker
+            .log_dynamic(key, value.into(), None, Some(&self.id))
     }
 
     /// Logs a metric at an explicit step (a point already there is replaced).

@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sextant_core::platform::CoarseClockEnv;
 use sextant_core::{
     AttachmentInfo, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy, GroupInfo,
     MetricPoint, MetricSummary, ModelInfo, ParamValue, Result, Span, StartOptions, Status,
     StepRange, Store, TraceSummary, Tracker,
 };
+use sextant_native::CoarseClockEnv;
 
 use crate::flusher::{tick_for, Flusher, Shared};
 use crate::model_link;

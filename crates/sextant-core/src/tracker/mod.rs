@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use buffer::OpenRun;
 
 use crate::dump::ExperimentDump;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::model::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
     ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
 };
-use crate::platform::Env;
 use crate::store::{Batch, Record, Store};
 use crate::{names, validate};
 
