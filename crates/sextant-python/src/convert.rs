@@ -1,10 +1,11 @@
 //! Python values to and from the core's types.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
 use sextant::ParamValue;
+
+use crate::errors::{invalid_type, invalid_value};
 
 /// Deeper than this is almost surely a cycle; refuse rather than overflow the stack.
 const MAX_DEPTH: usize = 64;
@@ -31,7 +32,7 @@ pub(crate) fn param_value(key: &str, v: &Bound<'_, PyAny>) -> PyResult<ParamValu
 }
 
 fn too_big(key: &str, v: &Bound<'_, PyAny>) -> PyErr {
-    PyValueError::new_err(format!(
+    invalid_value(format!(
         "invalid value for {key:?}: integer {v} does not fit in 64 bits"
     ))
 }
@@ -39,7 +40,7 @@ fn too_big(key: &str, v: &Bound<'_, PyAny>) -> PyErr {
 /// Any JSON-serialisable Python value, plus numpy/torch values through their `tolist()`.
 pub(crate) fn json_value(key: &str, v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!(
+        return Err(invalid_value(format!(
             "invalid value for {key:?}: nested more than {MAX_DEPTH} levels (a cycle?)"
         )));
     }
@@ -63,7 +64,7 @@ pub(crate) fn json_value(key: &str, v: &Bound<'_, PyAny>, depth: usize) -> PyRes
         return serde_json::Number::from_f64(f)
             .map(Value::Number)
             .ok_or_else(|| {
-                PyValueError::new_err(format!(
+                invalid_value(format!(
                     "invalid value for {key:?}: {f} inside a list or dict cannot be stored as JSON; log it on its own key"
                 ))
             });
@@ -92,7 +93,7 @@ pub(crate) fn json_value(key: &str, v: &Bound<'_, PyAny>, depth: usize) -> PyRes
             return json_value(key, &plain, depth + 1);
         }
     }
-    Err(PyTypeError::new_err(format!(
+    Err(invalid_type(format!(
         "invalid value for {key:?}: an object of type {} is not JSON-serialisable",
         v.get_type().name()?
     )))
@@ -112,7 +113,7 @@ fn dict_key(key: &str, k: &Bound<'_, PyAny>) -> PyResult<String> {
     if k.is_instance_of::<PyInt>() || k.is_instance_of::<PyFloat>() {
         return Ok(k.str()?.to_str()?.to_owned());
     }
-    Err(PyTypeError::new_err(format!(
+    Err(invalid_type(format!(
         "invalid value for {key:?}: dict keys must be str, int, float, bool or None, not {}",
         k.get_type().name()?
     )))

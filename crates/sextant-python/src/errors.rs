@@ -33,7 +33,20 @@ fn kind(e: &Error) -> (&'static str, &'static str) {
 /// Builds the Python exception for a core error: `sextant.errors.<Class>(message, code)`.
 pub(crate) fn to_py(e: Error) -> PyErr {
     let (code, class) = kind(&e);
-    let message = e.to_string();
+    raise(class, code, e.to_string())
+}
+
+/// A value the binding refused before it reached the core (`InvalidInputError`, a ValueError).
+pub(crate) fn invalid_value(message: String) -> PyErr {
+    raise("InvalidInputError", "INVALID_INPUT", message)
+}
+
+/// A value of the wrong type (`InvalidTypeError`: both a ValueError and a TypeError).
+pub(crate) fn invalid_type(message: String) -> PyErr {
+    raise("InvalidTypeError", "INVALID_INPUT", message)
+}
+
+fn raise(class: &str, code: &str, message: String) -> PyErr {
     Python::attach(|py| {
         let built = py
             .import("sextant.errors")

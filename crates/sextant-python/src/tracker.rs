@@ -5,13 +5,12 @@
 //! only buffers; anything that may touch the store runs with the GIL released, so other
 //! Python threads keep running while SQLite syncs or a server answers.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use sextant::{ExperimentTracker, ExperimentUpdate, Span, StartOptions};
 
 use crate::convert::param_value;
-use crate::errors::IntoPy;
+use crate::errors::{invalid_type, invalid_value, IntoPy};
 use crate::reads;
 
 /// `(key, count, first_step, last_step, last_value)`.
@@ -93,10 +92,11 @@ impl PyTracker {
     fn log_dynamic(
         &self,
         key: &str,
-        value: f64,
+        value: &Bound<'_, PyAny>,
         step: Option<i64>,
         experiment_id: Option<&str>,
     ) -> PyResult<()> {
+        let value = number(key, value)?;
         self.inner
             .log_dynamic(key, value, step, experiment_id)
             .py_err()?;
@@ -116,13 +116,9 @@ impl PyTracker {
         let mut nums: Vec<f64> = Vec::with_capacity(values.len());
         for (k, v) in values.iter() {
             let key = k.cast_into::<PyString>().map_err(|e| {
-                PyValueError::new_err(format!("log_dynamics: metric keys must be str: {e}"))
+                invalid_type(format!("log_dynamics: metric keys must be str: {e}"))
             })?;
-            let num = v.extract::<f64>().map_err(|_| {
-                PyValueError::new_err(format!(
-                    "log_dynamics: value for {key} is not a number (has no __float__)"
-                ))
-            })?;
+            let num = number(key.to_str()?, &v)?;
             keys.push(key);
             nums.push(num);
         }
@@ -149,7 +145,7 @@ impl PyTracker {
         let values = values.as_bytes();
         let steps = steps.map(|s| s.as_bytes());
         if values.len() % 8 != 0 || steps.is_some_and(|s| s.len() != values.len()) {
-            return Err(PyValueError::new_err(format!(
+            return Err(invalid_value(format!(
                 "log_dynamic_array({key:?}): steps must have one entry per value ({} values, {} steps)",
                 values.len() / 8,
                 steps.map_or(0, |s| s.len() / 8)
@@ -175,7 +171,7 @@ impl PyTracker {
     #[pyo3(signature = (spans_json, experiment_id))]
     fn _log_spans(&self, spans_json: &str, experiment_id: Option<&str>) -> PyResult<()> {
         let spans: Vec<Span> = serde_json::from_str(spans_json)
-            .map_err(|e| PyValueError::new_err(format!("invalid span: {e}")))?;
+            .map_err(|e| invalid_value(format!("invalid span: {e}")))?;
         for span in spans {
             self.inner.log_span(span, experiment_id).py_err()?;
         }
@@ -392,6 +388,18 @@ fn log_packed(
         n += 1;
     }
     Ok(n)
+}
+
+/// A metric value: a float, int, numpy scalar, 0-d tensor — anything with `__float__`.
+#[inline]
+fn number(key: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {
+    v.extract::<f64>().map_err(|_| {
+        let ty = v.get_type();
+        let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+        invalid_type(format!(
+            "invalid value for metric {key:?}: expected a number (anything with __float__), got {name}"
+        ))
+    })
 }
 
 fn word(chunk: &[u8]) -> [u8; 8] {

@@ -72,17 +72,18 @@ def when(unix_ms: int | None) -> _dt.datetime | None:
     return _dt.datetime.fromtimestamp(unix_ms / 1000, tz=_dt.timezone.utc)
 
 
-def experiment(raw: dict[str, Any], models: list[Any] | None = None) -> Experiment:
+def experiment(raw: dict[str, Any], group_ids: dict[str, str] | None = None) -> Experiment:
+    """luml's ``Experiment``; ``group_id`` is the group's id (luml's), ``group_name`` its name."""
     return Experiment(
         id=raw["id"],
         name=raw["name"],
         status=raw["status"],
         created_at=when(raw["created_at"]),
         tags=list(raw["tags"]),
-        models=models or [],
+        models=[],
         duration=raw["duration"],
         description=raw["description"],
-        group_id=raw["group"],
+        group_id=(group_ids or {}).get(raw["group"], raw["group"]),
         group_name=raw["group"],
         group=raw["group"],
         static_params=raw["params"],

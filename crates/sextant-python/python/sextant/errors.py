@@ -27,8 +27,10 @@ class SextantError(Exception):
         return (type(self), (self.message, self.code))
 
 
-class NotFoundError(SextantError, KeyError):
-    """An experiment, attachment or trace that does not exist."""
+class NotFoundError(SextantError, KeyError, ValueError):
+    """An experiment, attachment or trace that does not exist: a ``KeyError``, and a
+    ``ValueError`` too because luml-sdk raises that for unknown experiments and
+    attachments."""
 
 
 class ExperimentNotFoundError(NotFoundError):
@@ -45,6 +47,11 @@ class TraceNotFoundError(NotFoundError):
 
 class InvalidInputError(SextantError, ValueError):
     """A key, name, id, step, value or argument that breaks the tracker's rules."""
+
+
+class InvalidTypeError(InvalidInputError, TypeError):
+    """A value of the wrong type (a metric that is not a number, a param that is not
+    JSON-serialisable): catchable as ``TypeError`` and as ``ValueError``."""
 
 
 class InvalidConnectionError(InvalidInputError):
@@ -87,6 +94,7 @@ __all__ = [
     "ExperimentStateError",
     "InvalidConnectionError",
     "InvalidInputError",
+    "InvalidTypeError",
     "NoActiveExperimentError",
     "NotFoundError",
     "QuotaExceededError",

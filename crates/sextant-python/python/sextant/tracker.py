@@ -209,12 +209,16 @@ class ExperimentTracker(_Tracker):
         ``tags``, ``group_name``, ``static_params``, ``dynamic_params`` (latest metric
         values) and luml's other fields, readable as ``exp["id"]`` or ``exp.id``.
         """
-        return [_records.experiment(e) for e in self._list_experiments()]
+        ids = self._group_ids()
+        return [_records.experiment(e, ids) for e in self._list_experiments()]
+
+    def _group_ids(self) -> dict[str, str]:
+        return {g["name"]: g["id"] for g in self._list_groups()}
 
     def get_experiment_record(self, experiment_id: str) -> _records.Experiment | None:
         """Experiment metadata by ID, or None if not found."""
         try:
-            return _records.experiment(self._get_experiment(experiment_id))
+            return _records.experiment(self._get_experiment(experiment_id), self._group_ids())
         except NotFoundError:
             return None
 
@@ -240,7 +244,7 @@ class ExperimentTracker(_Tracker):
             name=raw["name"],
             created_at=_records.when(raw["created_at"]),
             status=raw["status"],
-            group_id=raw["group"],
+            group_id=self._group_ids().get(raw["group"], raw["group"]),
             tags=list(raw["tags"]),
             duration=raw["duration"],
             description=raw["description"],
