@@ -108,7 +108,12 @@ fn dict_key(key: &str, k: &Bound<'_, PyAny>) -> PyResult<String> {
         return Ok("null".into());
     }
     if k.is_instance_of::<PyBool>() {
-        return Ok(if k.extract::<bool>()? { "true" } else { "false" }.into());
+        return Ok(if k.extract::<bool>()? {
+            "true"
+        } else {
+            "false"
+        }
+        .into());
     }
     if k.is_instance_of::<PyInt>() || k.is_instance_of::<PyFloat>() {
         return Ok(k.str()?.to_str()?.to_owned());
@@ -129,10 +134,7 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py,
             } else if let Some(u) = n.as_u64() {
                 u.into_pyobject(py)?.into_any()
             } else {
-                n.as_f64()
-                    .unwrap_or(f64::NAN)
-                    .into_pyobject(py)?
-                    .into_any()
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
             }
         }
         Value::String(s) => PyString::new(py, s).into_any(),

@@ -115,9 +115,9 @@ impl PyTracker {
         let mut keys: Vec<Bound<'_, PyString>> = Vec::with_capacity(values.len());
         let mut nums: Vec<f64> = Vec::with_capacity(values.len());
         for (k, v) in values.iter() {
-            let key = k.cast_into::<PyString>().map_err(|e| {
-                invalid_type(format!("log_dynamics: metric keys must be str: {e}"))
-            })?;
+            let key = k
+                .cast_into::<PyString>()
+                .map_err(|e| invalid_type(format!("log_dynamics: metric keys must be str: {e}")))?;
             let num = number(key.to_str()?, &v)?;
             keys.push(key);
             nums.push(num);

@@ -27,42 +27,125 @@ class Record(dict):  # type: ignore[type-arg]
 
 class Experiment(Record):
     __slots__ = ()
+    id: str
+    name: str
+    status: str
+    created_at: _dt.datetime
+    tags: list[str]
+    models: list[Any]
+    duration: float | None
+    description: str | None
+    group_id: str
+    group_name: str
+    group: str
+    static_params: dict[str, Any]
+    dynamic_params: dict[str, float]
+    source: str | None
+    metadata: dict[str, Any]
+    upload_status: str
 
 
 class ExperimentMetaData(Record):
     __slots__ = ()
+    name: str
+    created_at: _dt.datetime
+    status: str
+    group_id: str
+    tags: list[str]
+    duration: float | None
+    description: str | None
+    metadata: dict[str, Any]
+    upload_status: str
 
 
 class ExperimentData(Record):
     __slots__ = ()
+    experiment_id: str
+    metadata: ExperimentMetaData
+    static_params: dict[str, Any]
+    dynamic_metrics: dict[str, list[dict[str, Any]]]
+    attachments: dict[str, dict[str, Any]]
 
 
 class AttachmentRecord(Record):
     __slots__ = ()
+    id: str | None
+    name: str
+    file_path: str
+    created_at: _dt.datetime
+    size: int | None
 
 
 class Group(Record):
     __slots__ = ()
+    id: str
+    name: str
+    description: str | None
+    created_at: _dt.datetime
+    tags: list[str]
+    last_modified: _dt.datetime | None
+    experiment_count: int
 
 
 class Model(Record):
     __slots__ = ()
+    id: str
+    name: str
+    created_at: _dt.datetime
+    tags: list[str]
+    path: str | None
+    size: int | None
+    experiment_id: str | None
+    source: str | None
+    description: str | None
 
 
 class MetricSummary(Record):
     __slots__ = ()
+    key: str
+    count: int
+    first_step: int
+    last_step: int
+    last_value: float
 
 
 class SpanRecord(Record):
     __slots__ = ()
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    dfs_span_type: int
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status_code: int | None
+    status_message: str | None
+    attributes: dict[str, Any] | None
+    events: list[dict[str, Any]] | None
+    links: list[dict[str, Any]] | None
+    trace_flags: int | None
+    annotation_count: int
 
 
 class TraceDetails(Record):
     __slots__ = ()
+    trace_id: str
+    spans: list[SpanRecord]
 
 
 class TraceRecord(Record):
     __slots__ = ()
+    trace_id: str
+    execution_time: float
+    span_count: int
+    created_at: _dt.datetime
+    state: int
+    root_name: str | None
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    evals: list[str]
+    annotations: None
 
 
 def when(unix_ms: int | None) -> _dt.datetime | None:
