@@ -5,13 +5,13 @@ PY_VENV="${PY_VENV:-$ROOT/target/py-venv}"
 
 find_python312() {
   local c v
-  for c in python3.13 python3.12 python3; do
+  for c in python3.12 python3.13 python3; do
     if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
       command -v "$c"; return
     fi
   done
   if command -v pyenv >/dev/null; then
-    for v in 3.13 3.12; do
+    for v in 3.12 3.13; do
       c=$(ls -d "$(pyenv root)/versions/$v".*/bin/python3 2>/dev/null | sort -V | tail -1 || true)
       [ -n "$c" ] && { echo "$c"; return; }
     done

@@ -308,3 +308,52 @@ def test_http_store_through_a_server(server, tmp_path):
     # and the server's store is a luml store on disk
     luml = Luml(f"sqlite://{tmp_path / 'served'}")
     assert luml.get_experiment(exp).static_params == {"lr": 0.01}
+
+
+def _luml_model(path):
+    import io
+    import json
+    import tarfile
+
+    with tarfile.open(path, "w") as tar:
+        data = json.dumps({"artifact_type": "model"}).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+def _snapshot_members(path):
+    import tarfile
+
+    names = tarfile.open(path).getnames()
+    inside = sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("meta_artifacts/") and "experiment_snapshot" in n)
+    metas = [n for n in names if re.fullmatch(r"meta-[0-9a-f]+\.json", n)]
+    return names[0], inside, len(metas)
+
+
+def test_link_to_a_luml_model_appends_the_snapshot_as_luml_does(tmp_path):
+    import sqlite3
+    import tarfile
+    import zipfile
+
+    from luml.artifacts.model import ModelReference
+
+    for name, cls in (("luml", Luml), ("sextant", ExperimentTracker)):
+        _luml_model(tmp_path / f"{name}.luml")
+        t = cls(f"sqlite://{tmp_path / name}")
+        t.start_experiment(name="linked")
+        t.log_static("model_type", "RandomForest")
+        t.log_attachment("notes.md", "# n")
+        t.link_to_model(ModelReference(str(tmp_path / f"{name}.luml")))
+        t.end_experiment()
+    first, inside, metas = _snapshot_members(tmp_path / "sextant.luml")
+    assert first == "manifest.json", "the model's own members stay first, untouched"
+    luml_first, luml_inside, luml_metas = _snapshot_members(tmp_path / "luml.luml")
+    assert set(luml_inside) <= set(inside) and metas == luml_metas == 1
+    with tarfile.open(tmp_path / "sextant.luml") as tar:
+        (db_zip,) = [m for m in tar.getmembers() if m.name.endswith("/exp.db.zip")]
+        (tmp_path / "exp.db.zip").write_bytes(tar.extractfile(db_zip).read())
+    with zipfile.ZipFile(tmp_path / "exp.db.zip") as z:
+        z.extract("exp.db", tmp_path / "unzipped")
+    rows = sqlite3.connect(tmp_path / "unzipped" / "exp.db").execute("SELECT key, value FROM static_params").fetchall()
+    assert rows == [("model_type", "RandomForest")]
