@@ -6,7 +6,7 @@ PY_VENV="${PY_VENV:-$ROOT/target/py-venv}"
 find_python312() {
   local c v
   for c in python3.12 python3.13 python3; do
-    if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    if command -v "$c" >/dev/null && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
       command -v "$c"; return
     fi
   done
@@ -18,6 +18,18 @@ find_python312() {
   fi
   echo "no Python >= 3.12 found (luml-sdk 0.4.0 needs it): install python3.12" >&2
   exit 1
+}
+
+# The oldest Python the abi3 wheel supports, for the wheel smoke test; else the newest found.
+find_python310() {
+  local c
+  for c in python3.10 "$(ls -d "$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python3 2>/dev/null | sort -V | tail -1)"; do
+    if [ -n "$c" ] && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$c"; return
+    fi
+  done
+  echo "no Python 3.10 here; smoke-testing the wheel on a newer one" >&2
+  find_python312
 }
 
 ensure_python_venv() {

@@ -21,8 +21,6 @@ python -m pytest -q crates/sextant-python/tests "$@"
 say "python: the wheel in a bare Python 3.10 venv"
 rm -rf target/py-wheels
 (cd crates/sextant-python && maturin build --quiet --profile dev -o "$ROOT/target/py-wheels")
-PY310=$(command -v python3.10 || ls -d "$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python3 2>/dev/null | sort -V | tail -1 || true)
-if [ -z "$PY310" ]; then PY310=$(find_python312); echo "no Python 3.10 here; smoke-testing the wheel on $PY310"; fi
-"$PY310" -m venv --clear target/py-wheel-venv
+"$(find_python310)" -m venv --clear target/py-wheel-venv
 target/py-wheel-venv/bin/pip install -q --disable-pip-version-check --no-index target/py-wheels/sextant-*.whl
 target/py-wheel-venv/bin/python crates/sextant-python/tests/smoke_wheel.py
