@@ -14,6 +14,8 @@ say "python: build the sextant package (maturin develop)"
 say "python: the sextant binary (http:// tests)"
 cargo build -q -p sextant --bin sextant
 export SEXTANT_BIN="$ROOT/target/debug/sextant"
+say "python: type-check the package and its stubs (mypy)"
+python -m mypy --ignore-missing-imports crates/sextant-python/python/sextant
 say "python: pytest"
 python -m pytest -q crates/sextant-python/tests "$@"
 

@@ -11,6 +11,8 @@ with ExperimentTracker("sqlite://./experiments") as tracker:
 ```
 """
 
+from typing import Any
+
 from ._sextant import DEFAULT_STORE, __version__
 from .errors import (
     AttachmentNotFoundError,
@@ -32,7 +34,7 @@ from .errors import (
 from .tracker import ExperimentTracker
 
 
-def span_exporter(tracker: ExperimentTracker):  # noqa: ANN201 (an OTel SpanExporter)
+def span_exporter(tracker: ExperimentTracker) -> Any:  # an OTel SpanExporter
     """An OpenTelemetry ``SpanExporter`` for ``tracker`` (needs ``sextant[tracing]``)."""
     from ._tracing import span_exporter as make
 

@@ -28,7 +28,7 @@ from ..tracker import ExperimentTracker
 
 def _params(d: dict[str, Any]) -> dict[str, Any]:
     """What of a config dict is a loggable param (JSON values; others as their str())."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if v is None or isinstance(v, (str, bool, int)) or (isinstance(v, float) and math.isfinite(v)):
             out[k] = v
