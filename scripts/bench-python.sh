@@ -5,6 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 PY_VENV="$ROOT/target/py-bench-venv"
+PY_REQ="$ROOT/crates/sextant-python/bench/requirements-bench.txt"
 source scripts/python-venv.sh
 ensure_python_venv
 say "python bench: build sextant --release into $PY_VENV"

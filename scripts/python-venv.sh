@@ -1,6 +1,6 @@
 # Sourced by test-python.sh and bench-python.sh: the Python venv under target/, keyed by
 # the requirements file so an unchanged one is reused. luml-sdk 0.4.0 needs Python >= 3.12.
-PY_REQ="$ROOT/crates/sextant-python/requirements-test.txt"
+PY_REQ="${PY_REQ:-$ROOT/crates/sextant-python/requirements-test.txt}"
 PY_VENV="${PY_VENV:-$ROOT/target/py-venv}"
 
 find_python312() {
