@@ -7,6 +7,7 @@ import inspect
 import math
 import pickle
 import re
+import selectors
 import subprocess
 import time
 
@@ -281,12 +282,16 @@ def server(tmp_path):
     try:
         deadline = time.monotonic() + 30
         url = None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line and proc.poll() is not None:
-                raise AssertionError("sextant serve exited")
-            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-            url = found.group(1) if found else None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            while url is None and time.monotonic() < deadline:
+                if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                    break
+                line = proc.stderr.readline()
+                if not line and proc.poll() is not None:
+                    raise AssertionError("sextant serve exited")
+                found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+                url = found.group(1) if found else None
         assert url, "sextant serve did not say where it listens"
         yield url
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -78,7 +79,10 @@ def test_sigkill_keeps_everything_up_to_the_last_flush(tmp_path):
         [sys.executable, "-c", textwrap.dedent(KILLED), f"sqlite://{store}"], stdout=subprocess.PIPE, text=True
     )
     try:
-        exp = proc.stdout.readline().strip()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout=60)
+        exp = proc.stdout.readline().strip() if ready else ""
         assert exp, "the child never reached its first flush"
         time.sleep(0.5)  # let it log and flush a while longer, then kill it mid-run
         os.kill(proc.pid, signal.SIGKILL)
