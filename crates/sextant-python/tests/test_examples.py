@@ -16,6 +16,9 @@ from luml.experiments.tracker import ExperimentTracker as Luml
 PRELUDE = {
     "log_dynamic": "_losses = iter([0.9, 0.7, 0.55, 0.4, 0.33, 0.3, 0.28, 0.27, 0.26, 0.25])\n"
     "def train_epoch():\n    return next(_losses)\n",
+    "link_to_model": "import numpy as np\nfrom sklearn.ensemble import RandomForestClassifier\n"
+    "X_train = np.random.default_rng(0).random((40, 3))\n"
+    "model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X_train, X_train[:, 0] > 0.5)\n",
     "log_attachment": "import json\nconfig_json = json.dumps({'lr': 0.001, 'layers': [64, 32]})\n"
     "image_bytes = bytes(range(256)) * 4\n",
 }
@@ -36,6 +39,7 @@ EXAMPLES = [
     "log_static",
     "log_dynamic",
     "log_attachment",
+    "link_to_model",
     "enable_tracing",
     "list_experiments",
 ]
@@ -152,3 +156,38 @@ def test_start_experiment_example_fails_alike(tmp_path):
         proc = run_script(f"from {module} import ExperimentTracker\n{code}", tmp_path, check=False)
         assert proc.returncode != 0
         assert "TypeError" in proc.stderr and "multiple values for argument 'name'" in proc.stderr
+
+
+def _snapshot_in_model(model) -> tuple[list[str], list[tuple]]:
+    """The experiment snapshot inside a .luml model: its member names and exp.db's params."""
+    import io
+    import sqlite3
+    import tarfile
+    import tempfile
+    import zipfile
+
+    with tarfile.open(model) as tar:
+        names = [n for n in tar.getnames() if "experiment_snapshot" in n]
+        (db,) = [n for n in names if n.endswith("/exp.db.zip")]
+        with zipfile.ZipFile(io.BytesIO(tar.extractfile(db).read())) as z, tempfile.TemporaryDirectory() as d:
+            z.extract("exp.db", d)
+            conn = sqlite3.connect(f"{d}/exp.db")
+            params = conn.execute("SELECT key, value, value_type FROM static_params").fetchall()
+            conn.close()
+    return sorted(n.rsplit("/", 1)[1] for n in names), params
+
+
+def test_link_to_model_example_puts_the_snapshot_in_the_model(stores):
+    import sextant
+
+    found = {}
+    for lib in ("luml", "sextant"):
+        (model,) = (stores["root"] / lib).glob("*.luml")
+        found[lib] = _snapshot_in_model(model)
+    (luml_members, luml_params), (members, params) = found["luml"], found["sextant"]
+    assert params == luml_params == [("model_type", "RandomForest", "str")]
+    assert set(luml_members) <= set(members)
+    store = stores["root"] / "sextant" / "experiments"
+    (linked,) = [i for i, e in sextant_view(store).items() if e["params"] == {"model_type": "RandomForest"}]
+    models = sextant.ExperimentTracker(f"sqlite://{store}").list_experiment_models(linked)
+    assert [m.name.endswith(".luml") for m in models] == [True]
