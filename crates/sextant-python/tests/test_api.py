@@ -6,9 +6,10 @@ import array
 import inspect
 import math
 import pickle
+import queue
 import re
-import selectors
 import subprocess
+import threading
 import time
 
 import numpy as np
@@ -280,18 +281,17 @@ def server(tmp_path):
         text=True,
     )
     try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()
         deadline = time.monotonic() + 30
         url = None
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stderr, selectors.EVENT_READ)
-            while url is None and time.monotonic() < deadline:
-                if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                    break
-                line = proc.stderr.readline()
-                if not line and proc.poll() is not None:
-                    raise AssertionError("sextant serve exited")
-                found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-                url = found.group(1) if found else None
+        while url is None and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            url = found.group(1) if found else None
         assert url, "sextant serve did not say where it listens"
         yield url
     finally:
