@@ -159,6 +159,10 @@ def test_log_dynamic_takes_anything_with_float(t):
         t.log_dynamic("m", v)
     values = [p["value"] for p in t.get_metric_history("m", exp)]
     assert values == [1.0, 2.5, 0.5, 4.0, 3.0, 0.125, 1.0]
+    t.log_dynamic("m", 9.0, step=np.int64(100))  # numpy integer steps too
+    assert t.get_metric_history("m", exp)[-1] == {**t.get_metric_history("m", exp)[-1], "step": 100, "value": 9.0}
+    with pytest.raises(TypeError):
+        t.log_dynamic("m", 1.0, step=1.5)
 
 
 def test_log_dynamics_one_step_many_keys(t):
