@@ -366,3 +366,14 @@ def test_link_to_a_luml_model_appends_the_snapshot_as_luml_does(tmp_path):
         z.extract("exp.db", tmp_path / "unzipped")
     rows = sqlite3.connect(tmp_path / "unzipped" / "exp.db").execute("SELECT key, value FROM static_params").fetchall()
     assert rows == [("model_type", "RandomForest")]
+
+
+def test_start_experiment_with_an_id_switches_back(t):
+    a = t.start_experiment(name="a")
+    t.log_dynamic("x", 1.0)
+    t.start_experiment(name="b")
+    assert t.start_experiment(experiment_id=a) == a and t.current_experiment_id == a
+    t.log_dynamic("x", 2.0)
+    assert [(p["step"], p["value"]) for p in t.get_metric_history("x", a)] == [(0, 1.0), (1, 2.0)]
+    with pytest.raises(AttributeError):
+        t.current_experiment_id = None  # read-only, unlike luml's attribute
