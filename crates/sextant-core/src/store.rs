@@ -205,70 +205,35 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     }
 }
 
-/// Attachment bytes travel as base64 in JSON (the HTTP store), raw elsewhere.
+/// Attachment bytes travel as base64 in JSON (the HTTP store), raw elsewhere. Standard
+/// alphabet with padding, decoded strictly (padding only at the end).
 mod bytes_base64 {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
     use serde::{de, Deserialize, Deserializer, Serializer};
 
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
     pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&encode(data))
+        s.serialize_str(&STANDARD.encode(data))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
-        decode(&text).ok_or_else(|| de::Error::custom("attachment data is not valid base64"))
-    }
-
-    pub fn encode(data: &[u8]) -> String {
-        let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-        for chunk in data.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-
-    pub fn decode(text: &str) -> Option<Vec<u8>> {
-        let bytes: Vec<u8> = text.bytes().filter(|b| *b != b'=').collect();
-        let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-        for chunk in bytes.chunks(4) {
-            let mut n = 0u32;
-            for (i, b) in chunk.iter().enumerate() {
-                let v = ALPHABET.iter().position(|a| a == b)? as u32;
-                n |= v << (18 - 6 * i);
-            }
-            for i in 0..chunk.len().saturating_sub(1) {
-                out.push((n >> (16 - 8 * i)) as u8);
-            }
-        }
-        Some(out)
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| de::Error::custom(format!("attachment data is not valid base64: {e}")))
     }
 
     #[cfg(test)]
     mod tests {
+        use super::*;
+
         #[test]
-        fn round_trips_every_length() {
-            for len in 0..10usize {
-                let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(97)).collect();
-                assert_eq!(
-                    super::decode(&super::encode(&data)).as_deref(),
-                    Some(&data[..])
-                );
-            }
-            assert_eq!(super::encode(b"Man"), "TWFu");
-            assert_eq!(super::encode(b"Ma"), "TWE=");
+        fn padding_only_at_the_end() {
+            assert_eq!(STANDARD.encode(b"Ma"), "TWE=");
+            let ok: Vec<u8> = deserialize(serde_json::json!("TWE=")).unwrap();
+            assert_eq!(ok, b"Ma");
+            let bad: Result<Vec<u8>, _> = deserialize(serde_json::json!("T=WE"));
+            assert!(bad.unwrap_err().to_string().contains("base64"));
         }
     }
 }

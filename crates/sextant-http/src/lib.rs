@@ -39,17 +39,17 @@ pub fn register(registry: &mut Registry) {
     }
 }
 
-/// Percent-encodes a path that may contain `/` (metric keys and attachment names).
+/// Metric keys and attachment names go into URL paths: every byte but unreserved ones and
+/// `/` (which the server's `{*key}` routes take whole) is percent-encoded.
+const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
 fn encode_path(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, PATH).to_string()
 }
 
 impl HttpStore {

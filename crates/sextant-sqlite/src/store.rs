@@ -506,18 +506,12 @@ fn attachment_row_id(exp: &str, name: &str, at: i64) -> String {
     group_uuid(&format!("{exp}/{at}"), name)
 }
 
-fn uuid_from(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+/// 16 well-mixed bytes shaped as a v4 uuid, as luml's ids are.
+fn uuid_from(b: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(b)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }
 
 /// Attachment bytes written to temporary files beside their targets, renamed into place

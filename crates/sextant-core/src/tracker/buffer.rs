@@ -1,40 +1,15 @@
 //! What a tracker holds between flushes: per open experiment, params, points and spans.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::error::Result;
 use crate::model::{MetricPoint, ParamValue, Span};
 use crate::store::Record;
 use crate::validate;
 
-/// FxHash: metric keys are short and trusted to the process, so a fast non-keyed hash
-/// suits the per-point lookup better than SipHash.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub(super) type KeyMap = HashMap<String, KeyBuffer, BuildHasherDefault<FxHasher>>;
+/// FxHash (`rustc-hash`): metric keys are short and trusted to the process, so a fast
+/// non-keyed hash suits the per-point lookup better than SipHash.
+pub(super) type KeyMap = HashMap<String, KeyBuffer, rustc_hash::FxBuildHasher>;
 
 /// One metric key's unflushed points and the step auto-step hands out next.
 #[derive(Debug, Default)]

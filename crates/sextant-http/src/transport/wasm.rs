@@ -21,15 +21,12 @@ fn describe(e: JsValue) -> String {
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, QUERY).to_string()
 }
 
 /// `fetch` from a window or a worker, whichever this code runs in.
