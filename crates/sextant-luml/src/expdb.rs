@@ -1,5 +1,6 @@
 //! Reads and writes of one experiment's `exp.db`, shared by the store and snapshots.
 
+use crate::sql::SqlContext;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use sextant_core::{
     StepRange,
 };
 
-use crate::sql::{sql_err, SqlResult};
+use crate::sql::SqlResult;
 
 /// Points closer together than this share one stored timestamp: `logged_at` is written on
 /// the first and last point of each key in a batch and at most every this many ms between,
@@ -30,14 +31,14 @@ pub fn write_params(
         .prepare_cached(
             "INSERT OR REPLACE INTO static_params(key, value, value_type) VALUES (?1, ?2, ?3)",
         )
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     for (key, value) in params {
         stmt.execute(params![
             key,
             value.to_luml_text(),
             value.param_type().as_str()
         ])
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     }
     Ok(())
 }
@@ -66,21 +67,15 @@ pub fn write_metrics(
     let last = points.len().saturating_sub(1);
     // One prepared statement for all full chunks: its SQL is long, so looking it up in the
     // statement cache per chunk would cost more than the rows it inserts.
-    let mut full = conn
-        .prepare_cached(&insert_sql(ROWS_PER_INSERT))
-        .map_err(|e| sql_err(path, e))?;
+    let mut full = conn.prepare_cached(&insert_sql(ROWS_PER_INSERT)).at(path)?;
     let mut tail = None;
     for (c, chunk) in points.chunks(ROWS_PER_INSERT).enumerate() {
         let stmt = if chunk.len() == ROWS_PER_INSERT {
             &mut full
         } else {
-            tail.insert(
-                conn.prepare_cached(&insert_sql(chunk.len()))
-                    .map_err(|e| sql_err(path, e))?,
-            )
+            tail.insert(conn.prepare_cached(&insert_sql(chunk.len())).at(path)?)
         };
-        stmt.raw_bind_parameter(1, key)
-            .map_err(|e| sql_err(path, e))?;
+        stmt.raw_bind_parameter(1, key).at(path)?;
         for (j, p) in chunk.iter().enumerate() {
             let i = c * ROWS_PER_INSERT + j;
             let base = 2 + 3 * j;
@@ -90,10 +85,8 @@ pub fn write_metrics(
             } else {
                 Some(p.value)
             };
-            stmt.raw_bind_parameter(base, value)
-                .map_err(|e| sql_err(path, e))?;
-            stmt.raw_bind_parameter(base + 1, p.step)
-                .map_err(|e| sql_err(path, e))?;
+            stmt.raw_bind_parameter(base, value).at(path)?;
+            stmt.raw_bind_parameter(base + 1, p.step).at(path)?;
             let anchor = i == 0
                 || i == last
                 || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS
@@ -102,13 +95,13 @@ pub fn write_metrics(
                 last_anchor = p.logged_at;
                 last_anchor_at = i;
                 stmt.raw_bind_parameter(base + 2, iso_from_millis(p.logged_at))
-                    .map_err(|e| sql_err(path, e))?;
+                    .at(path)?;
             } else {
                 stmt.raw_bind_parameter(base + 2, rusqlite::types::Null)
-                    .map_err(|e| sql_err(path, e))?;
+                    .at(path)?;
             }
         }
-        stmt.raw_execute().map_err(|e| sql_err(path, e))?;
+        stmt.raw_execute().at(path)?;
     }
     Ok(())
 }
@@ -120,7 +113,7 @@ pub fn write_spans(conn: &Connection, path: &Path, spans: &[Span]) -> SqlResult<
                 start_time_unix_nano, end_time_unix_nano, status_code, status_message, attributes,
                 events, links, trace_flags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
         )
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     for s in spans {
         let attributes = serde_json::Value::Object(s.attributes.clone()).to_string();
         let events = json_or_null(&s.events);
@@ -141,7 +134,7 @@ pub fn write_spans(conn: &Connection, path: &Path, spans: &[Span]) -> SqlResult<
             links,
             s.trace_flags,
         ])
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     }
     Ok(())
 }
@@ -164,19 +157,19 @@ pub fn write_attachment_row(
     created_at: i64,
 ) -> SqlResult<()> {
     conn.execute("DELETE FROM attachments WHERE name = ?1", params![name])
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     conn.execute(
         "INSERT INTO attachments(id, name, file_path, created_at, size) VALUES (?1, ?2, ?2, ?3, ?4)",
         params![id, name, iso_from_millis(created_at), size as i64],
     )
-    .map_err(|e| sql_err(path, e))?;
+    .at(path)?;
     Ok(())
 }
 
 pub fn read_params(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<String, ParamValue>> {
     let mut stmt = conn
         .prepare_cached("SELECT key, value, value_type FROM static_params")
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let rows = stmt
         .query_map([], |r| {
             Ok((
@@ -185,10 +178,10 @@ pub fn read_params(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<String,
                 r.get::<_, Option<String>>(2)?.unwrap_or_default(),
             ))
         })
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let mut out = BTreeMap::new();
     for row in rows {
-        let (k, v, t) = row.map_err(|e| sql_err(path, e))?;
+        let (k, v, t) = row.at(path)?;
         out.insert(k, ParamValue::from_luml_text(&v, &t));
     }
     Ok(out)
@@ -204,12 +197,12 @@ fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
                 SELECT (SELECT MIN(key) FROM dynamic_metrics WHERE key > k.key) FROM k WHERE k.key IS NOT NULL)
              SELECT key FROM k WHERE key IS NOT NULL",
         )
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let keys = stmt
         .query_map([], |r| r.get::<_, String>(0))
-        .map_err(|e| sql_err(path, e))?
+        .at(path)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     Ok(keys)
 }
 
@@ -221,7 +214,7 @@ pub fn list_metrics(conn: &Connection, path: &Path) -> SqlResult<Vec<MetricSumma
                 "SELECT COUNT(*), MIN(step), MAX(step) FROM dynamic_metrics WHERE key = ?1",
             )
             .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-            .map_err(|e| sql_err(path, e))?;
+            .at(path)?;
         let last_value = value_at(conn, path, &key, last)?;
         out.push(MetricSummary {
             key,
@@ -238,7 +231,7 @@ fn value_at(conn: &Connection, path: &Path, key: &str, step: i64) -> SqlResult<f
     let v: Option<Option<f64>> = conn
         .prepare_cached("SELECT value FROM dynamic_metrics WHERE key = ?1 AND step = ?2")
         .and_then(|mut s| s.query_row(params![key, step], |r| r.get(0)).optional())
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     Ok(v.flatten().unwrap_or(f64::NAN))
 }
 
@@ -249,7 +242,7 @@ pub fn latest_values(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<Strin
         let last: i64 = conn
             .prepare_cached("SELECT MAX(step) FROM dynamic_metrics WHERE key = ?1")
             .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
-            .map_err(|e| sql_err(path, e))?;
+            .at(path)?;
         let v = value_at(conn, path, &key, last)?;
         out.insert(key, (last, v));
     }
@@ -288,16 +281,14 @@ pub fn read_points(
         .prepare_cached(
             "SELECT step, value, logged_at FROM dynamic_metrics WHERE key = ?1 AND step BETWEEN ?2 AND ?3 ORDER BY step",
         )
-        .map_err(|e| sql_err(path, e))?;
-    let mut rows = stmt
-        .query(params![key, from, to])
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
+    let mut rows = stmt.query(params![key, from, to]).at(path)?;
     let mut points = Vec::new();
     let mut known: Vec<bool> = Vec::new();
     let mut cache = (String::new(), 0);
-    while let Some(r) = rows.next().map_err(|e| sql_err(path, e))? {
-        let step: i64 = r.get(0).map_err(|e| sql_err(path, e))?;
-        let value: Option<f64> = r.get(1).map_err(|e| sql_err(path, e))?;
+    while let Some(r) = rows.next().at(path)? {
+        let step: i64 = r.get(0).at(path)?;
+        let value: Option<f64> = r.get(1).at(path)?;
         let at = r
             .get_ref(2)
             .ok()
@@ -330,14 +321,12 @@ fn anchor(
     } else {
         "SELECT step, logged_at FROM dynamic_metrics WHERE key = ?1 AND step > ?2 AND logged_at IS NOT NULL ORDER BY step LIMIT 1"
     };
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| sql_err(path, e))?;
-    let mut rows = stmt
-        .query(params![key, edge])
-        .map_err(|e| sql_err(path, e))?;
+    let mut stmt = conn.prepare_cached(sql).at(path)?;
+    let mut rows = stmt.query(params![key, edge]).at(path)?;
     let mut cache = (String::new(), 0);
-    match rows.next().map_err(|e| sql_err(path, e))? {
+    match rows.next().at(path)? {
         Some(r) => {
-            let step: i64 = r.get(0).map_err(|e| sql_err(path, e))?;
+            let step: i64 = r.get(0).at(path)?;
             let at = r
                 .get_ref(1)
                 .ok()
@@ -386,7 +375,7 @@ pub fn read_spans(conn: &Connection, path: &Path, trace_id: Option<&str>) -> Sql
                 end_time_unix_nano, status_code, status_message, attributes, events, links, trace_flags
              FROM spans WHERE ?1 IS NULL OR trace_id = ?1 ORDER BY start_time_unix_nano, span_id",
         )
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let rows = stmt
         .query_map(params![trace_id], |r| {
             let parent: Option<String> = r.get(2)?;
@@ -412,9 +401,8 @@ pub fn read_spans(conn: &Connection, path: &Path, trace_id: Option<&str>) -> Sql
                 trace_flags: r.get(13)?,
             })
         })
-        .map_err(|e| sql_err(path, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql_err(path, e))
+        .at(path)?;
+    rows.collect::<Result<Vec<_>, _>>().at(path)
 }
 
 fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(text: Option<String>) -> T {
@@ -430,7 +418,7 @@ pub fn read_attachments(
 ) -> SqlResult<Vec<(AttachmentInfo, String)>> {
     let mut stmt = conn
         .prepare_cached("SELECT name, file_path, created_at, size FROM attachments ORDER BY name")
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let rows = stmt
         .query_map([], |r| {
             let name: String = r.get(0)?;
@@ -446,9 +434,8 @@ pub fn read_attachments(
                 file.unwrap_or(name),
             ))
         })
-        .map_err(|e| sql_err(path, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql_err(path, e))
+        .at(path)?;
+    rows.collect::<Result<Vec<_>, _>>().at(path)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 use sextant_core::Error;
 
-use crate::sql::{in_write_tx, retry_busy, sql_err, SqlResult, BUSY_TIMEOUT};
+use crate::sql::{in_write_tx, retry_busy, SqlContext, SqlResult, BUSY_TIMEOUT};
 
 pub const META_DDL: &str = "
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -156,8 +156,7 @@ PRAGMA user_version = 2;
 /// The journal mode is only switched when it is not WAL yet: the switch needs every other
 /// connection gone, so a store many processes open at once must not ask for it each time.
 pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_err(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
     let mode: String = retry_busy(path, || {
         conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
     })?;
@@ -175,13 +174,12 @@ pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
     conn.execute_batch(
         "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
     )
-    .map_err(|e| sql_err(path, e))
+    .at(path)
 }
 
 /// Pragmas for a connection opened read-only: no journal switch, no schema changes.
 pub fn configure_read_only(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_err(path, e))
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)
 }
 
 /// Creates meta.db's tables in one write transaction (so two processes opening a new store
@@ -196,7 +194,5 @@ pub fn create_exp(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
 
 /// Runs (idempotent, `IF NOT EXISTS`) DDL inside an immediate transaction.
 pub fn create(conn: &Connection, path: &std::path::Path, ddl: &str) -> SqlResult<()> {
-    in_write_tx(conn, path, |tx| {
-        tx.execute_batch(ddl).map_err(|e| sql_err(path, e))
-    })
+    in_write_tx(conn, path, |tx| tx.execute_batch(ddl).at(path))
 }

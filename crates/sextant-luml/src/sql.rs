@@ -26,6 +26,18 @@ pub fn sql_err(path: &Path, e: rusqlite::Error) -> Error {
     }
 }
 
+/// `.at(path)` on a rusqlite result: the one way SQLite errors become core errors naming
+/// their file.
+pub trait SqlContext<T> {
+    fn at(self, path: &Path) -> SqlResult<T>;
+}
+
+impl<T> SqlContext<T> for rusqlite::Result<T> {
+    fn at(self, path: &Path) -> SqlResult<T> {
+        self.map_err(|e| sql_err(path, e))
+    }
+}
+
 pub fn io_err(path: &Path, e: std::io::Error) -> Error {
     const ENOSPC: i32 = 28;
     const EDQUOT: i32 = 122;
@@ -44,7 +56,7 @@ pub fn io_err(path: &Path, e: std::io::Error) -> Error {
 /// waiting could deadlock. Taking the lock up front makes every writer wait its turn (up
 /// to [`BUSY_TIMEOUT`]) instead of failing with "database is locked".
 pub fn begin<'c>(conn: &'c Connection, path: &Path) -> SqlResult<Transaction<'c>> {
-    Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(|e| sql_err(path, e))
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate).at(path)
 }
 
 /// Runs `f` in one immediate transaction: committed when it succeeds, rolled back when not.
@@ -55,7 +67,7 @@ pub fn in_write_tx<T>(
 ) -> SqlResult<T> {
     let tx = begin(conn, path)?;
     let out = f(&tx)?;
-    tx.commit().map_err(|e| sql_err(path, e))?;
+    tx.commit().at(path)?;
     Ok(out)
 }
 
@@ -76,7 +88,7 @@ pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) ->
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            other => return other.map_err(|e| sql_err(path, e)),
+            other => return other.at(path),
         }
     }
 }

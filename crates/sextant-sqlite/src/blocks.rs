@@ -4,6 +4,7 @@
 //! rewrites of old steps recompute their blocks) and rebuilt on read when the points
 //! table has moved on without them (luml writing into the same store, or an older store).
 
+use sextant_luml::sql::SqlContext;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -105,7 +106,7 @@ fn upsert(
         ])
     })
     .map(|_| ())
-    .map_err(|e| sql_err(path, e))
+    .at(path)
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Agg)> {
@@ -138,12 +139,11 @@ fn blocks(
             "SELECT block, count, first_step, last_step, first_at, min_step, 0, min_value, max_step, max_value
              FROM sextant_metric_blocks WHERE key = ?1 AND level = ?2 AND block BETWEEN ?3 AND ?4 ORDER BY block",
         )
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let rows = stmt
         .query_map(params![key, level as i64, lo, hi], read_row)
-        .map_err(|e| sql_err(path, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| sql_err(path, e))
+        .at(path)?;
+    rows.collect::<Result<Vec<_>, _>>().at(path)
 }
 
 fn block_range(level: usize, block: i64) -> (i64, i64) {
@@ -167,7 +167,7 @@ fn write_or_delete(
                 params![key, level as i64, block],
             )
             .map(|_| ())
-            .map_err(|e| sql_err(path, e)),
+            .at(path),
     }
 }
 
@@ -278,7 +278,7 @@ fn ensure_current(conn: &Connection, path: &Path, key: &str, writable: bool) -> 
     let max_step: Option<i64> = conn
         .prepare_cached("SELECT MAX(step) FROM dynamic_metrics WHERE key = ?1")
         .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let Some(max_step) = max_step else {
         return Ok(true);
     };
@@ -385,7 +385,7 @@ pub fn series(
                 Ok((r.get(0)?, r.get(1)?))
             })
         })
-        .map_err(|e| sql_err(path, e))?;
+        .at(path)?;
     let (Some(lo), Some(hi)) = bounds else {
         return Ok(Some(Vec::new()));
     };

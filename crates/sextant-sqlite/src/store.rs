@@ -1,5 +1,6 @@
 //! `SqliteStore`: a directory in the luml layout (meta.db + one exp.db per experiment).
 
+use sextant_luml::sql::SqlContext;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -15,7 +16,7 @@ use sextant_luml::time::{iso_from_millis, millis_from_iso};
 use crate::blocks;
 use sextant_luml::expdb;
 use sextant_luml::schema;
-use sextant_luml::sql::{begin, io_err, sql_err};
+use sextant_luml::sql::{begin, io_err};
 
 /// Open exp.db connections kept at once; more are closed and reopened on demand.
 const MAX_OPEN_EXPERIMENTS: usize = 32;
@@ -118,7 +119,7 @@ impl SqliteStore {
 
     fn open_writable(root: &Path, meta_path: &Path) -> Result<Connection> {
         std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
-        let conn = Connection::open(meta_path).map_err(|e| sql_err(meta_path, e))?;
+        let conn = Connection::open(meta_path).at(meta_path)?;
         schema::configure(&conn, meta_path)?;
         schema::create_meta(&conn, meta_path)?;
         Ok(conn)
@@ -201,7 +202,7 @@ impl SqliteStore {
     fn exists(&self, meta: &Connection, id: &str) -> Result<bool> {
         meta.prepare_cached("SELECT 1 FROM experiments WHERE id = ?1")
             .and_then(|mut s| s.exists(params![id]))
-            .map_err(|e| sql_err(&self.meta_path, e))
+            .at(&self.meta_path)
     }
 
     /// The open connection to an experiment's exp.db, opening it (after checking the
@@ -257,7 +258,7 @@ impl SqliteStore {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
             }
-            let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+            let conn = Connection::open(&path).at(&path)?;
             schema::configure(&conn, &path)?;
             schema::create_exp(&conn, &path)?;
             schema::create(&conn, &path, blocks::DDL)?;
@@ -279,7 +280,7 @@ impl SqliteStore {
         let exists = tx
             .prepare_cached("SELECT 1 FROM experiments WHERE id = ?1")
             .and_then(|mut s| s.exists(params![new.id]))
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         if exists {
             return Err(Error::ExperimentExists(new.id.clone()));
         }
@@ -291,14 +292,14 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         let group_id = match group_id {
             Some(g) => {
                 tx.execute(
                     "UPDATE experiment_groups SET last_modified = ?1 WHERE id = ?2",
                     params![now, g],
                 )
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
                 g
             }
             None => {
@@ -309,7 +310,7 @@ impl SqliteStore {
                      VALUES (?1, ?2, NULL, ?3, '[]', ?3)",
                     params![g, new.group, now],
                 )
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
                 g
             }
         };
@@ -328,7 +329,7 @@ impl SqliteStore {
                 new.source
             ],
         )
-        .map_err(|e| sql_err(&self.meta_path, e))?;
+        .at(&self.meta_path)?;
         Ok(())
     }
 
@@ -406,7 +407,7 @@ impl SqliteStore {
                  FROM experiments e LEFT JOIN experiment_groups g ON g.id = e.group_id
                  WHERE ?1 IS NULL OR e.id = ?1",
             )
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         let rows = stmt
             .query_map(params![id], |r| {
                 let created: Option<String> = r.get(2)?;
@@ -441,9 +442,9 @@ impl SqliteStore {
                     cache,
                 ))
             })
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| sql_err(&self.meta_path, e))
+            .at(&self.meta_path)
     }
 
     /// Fills params and latest metrics from exp.db (exact types; luml leaves the caches
@@ -560,7 +561,7 @@ fn e_copy(e: &Error) -> Error {
 
 fn open_read_only(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_err(path, e))?;
+    let conn = Connection::open_with_flags(path, flags).at(path)?;
     schema::configure_read_only(&conn, path)?;
     // Without write access SQLite may not be able to open a WAL file's index; reading
     // the database file alone (`immutable`) still shows everything checkpointed.
@@ -570,8 +571,8 @@ fn open_read_only(path: &Path) -> Result<Connection> {
         Ok(_) => Ok(conn),
         Err(_) => {
             let uri = format!("file:{}?immutable=1", path.display());
-            let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
-                .map_err(|e| sql_err(path, e))?;
+            let conn =
+                Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI).at(path)?;
             schema::configure_read_only(&conn, path)?;
             Ok(conn)
         }
@@ -580,7 +581,7 @@ fn open_read_only(path: &Path) -> Result<Connection> {
 
 fn checkpoint(conn: &Connection, path: &Path) -> Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .map_err(|e| sql_err(path, e))
+        .at(path)
 }
 
 impl Drop for SqliteStore {
@@ -701,14 +702,14 @@ impl Store for SqliteStore {
                     "UPDATE experiments SET static_params = ?1 WHERE id = ?2",
                     params![serde_json::Value::Object(obj).to_string(), id],
                 )
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
             }
             if touched.metrics {
                 meta.execute(
                     "UPDATE experiments SET dynamic_params = ?1 WHERE id = ?2",
                     params![metric_cache_json(&latest), id],
                 )
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
             }
             exp_txs.push((tx, ec.path.clone()));
             latest_after.push((id.to_string(), latest));
@@ -725,7 +726,7 @@ impl Store for SqliteStore {
                             "UPDATE experiments SET status = ?1, duration = COALESCE(?2, duration) WHERE id = ?3",
                             params![status.luml_name(), duration, experiment],
                         )
-                        .map_err(|e| sql_err(&self.meta_path, e))?;
+                        .at(&self.meta_path)?;
                     if n == 0 {
                         return Err(Error::ExperimentNotFound(experiment.clone()));
                     }
@@ -740,16 +741,16 @@ impl Store for SqliteStore {
                          VALUES (?1, ?2, ?3, '[]', ?4, ?5, ?6, NULL, NULL)",
                         params![model.id, model.name, iso_from_millis(model.created_at), path, experiment, model.size.map(|s| s as i64)],
                     )
-                    .map_err(|e| sql_err(&self.meta_path, e))?;
+                    .at(&self.meta_path)?;
                 }
                 _ => {}
             }
         }
         for (tx, path) in exp_txs {
-            tx.commit().map_err(|e| sql_err(&path, e))?;
+            tx.commit().at(&path)?;
         }
         staged.publish()?;
-        meta.commit().map_err(|e| sql_err(&self.meta_path, e))?;
+        meta.commit().at(&self.meta_path)?;
         drop(meta_guard);
         for (id, latest) in latest_after {
             if let Some(ec) = exps.get_mut(&id) {
@@ -800,7 +801,7 @@ impl Store for SqliteStore {
                  FROM experiment_groups g LEFT JOIN experiments e ON e.group_id = g.id
                  GROUP BY g.id ORDER BY g.name",
             )
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         let rows = stmt
             .query_map([], |r| {
                 let created: Option<String> = r.get(3)?;
@@ -812,9 +813,9 @@ impl Store for SqliteStore {
                     experiment_count: r.get::<_, i64>(4)?.max(0) as u64,
                 })
             })
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| sql_err(&self.meta_path, e))
+            .at(&self.meta_path)
     }
 
     async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
@@ -892,7 +893,7 @@ impl Store for SqliteStore {
         }
         let mut stmt = meta
             .prepare_cached("SELECT id, name, path, created_at, size FROM models WHERE experiment_id = ?1 ORDER BY created_at")
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         let rows = stmt
             .query_map(params![id], |r| {
                 let created: Option<String> = r.get(3)?;
@@ -904,9 +905,9 @@ impl Store for SqliteStore {
                     size: r.get::<_, Option<i64>>(4)?.map(|s| s.max(0) as u64),
                 })
             })
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+            .at(&self.meta_path)?;
         rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| sql_err(&self.meta_path, e))
+            .at(&self.meta_path)
     }
 
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
@@ -932,8 +933,8 @@ impl Store for SqliteStore {
                 tags = COALESCE(?3, tags) WHERE id = ?4",
             params![update.name, update.description, tags, id],
         )
-        .map_err(|e| sql_err(&self.meta_path, e))?;
-        meta.commit().map_err(|e| sql_err(&self.meta_path, e))
+        .at(&self.meta_path)?;
+        meta.commit().at(&self.meta_path)
     }
 
     async fn checkpoint(&self) -> Result<()> {
@@ -949,14 +950,14 @@ impl Store for SqliteStore {
             let meta = lock(&self.meta)?;
             let tx = begin(&meta, &self.meta_path)?;
             tx.execute("DELETE FROM models WHERE experiment_id = ?1", params![id])
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
             let n = tx
                 .execute("DELETE FROM experiments WHERE id = ?1", params![id])
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+                .at(&self.meta_path)?;
             if n == 0 {
                 return Err(Error::ExperimentNotFound(id.to_string()));
             }
-            tx.commit().map_err(|e| sql_err(&self.meta_path, e))?;
+            tx.commit().at(&self.meta_path)?;
         }
         let dir = self.root.join(id);
         match std::fs::remove_dir_all(&dir) {
