@@ -439,3 +439,19 @@ fn live_updates_follow_steps_and_edits_not_values() {
     assert_eq!(status, 200);
     wait_for(&|v| v["last_steps"]["acc"] == 3, "the rename");
 }
+
+#[test]
+fn serving_beyond_loopback_without_a_token_warns() {
+    let open = ServeOptions {
+        host: "0.0.0.0".into(),
+        ..ServeOptions::default()
+    };
+    let w = sextant_server::warnings(&open);
+    assert!(w.iter().any(|m| m.contains("without a token")), "{w:?}");
+    let with_token = ServeOptions {
+        token: Some("t".into()),
+        ..open.clone()
+    };
+    assert!(sextant_server::warnings(&with_token).is_empty());
+    assert!(sextant_server::warnings(&ServeOptions::default()).is_empty());
+}

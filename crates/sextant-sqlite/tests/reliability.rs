@@ -385,3 +385,43 @@ fn a_clean_close_leaves_nothing_only_in_the_wal() {
         5000
     );
 }
+
+/// A full disk is `QUOTA_EXCEEDED` (the server's 507), not a generic storage error, and
+/// what was stored before stays readable. Uses a 1 MiB tmpfs when the machine allows it.
+#[test]
+fn a_full_disk_is_quota_exceeded_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a small tmpfs here");
+        return;
+    }
+    let result = std::panic::catch_unwind(|| {
+        let store = SqliteStore::open(dir.path().join("s")).unwrap();
+        write(&store, vec![create("a"), points("a", "x", 0..10)]).unwrap();
+        let err = write(
+            &store,
+            vec![attachment("a", "big.bin", &vec![7u8; 4 << 20])],
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+        assert!(err.is_transient(), "space may be freed: keep and retry");
+        assert_eq!(
+            block_on(store.metric_points("a", "x", Default::default()))
+                .unwrap()
+                .len(),
+            10
+        );
+        assert!(block_on(store.list_attachments("a")).unwrap().is_empty());
+    });
+    let _ = std::process::Command::new("umount")
+        .arg(dir.path())
+        .status();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}

@@ -411,3 +411,49 @@ fn ui_serves_the_store() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// `demo` exits with its WAL folded in: a copy of only the `.db` files has the whole run
+/// (the tracing layer keeps the store alive past the tracker, so this needs the explicit
+/// checkpoint on drop).
+#[test]
+fn demo_leaves_nothing_only_in_the_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("experiments");
+    let id = demo(&store_at(&root));
+    for wal in [root.join("meta.db-wal"), root.join(&id).join("exp.db-wal")] {
+        let len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(len, 0, "{} holds {len} bytes", wal.display());
+    }
+    let copy = dir.path().join("copy");
+    std::fs::create_dir_all(copy.join(&id)).unwrap();
+    std::fs::copy(root.join("meta.db"), copy.join("meta.db")).unwrap();
+    std::fs::copy(root.join(&id).join("exp.db"), copy.join(&id).join("exp.db")).unwrap();
+    let original = json(&store_at(&root), &["show", &id]);
+    let copied = json(&store_at(&copy), &["show", &id]);
+    assert_eq!(original["metrics"], copied["metrics"]);
+    assert_eq!(copied["experiment"]["status"], "completed");
+}
+
+/// One unreadable run is listed and marked, not fatal to `ls`.
+#[test]
+fn ls_lists_around_an_unreadable_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("experiments");
+    let store = store_at(&root);
+    let good = demo(&store);
+    let bad = demo(&store);
+    std::fs::write(root.join(&bad).join("exp.db"), vec![0x55u8; 4096]).unwrap();
+    let meta = rusqlite::Connection::open(root.join("meta.db")).unwrap();
+    meta.execute(
+        "UPDATE experiments SET static_params = NULL, dynamic_params = NULL WHERE id = ?1",
+        [&bad],
+    )
+    .unwrap();
+    drop(meta);
+    let run = sextant(&store, &["ls"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&good[..8]), "{}", run.stdout);
+    assert!(run.stdout.contains("unreadable"), "{}", run.stdout);
+    let listed = json(&store, &["ls"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
