@@ -192,12 +192,12 @@ impl Chart {
         g.set_stroke_style_str(&grid);
         g.set_fill_style_str(&text);
         let y_ticks: Vec<(f64, String)> = if props.log_y {
-            ticks::log(y.domain, 5)
+            ticks::log(y.domain, 7)
                 .into_iter()
                 .map(|v| (v, format::value(v)))
                 .collect()
         } else {
-            let (t, step) = ticks::linear(y.domain, 5);
+            let (t, step) = ticks::linear(y.domain, 7);
             t.into_iter().map(|v| (v, format::tick(v, step))).collect()
         };
         g.set_text_align("right");
@@ -212,7 +212,8 @@ impl Chart {
                 let _ = g.fill_text(label, left - 6.0, py);
             }
         }
-        let max_x_ticks = ((right - left) / 90.0).max(2.0) as usize;
+        // 4 to 7 ticks whatever the width (nice_step's guarantee for at most 7).
+        let max_x_ticks = ((right - left) / 60.0).clamp(5.0, 7.0) as usize;
         let (x_ticks, x_step) = match props.x_axis {
             XAxis::Step => ticks::linear(window, max_x_ticks),
             XAxis::WallTime => ticks::time(window, max_x_ticks, dom::tz_offset_ms() as f64),

@@ -3,24 +3,30 @@
 
 use super::scale::Interval;
 
-/// A "nice" step (1, 2 or 5 × 10^k) giving at most about `max_ticks` ticks over `width`.
+/// The smallest "nice" step (1, 2, 2.5 or 5 × 10^k) that puts at most `max_ticks` ticks
+/// over `width`. Neighbouring nice steps are at most 2× apart, so the count lands between
+/// about half of `max_ticks` and `max_ticks`: ask for 7 to get 4 to 7.
 pub fn nice_step(width: f64, max_ticks: usize) -> f64 {
-    let raw = width / max_ticks.max(1) as f64;
+    let raw = width / (max_ticks.max(2) - 1) as f64;
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let mag = 10f64.powf(raw.log10().floor());
-    let norm = raw / mag;
-    let nice = if norm <= 1.0 {
-        1.0
-    } else if norm <= 2.0 {
-        2.0
-    } else if norm <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    nice * mag
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|step| *step >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag)
+}
+
+/// Decimals that show multiples of `step` exactly (0.25 → 2).
+fn decimals_of(step: f64) -> i32 {
+    (0..15)
+        .find(|d| {
+            let s = step * 10f64.powi(*d);
+            (s - s.round()).abs() <= 1e-9 * s.max(1.0)
+        })
+        .unwrap_or(15)
 }
 
 /// Ticks at multiples of a nice step inside the interval, and the step.
@@ -32,8 +38,7 @@ pub fn linear(range: Interval, max_ticks: usize) -> (Vec<f64>, f64) {
         return (Vec::new(), step);
     }
     // Rounds float noise (0.6000000000000001) to the step's decimals, and -0 to 0.
-    let decimals = (-step.log10().floor()).clamp(0.0, 15.0) as i32;
-    let scale = 10f64.powi(decimals);
+    let scale = 10f64.powi(decimals_of(step));
     let ticks = (0..=((last - first) as i64))
         .map(|i| {
             let v = ((first + i as f64) * step * scale).round() / scale;
@@ -141,11 +146,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nice_steps_are_1_2_5() {
-        assert_eq!(nice_step(100.0, 10), 10.0);
+    fn nice_steps_are_1_2_2_5_5() {
+        assert_eq!(nice_step(100.0, 11), 10.0);
         assert_eq!(nice_step(100.0, 6), 20.0);
-        assert_eq!(nice_step(1.0, 4), 0.5);
+        assert_eq!(nice_step(1.0, 5), 0.25);
         assert_eq!(nice_step(0.0, 4), 1.0);
+    }
+
+    /// The complaint: a 0–999 axis showed only 0 and 500. Any width gets 4 to 7 ticks.
+    #[test]
+    fn every_axis_gets_four_to_seven_ticks() {
+        let (t, _) = linear(Interval::new(0.0, 999.0), 7);
+        assert_eq!(t, vec![0.0, 200.0, 400.0, 600.0, 800.0]);
+        for hi in [
+            0.9, 1.0, 1.1, 3.3, 7.0, 13.0, 24.0, 49.0, 99.0, 101.0, 150.0, 999.0, 1e6, 12345.0,
+        ] {
+            let (t, step) = linear(Interval::new(0.0, hi), 7);
+            assert!((4..=7).contains(&t.len()), "0..{hi}: {t:?} (step {step})");
+        }
+        let (t, _) = linear(Interval::new(0.0, 1.0), 7);
+        assert_eq!(t, vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+        let (t, _) = linear(Interval::new(0.0, 0.75), 4);
+        assert_eq!(t, vec![0.0, 0.25, 0.5, 0.75]);
     }
 
     #[test]
@@ -183,7 +205,7 @@ mod tests {
         let offset = 5.5 * hour;
         let (t, _) = time(Interval::new(start, start + 6.0 * hour), 6, offset);
         assert!(t.iter().all(|v| (v + offset) % hour == 0.0));
-        let (t, step) = time(Interval::new(0.0, 500.0), 5, 0.0);
+        let (t, step) = time(Interval::new(0.0, 500.0), 7, 0.0);
         assert_eq!(step, 100.0);
         assert_eq!(t.len(), 6);
     }
