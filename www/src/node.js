@@ -3,20 +3,15 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
-import {
-  ExperimentTracker,
-  initSync,
-  installFileHost,
-  installSnapshotCodec,
-} from "../pkg/sextant_web.js";
+import * as glue from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
 import { fileHost } from "./file-host.js";
+import { manageInstances } from "./instance.js";
 import { installTracing } from "./tracing.js";
 
-initSync({ module: readFileSync(new URL("../pkg/sextant_web_bg.wasm", import.meta.url)) });
-installFileHost(fileHost);
-installFastPaths(ExperimentTracker);
-installTracing(ExperimentTracker, AsyncLocalStorage);
+const module = new WebAssembly.Module(
+  readFileSync(new URL("../pkg/sextant_web_bg.wasm", import.meta.url)),
+);
 
 let snapshot;
 async function snapshotModule() {
@@ -30,16 +25,26 @@ async function snapshotModule() {
   return snapshot;
 }
 
-installSnapshotCodec({
+const snapshotCodec = {
   async write(batchJson) {
     return (await snapshotModule()).writeSnapshot(batchJson);
   },
   async read(tar) {
     return (await snapshotModule()).readSnapshot(tar);
   },
-});
+};
+
+function setup(g) {
+  g.initSync({ module });
+  g.installFileHost(fileHost);
+  g.installSnapshotCodec(snapshotCodec);
+  installFastPaths(g.ExperimentTracker);
+  installTracing(g.ExperimentTracker, AsyncLocalStorage);
+}
+
+manageInstances(glue, setup, (n) => import(`../pkg/sextant_web.js?instance=${n}`)).start();
 
 /** Resolves once the wasm is ready; in Node it already is. */
 export async function load() {}
 
-export { ExperimentTracker };
+export const ExperimentTracker = glue.ExperimentTracker;

@@ -29,4 +29,4 @@ pub use platform::{CoarseClockEnv, SystemEnv};
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
 pub use registry::Registry;
 pub use store::{Batch, Record, Store};
-pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};
+pub use tracker::{Dropped, FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

@@ -89,6 +89,8 @@ struct State {
     ended: HashMap<String, Status>,
     /// A batch whose write failed for a transient reason; written first next time.
     retry: Option<Batch>,
+    /// What flushes dropped since `take_dropped` was last called.
+    dropped: Dropped,
     buffered_points: usize,
     /// Unix ms of the oldest unflushed record (0 when nothing is buffered).
     oldest_unflushed_ms: i64,
@@ -125,6 +127,27 @@ impl State {
         }
         self.buffered_points += points;
     }
+}
+
+/// Records (and the points in them) a flush dropped because the store refused them for a
+/// reason that retrying cannot fix (see [`Tracker::flush`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    pub records: usize,
+    pub points: usize,
+}
+
+impl Dropped {
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
+/// Whether a failed write may succeed if simply retried. Storage errors (I/O, a busy or
+/// closed database) may pass; a full store, invalid or corrupt data, or a deleted
+/// experiment will not until someone acts, so retrying them would only block later data.
+fn transient(e: &Error) -> bool {
+    matches!(e, Error::Storage(_))
 }
 
 /// The tracker: current experiment, validation, auto-step, buffering, reads.
@@ -278,7 +301,13 @@ impl Tracker {
             let mut state = self.lock()?;
             state.run_mut(id)?.id.clone()
         };
-        self.flush().await?;
+        // A transient failure keeps the run open (call again); data refused for good was
+        // dropped and is reported after the run has ended, so one bad record cannot keep a
+        // run from ending.
+        let flushed = self.flush().await;
+        if matches!(&flushed, Err(e) if transient(e)) {
+            return flushed;
+        }
         let (started, prior) = {
             let state = self.lock()?;
             let run = state
@@ -304,7 +333,7 @@ impl Tracker {
         if state.current.as_deref() == Some(id.as_str()) {
             state.current = None;
         }
-        Ok(())
+        flushed
     }
 
     /// Ends every open experiment with `status`: what bindings do when a program stops.
@@ -461,6 +490,12 @@ impl Tracker {
 
     /// Hands everything buffered to the store in one batch. Bindings must not run two
     /// flushes at once (they serialize them), or batches could land out of order.
+    ///
+    /// When the write fails for a transient reason the batch is kept and written first by
+    /// the next flush. Otherwise (a full store, a deleted experiment) the records are
+    /// written one by one, those the store still refuses are dropped and counted (see
+    /// [`Tracker::take_dropped`]), and the error is returned: nothing refused for good stays
+    /// in the buffer to block later flushes.
     pub async fn flush(&self) -> Result<()> {
         let batch = {
             let mut state = self.lock()?;
@@ -475,21 +510,73 @@ impl Tracker {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.store.write(&batch).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // Keep the data for the next flush when the failure may pass; a batch the
-                // store can never take (its experiment deleted, say) is reported and dropped.
-                if matches!(e, Error::Storage(_) | Error::QuotaExceeded(_)) {
-                    let mut state = self.lock()?;
-                    state.buffered_points += batch.point_count();
-                    if state.oldest_unflushed_ms == 0 {
-                        state.oldest_unflushed_ms = self.env.now_unix_millis();
-                    }
-                    state.retry = Some(batch);
-                }
-                Err(e)
+        let err = match self.store.write(&batch).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        if transient(&err) {
+            let mut state = self.lock()?;
+            state.buffered_points += batch.point_count();
+            if state.oldest_unflushed_ms == 0 {
+                state.oldest_unflushed_ms = self.env.now_unix_millis();
             }
+            state.retry = Some(batch);
+            return Err(err);
+        }
+        let mut dropped = Dropped::default();
+        for record in batch.records {
+            let one = Batch {
+                records: vec![record],
+            };
+            if self.store.write(&one).await.is_err() {
+                dropped.records += 1;
+                dropped.points += one.point_count();
+            }
+        }
+        if dropped.is_empty() {
+            // Each record went in on its own: only the batch as a whole was refused.
+            return Ok(());
+        }
+        let mut state = self.lock()?;
+        state.dropped.records += dropped.records;
+        state.dropped.points += dropped.points;
+        Err(err)
+    }
+
+    /// What flushes dropped since the last call (and resets the count).
+    pub fn take_dropped(&self) -> Dropped {
+        self.lock()
+            .map(|mut s| std::mem::take(&mut s.dropped))
+            .unwrap_or_default()
+    }
+
+    /// Records and points kept for retry after a transient failure (0, 0 when none).
+    pub fn pending(&self) -> Dropped {
+        self.lock()
+            .ok()
+            .and_then(|s| {
+                s.retry.as_ref().map(|b| Dropped {
+                    records: b.records.len(),
+                    points: b.point_count(),
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    /// Gives up on the data kept for retry, for programs that decide it cannot be written;
+    /// returns what was discarded.
+    pub fn discard_pending(&self) -> Dropped {
+        let Ok(mut state) = self.lock() else {
+            return Dropped::default();
+        };
+        let Some(batch) = state.retry.take() else {
+            return Dropped::default();
+        };
+        let points = batch.point_count();
+        state.buffered_points = state.buffered_points.saturating_sub(points);
+        Dropped {
+            records: batch.records.len(),
+            points,
         }
     }
 
