@@ -7,9 +7,10 @@
 /**
  * Makes `first.ExperimentTracker` (the class the package exports) open trackers on a live
  * instance. `setup(glue)` initialises a glue module and installs the JS parts on its class;
- * `reload(n)` imports a fresh copy of the glue module.
+ * `reload(n)` imports a fresh copy of the glue module; `opened(tracker)` sees every tracker
+ * opened.
  */
-export function manageInstances(first, setup, reload) {
+export function manageInstances(first, setup, reload, opened = () => {}) {
   const Exported = first.ExperimentTracker;
   const classes = [Exported];
   const openOn = new Map();
@@ -50,7 +51,9 @@ export function manageInstances(first, setup, reload) {
       Exported.open = async function open(connection) {
         await ready;
         const glue = await live();
-        return openOn.get(glue).call(glue.ExperimentTracker, connection);
+        const tracker = await openOn.get(glue).call(glue.ExperimentTracker, connection);
+        opened(tracker);
+        return tracker;
       };
       // Trackers from a replacement instance are instances of its own class.
       Object.defineProperty(Exported, Symbol.hasInstance, {

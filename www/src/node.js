@@ -42,7 +42,53 @@ function setup(g) {
   installTracing(g.ExperimentTracker, AsyncLocalStorage);
 }
 
-manageInstances(glue, setup, (n) => import(`../pkg/sextant_web.js?instance=${n}`)).start();
+// ---- exit paths ----
+// A process that exits (process.exit(), an uncaught exception, an unhandled rejection) or
+// is interrupted (SIGINT, SIGTERM) writes what its trackers buffered and marks their running
+// experiments failed, synchronously: Node runs no more promises then. A script that simply
+// ends gets the same through `beforeExit` (tracker side).
+
+const trackers = new Set();
+
+function failOpenNow() {
+  for (const ref of trackers) {
+    const tracker = ref.deref();
+    if (tracker === undefined) {
+      trackers.delete(ref);
+      continue;
+    }
+    try {
+      tracker.__failOpenNow();
+    } catch {
+      // Freed, or its instance crashed: nothing left to write.
+    }
+  }
+}
+
+let hooked = false;
+function hookExits() {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", failOpenNow);
+  process.on("uncaughtExceptionMonitor", failOpenNow);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, function onSignal() {
+      // Another handler owns the signal (a graceful stop, say): the runs are its business.
+      if (process.listenerCount(signal) > 1) return;
+      failOpenNow();
+      // Then die of the signal as Node would have without this listener.
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+function opened(tracker) {
+  trackers.add(new WeakRef(tracker));
+  hookExits();
+}
+
+manageInstances(glue, setup, (n) => import(`../pkg/sextant_web.js?instance=${n}`), opened).start();
 
 /** Resolves once the wasm is ready; in Node it already is. */
 export async function load() {}

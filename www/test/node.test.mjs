@@ -108,7 +108,7 @@ describe("logging and reading (memory://)", () => {
       { name: info.name, group: info.group, status: info.status, tags: info.tags },
       { name: "baseline", group: "mnist", status: "running", tags: ["cnn"] },
     );
-    assert.deepEqual(info.params, { big: 2 ** 60, epochs: 10, layers: [64, 32], lr: 0.001 });
+    assert.deepEqual(info.params, { big: 2n ** 60n, epochs: 10, layers: [64, 32], lr: 0.001 });
     assert.deepEqual(info.metrics, { acc: 0.91, loss: 0.3 });
     const history = await t.getMetricHistory("loss");
     assert.deepEqual(

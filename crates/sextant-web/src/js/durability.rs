@@ -58,8 +58,37 @@ pub fn report(inner: &Inner, err: &JsValue) {
     );
 }
 
+/// Runs `fut` to completion if it completes without waiting, which Node's stores (memory,
+/// file) always do: exit paths cannot wait for a promise.
+fn run_now<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 #[wasm_bindgen]
 impl ExperimentTracker {
+    /// For the Node entry's exit hooks (`exit`, `uncaughtExceptionMonitor`, SIGINT,
+    /// SIGTERM): marks running experiments failed and writes everything buffered, now.
+    /// False when the store needed to wait (nothing is then lost beyond what was
+    /// unflushed). Not part of the API.
+    #[wasm_bindgen(js_name = __failOpenNow)]
+    pub fn fail_open_now(&self) -> bool {
+        if self.inner.closed.get() {
+            return true;
+        }
+        let tracker = &self.inner.tracker;
+        run_now(async {
+            let closed = tracker.close_all(sextant_core::Status::Failed).await;
+            let flushed = tracker.flush().await;
+            closed.and(flushed)
+        })
+        .is_some_and(|r| r.is_ok())
+    }
+
     /// `{records, points}` kept for retry after a transient storage failure.
     pub fn pending(&self) -> JsValue {
         counts(self.inner.tracker.pending())

@@ -158,8 +158,11 @@ impl ExperimentTracker {
 
     /// The current experiment's id, or `null`.
     #[wasm_bindgen(getter = currentExperiment)]
-    pub fn current_experiment(&self) -> Option<String> {
-        self.inner.tracker.current_experiment()
+    pub fn current_experiment(&self) -> JsValue {
+        self.inner
+            .tracker
+            .current_experiment()
+            .map_or(JsValue::NULL, |id| JsValue::from_str(&id))
     }
 
     // ---- durability ----

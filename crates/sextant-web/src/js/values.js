@@ -23,6 +23,11 @@ function child(path, key) {
   return typeof key === "number" ? `${path}[${key}]` : IDENT.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
+/** A path as messages quote it: its start (the key) and its end, when long. */
+function short(path) {
+  return path.length > 160 ? `${path.slice(0, 80)}…${path.slice(-60)}` : path;
+}
+
 function numberText(v) {
   if (!Number.isFinite(v)) return "null";
   if (Object.is(v, -0)) return "-0.0";
@@ -38,7 +43,7 @@ export function jsonText(value, label, maxDepth, maxNodes) {
   const ancestors = [];
   let at = label;
   const fail = (path, why) => {
-    throw new ValueError(`${path} ${why}`);
+    throw new ValueError(`${short(path)} ${why}`);
   };
   function walk(v, path, depth) {
     at = path;
@@ -78,23 +83,24 @@ export function jsonText(value, label, maxDepth, maxNodes) {
       for (let i = 0; i < items.length; i++) parts[i] = walk(items[i], child(path, i), depth + 1) ?? "null";
       out = `[${parts.join(",")}]`;
     } else {
-      let entries;
+      const parts = [];
+      const field = (k, x) => {
+        const text = walk(x, child(path, k), depth + 1);
+        if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
+      };
       if (v instanceof Map) {
-        entries = [];
         for (const [k, x] of v) {
           if (typeof k !== "string") fail(path, `is a Map with a ${typeof k} key: only string keys fit JSON`);
-          entries.push([k, x]);
+          field(k, x);
         }
       } else if (typeof v.toJSON === "function") {
         ancestors.pop();
         return walk(v.toJSON(), path, depth);
       } else {
-        entries = Object.keys(v).map((k) => [k, v[k]]);
-      }
-      const parts = [];
-      for (const [k, x] of entries) {
-        const text = walk(x, child(path, k), depth + 1);
-        if (text !== undefined) parts.push(`${JSON.stringify(k)}:${text}`);
+        for (const k of Object.keys(v)) {
+          at = child(path, k);
+          field(k, v[k]);
+        }
       }
       out = `{${parts.join(",")}}`;
     }
@@ -106,7 +112,7 @@ export function jsonText(value, label, maxDepth, maxNodes) {
   } catch (e) {
     if (e instanceof ValueError) throw e;
     // A getter or Proxy trap threw, or the JS stack ran out.
-    throw new ValueError(`${at} could not be read: ${e?.message ?? e}`);
+    throw new ValueError(`${short(at)} could not be read: ${e?.message ?? e}`);
   }
 }
 
