@@ -11,8 +11,39 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** A param ("static") value. Whole numbers are stored as ints, others as floats. */
-export type ParamValue = JsonValue | bigint;
+/**
+ * A param ("static") value as `logStatic` takes it. Whole numbers up to 2^53 are stored as
+ * ints, others (and -0) as floats; bigints as exact 64-bit ints; a `Date` as its ISO string.
+ * Inside objects and arrays: `Date` → ISO string, `Map` (string keys) → object, `Set` and
+ * typed arrays → arrays, NaN/±Infinity → null and `undefined` → omitted (null in arrays), as
+ * `JSON.stringify` does. Cycles, nesting deeper than 64 levels, functions, symbols and
+ * `ArrayBuffer`s are rejected (`INVALID_INPUT`, naming the path).
+ */
+export type ParamInput =
+  | JsonValue
+  | bigint
+  | Date
+  | ArrayBufferView
+  | ReadonlyMap<string, ParamInput>
+  | ReadonlySet<ParamInput>
+  | readonly ParamInput[]
+  | { [key: string]: ParamInput | undefined };
+
+/** A param as read back: ints beyond 2^53 (they were bigints) come back as bigints. */
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | bigint
+  | ParamValue[]
+  | { [key: string]: ParamValue };
+
+/** Records and points: what `pending()` holds, `discardPending()` dropped, or an error's `dropped`. */
+export interface RecordCount {
+  records: number;
+  points: number;
+}
 
 export type ExperimentStatus = "running" | "completed" | "failed";
 
@@ -31,11 +62,18 @@ export type SextantErrorCode =
   | "QUOTA_EXCEEDED"
   | "CORRUPT"
   | "SNAPSHOT"
-  | "STORAGE";
+  | "STORAGE"
+  /** The wasm instance trapped: its trackers stopped; `ExperimentTracker.open` starts afresh. */
+  | "CRASHED";
 
 /** Errors are plain `Error`s whose message names the bad input, plus a stable `code`. */
 export interface SextantError extends Error {
   readonly code: SextantErrorCode;
+  /**
+   * On flush errors the store gave for good (a full store, a deleted experiment): what
+   * could not be written and was dropped, so it cannot hold up later flushes.
+   */
+  readonly dropped?: RecordCount;
 }
 
 /** Unix nanoseconds: a bigint, a whole number, or a decimal string. */
@@ -320,17 +358,25 @@ export declare class ExperimentTracker {
 
   /** Starts (or, given an existing `experimentId`, resumes) an experiment and makes it current. */
   startExperiment(options?: StartOptions): Promise<string>;
-  /** Status `completed`, duration set, everything buffered made durable. */
+  /**
+   * Status `completed`, duration set, everything buffered made durable. If the store refused
+   * some of it for good, the run still ends and the promise rejects with that error (its
+   * `dropped` says what was lost); a transient failure leaves the run open to end again.
+   * Afterwards, reads without an id use this experiment until another starts.
+   */
   endExperiment(experimentId?: string): Promise<void>;
   /** Status `failed`, everything buffered made durable. */
   failExperiment(experimentId?: string): Promise<void>;
 
-  /** A param; logging a key again replaces it. */
-  logStatic(key: string, value: ParamValue, options?: ExperimentOption): void;
+  /** A param; logging a key again replaces it. See `ParamInput` for what is accepted. */
+  logStatic(key: string, value: ParamInput, options?: ExperimentOption): void;
   /** One metric point; returns its step. Logging a (key, step) again replaces the point. */
   logDynamic(key: string, value: number, options?: StepOptions): number;
   /** Several metrics at one step: `logMetrics({ loss: 0.4, acc: 0.91 }, { step: 2 })`. */
-  logMetrics(values: Record<string, number>, options?: StepOptions): void;
+  logMetrics(
+    values: Record<string, number> | ReadonlyMap<string, number>,
+    options?: StepOptions,
+  ): void;
   /** Stores text or bytes under a relative name (subfolders allowed) at once. */
   logAttachment(
     name: string,
@@ -370,8 +416,22 @@ export declare class ExperimentTracker {
     attributes?: Record<string, JsonValue>,
   ): Promise<T>;
 
-  /** Makes everything logged so far durable. */
+  /**
+   * Makes everything logged so far durable. A transient storage failure (`STORAGE`) keeps
+   * the data for the next flush (see `pending()`); data the store refuses for good
+   * (`QUOTA_EXCEEDED`, `EXPERIMENT_NOT_FOUND`) is written record by record as far as it
+   * fits, the rest dropped, and the error's `dropped` says how much.
+   */
   flush(): Promise<void>;
+  /** What a transient failure left waiting for the next flush. */
+  pending(): RecordCount;
+  /** Gives up on what `pending()` counts; returns what was discarded. */
+  discardPending(): RecordCount;
+  /**
+   * Gets the errors of flushes nobody awaits (the timer, a full buffer, a hidden page);
+   * default (null): a console warning.
+   */
+  onError: ((error: SextantError) => void) | null;
   /** Flushes, then stops the timer and exit hooks; the tracker cannot be used afterwards. */
   close(): Promise<void>;
 
