@@ -91,6 +91,8 @@ struct State {
     retry: Option<Batch>,
     /// What flushes dropped since `take_dropped` was last called.
     dropped: Dropped,
+    /// The batch a flush is writing, so a page being closed can save it elsewhere too.
+    in_flight: Option<Arc<Batch>>,
     buffered_points: usize,
     /// Unix ms of the oldest unflushed record (0 when nothing is buffered).
     oldest_unflushed_ms: i64,
@@ -510,10 +512,15 @@ impl Tracker {
         if batch.is_empty() {
             return Ok(());
         }
-        let err = match self.store.write(&batch).await {
+        let batch = Arc::new(batch);
+        self.lock()?.in_flight = Some(batch.clone());
+        let written = self.store.write(&batch).await;
+        self.lock()?.in_flight = None;
+        let err = match written {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
+        let batch = Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone());
         if transient(&err) {
             let mut state = self.lock()?;
             state.buffered_points += batch.point_count();
@@ -541,6 +548,36 @@ impl Tracker {
         state.dropped.records += dropped.records;
         state.dropped.points += dropped.points;
         Err(err)
+    }
+
+    /// Everything not yet known to be stored — the batch being written, the one kept for
+    /// retry, the buffer — plus a `status` record for each open experiment, for a binding
+    /// that must save it synchronously elsewhere (a page being closed: see sextant-web).
+    /// The buffer is left empty; the experiments stay open in this tracker.
+    pub fn write_ahead(&self, status: Status) -> Batch {
+        let now = self.env.now_unix_millis();
+        let Ok(mut state) = self.lock() else {
+            return Batch::default();
+        };
+        let mut records = state
+            .in_flight
+            .as_ref()
+            .map(|b| b.records.clone())
+            .unwrap_or_default();
+        if let Some(retry) = state.retry.take() {
+            records.extend(retry.records);
+        }
+        for run in &mut state.open {
+            run.drain_into(&mut records);
+            records.push(Record::SetStatus {
+                experiment: run.id.clone(),
+                status,
+                duration: Some(run.prior_duration + (now - run.started_ms).max(0) as f64 / 1000.0),
+            });
+        }
+        state.buffered_points = 0;
+        state.oldest_unflushed_ms = 0;
+        Batch { records }
     }
 
     /// What flushes dropped since the last call (and resets the count).

@@ -12,6 +12,7 @@ mod output;
 mod queue;
 mod reads;
 mod snapshot;
+mod wal;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -87,6 +88,32 @@ impl Inner {
         let _ = promise.catch(&self.report);
     }
 
+    /// A page is being unloaded: save synchronously what an async store could not finish
+    /// writing (see `wal`), with running experiments marked failed; otherwise, or when it
+    /// does not fit, fail them through the queue as far as the page allows.
+    pub(crate) fn page_closing(self: &Rc<Self>) {
+        let location = self.tracker.store().location();
+        if !wal::needed(&location) {
+            self.fail_open_in_background();
+            return;
+        }
+        let batch = self.tracker.write_ahead(Status::Failed);
+        if wal::save(&location, &batch) {
+            return;
+        }
+        let inner = self.clone();
+        let promise = self.queue.run(Box::pin(async move {
+            inner
+                .tracker
+                .store()
+                .write(&batch)
+                .await
+                .map_err(|e| inner.error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        }));
+        let _ = promise.catch(&self.report);
+    }
+
     /// The JS error for a core error, with what flushes dropped since the last report.
     pub(crate) fn error(&self, e: &Error) -> JsValue {
         durability::with_dropped(to_js(e), self.tracker.take_dropped())
@@ -147,6 +174,17 @@ impl ExperimentTracker {
     pub async fn open(connection: JsValue) -> Result<ExperimentTracker, JsValue> {
         let connection = input::string(&connection, "connection string").js()?;
         let store = crate::registry().open(&connection).await.js()?;
+        if wal::needed(&store.location()) {
+            // What pages closed before their writes finished left behind.
+            if let Err(e) = wal::replay(store.as_ref()).await {
+                web_sys::console::warn_2(
+                    &JsValue::from_str(
+                        "sextant: data saved by a closed page could not be restored yet:",
+                    ),
+                    &to_js(&e),
+                );
+            }
+        }
         Ok(Self::with_store(store))
     }
 
