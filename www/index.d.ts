@@ -329,6 +329,37 @@ export interface SpanHandle {
   addEvent(name: string, attributes?: Record<string, JsonValue>): SpanHandle;
 }
 
+/** A tensor as `logDynamic` takes it: tfjs's `Tensor` (one element) fits. */
+export interface ScalarTensorLike {
+  readonly shape: readonly number[];
+  dataSync(): ArrayLike<number | bigint | string | boolean | Uint8Array>;
+}
+
+/** The parts of a tfjs `LayersModel` the callback uses. */
+export interface TfjsModelLike {
+  toJSON(unused?: null, returnString?: boolean): unknown;
+  save(handler: unknown): Promise<unknown>;
+}
+
+export interface TfjsCallbackOptions extends ExperimentOption {
+  /** Default "epoch". */
+  every?: "epoch" | "batch";
+  /** The model being trained (tfjs does not hand it to callbacks given as objects). */
+  model?: TfjsModelLike;
+  /** The param key for the topology (default "model"); false: none. */
+  topology?: string | boolean;
+  /** Save the weights at the end of training: true (folder "model") or a folder name. */
+  weights?: string | boolean;
+}
+
+/** tfjs `CustomCallbackArgs`: pass as `callbacks` to `model.fit`. */
+export interface TfjsCallbacks {
+  onTrainBegin(logs?: Record<string, unknown>): void;
+  onBatchEnd(batch: number, logs?: Record<string, unknown>): void;
+  onEpochEnd(epoch: number, logs?: Record<string, unknown>): void;
+  onTrainEnd(logs?: Record<string, unknown>): Promise<void>;
+}
+
 /**
  * Connection strings: `idb://NAME` (IndexedDB, browsers and workers),
  * `localstorage://PREFIX` (browsers, ~5 MB), `memory://` (everywhere),
@@ -370,13 +401,27 @@ export declare class ExperimentTracker {
 
   /** A param; logging a key again replaces it. See `ParamInput` for what is accepted. */
   logStatic(key: string, value: ParamInput, options?: ExperimentOption): void;
-  /** One metric point; returns its step. Logging a (key, step) again replaces the point. */
-  logDynamic(key: string, value: number, options?: StepOptions): number;
+  /**
+   * One metric point; returns its step. Logging a (key, step) again replaces the point.
+   * A one-element tensor (anything with `dataSync()`, e.g. tfjs's) counts as its number.
+   */
+  logDynamic(key: string, value: number | ScalarTensorLike, options?: StepOptions): number;
   /** Several metrics at one step: `logMetrics({ loss: 0.4, acc: 0.91 }, { step: 2 })`. */
   logMetrics(
-    values: Record<string, number> | ReadonlyMap<string, number>,
+    values:
+      | Record<string, number | ScalarTensorLike>
+      | ReadonlyMap<string, number | ScalarTensorLike>,
     options?: StepOptions,
   ): void;
+  /**
+   * Callbacks for TensorFlow.js training: `model.fit(x, y, { callbacks:
+   * tracker.tfjsCallback({ model }) })` (`fitDataset` too). Logs tfjs's logs as metrics
+   * (its `batch`/`size` bookkeeping skipped): per epoch (step = epoch), or per batch (step =
+   * batches so far, with the epoch's logs as `epoch/<name>` at step = epoch). Given the
+   * model, its topology becomes a param and, with `weights`, its weights attachments
+   * (`<folder>/model.json` + `<folder>/weights.bin`, loadable with `tf.io.fromMemory`).
+   */
+  tfjsCallback(options?: TfjsCallbackOptions): TfjsCallbacks;
   /** Stores text or bytes under a relative name (subfolders allowed) at once. */
   logAttachment(
     name: string,

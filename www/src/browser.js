@@ -4,6 +4,7 @@
 
 import * as glue from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
+import { installTfjs } from "./tfjs.js";
 import { manageInstances } from "./instance.js";
 import { installTracing } from "./tracing.js";
 
@@ -31,6 +32,7 @@ const wasmUrl = new URL("../pkg/sextant_web_bg.wasm", import.meta.url);
 
 async function setup(g) {
   installFastPaths(g.ExperimentTracker);
+  installTfjs(g.ExperimentTracker);
   // No AsyncLocalStorage in browsers: nesting follows a stack of open spans.
   installTracing(g.ExperimentTracker);
   await g.default({ module_or_path: wasmUrl });

@@ -5,6 +5,8 @@
 // a bad type, a NaN step, an experimentId — goes to the full wasm method, which throws the
 // error that names the bad input.
 
+import { isTensor, resolveTensors, scalarValue } from "./tfjs.js";
+
 const keyIds = new WeakMap();
 
 function keyId(tracker, key) {
@@ -44,6 +46,8 @@ export function installFastPaths(ExperimentTracker) {
       const step = plainStep(options);
       if (step !== undefined) return this.logDynamicFast(keyId(this, key), value, step, Date.now());
     }
+    // Scalar tensors (anything with dataSync()) count as their number.
+    if (isTensor(value)) value = scalarValue(key, value);
     return checkedLogDynamic.call(this, key, value, options);
   };
 
@@ -70,6 +74,6 @@ export function installFastPaths(ExperimentTracker) {
         return this.logMetricsFast(ids, numbers, step, Date.now());
       }
     }
-    return checkedLogMetrics.call(this, values, options);
+    return checkedLogMetrics.call(this, resolveTensors(values), options);
   };
 }

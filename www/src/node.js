@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import * as glue from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
+import { installTfjs } from "./tfjs.js";
 import { fileHost } from "./file-host.js";
 import { manageInstances } from "./instance.js";
 import { installTracing } from "./tracing.js";
@@ -39,6 +40,7 @@ function setup(g) {
   g.installFileHost(fileHost);
   g.installSnapshotCodec(snapshotCodec);
   installFastPaths(g.ExperimentTracker);
+  installTfjs(g.ExperimentTracker);
   installTracing(g.ExperimentTracker, AsyncLocalStorage);
 }
 

@@ -24,6 +24,8 @@ async function main(pngBytes: Uint8Array): Promise<void> {
   tracker.logStatic("started", new Date());
   tracker.logStatic("nested", { when: new Date(), sizes: new Map([["a", 1]]), w: new Float32Array(2) });
   tracker.logMetrics(new Map([["acc", 0.5]]));
+  const callbacks = tracker.tfjsCallback({ every: "batch", weights: "ckpt" });
+  callbacks.onEpochEnd(0, { loss: 1 });
   tracker.onError = (e: SextantError) => console.log(e.code, e.dropped?.points);
   const waiting: number = tracker.pending().points + tracker.discardPending().records;
   const step: number = tracker.logDynamic("loss", 0.5, { step: 1 });
