@@ -475,10 +475,10 @@ mod tests {
     /// stored, its time would read back near the end of the pause (minutes off).
     #[test]
     fn stored_times_bound_the_interpolation_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("exp.db");
-        let conn = Connection::open(&path).unwrap();
-        crate::schema::create_exp(&conn, &path).unwrap();
+        // In memory: this file is also compiled into the snapshot module, without tempfile.
+        let path = Path::new("exp.db");
+        let conn = Connection::open_in_memory().unwrap();
+        crate::schema::create_exp(&conn, path).unwrap();
         let mut logged = Vec::new();
         let mut t = 1_700_000_000_000;
         for step in 0..5_000 {
@@ -486,8 +486,8 @@ mod tests {
             t += if step % 1_000 == 999 { 600_000 } else { 7 };
             logged.push(p(step, t));
         }
-        write_metrics(&conn, &path, "loss", &logged).unwrap();
-        let back = read_points(&conn, &path, "loss", StepRange::ALL).unwrap();
+        write_metrics(&conn, path, "loss", &logged).unwrap();
+        let back = read_points(&conn, path, "loss", StepRange::ALL).unwrap();
         let worst = back
             .iter()
             .zip(&logged)
