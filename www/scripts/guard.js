@@ -23,19 +23,34 @@ const __sextantQuiet = [0, 0];
 
 function __sextantGuardOne(name, f) {
   const quiet = name.includes("closures") || name.endsWith("_free") || name === "__wbindgen_destroy_closure";
-  return function guarded(...args) {
-    if (__sextantCrash !== null) {
-      if (quiet) return __sextantQuiet;
+  const dead = () => {
+    if (quiet) return __sextantQuiet;
+    throw __sextantCrashError();
+  };
+  const failed = (e) => {
+    if (e instanceof WebAssembly.RuntimeError) {
+      __sextantCrash = e;
       throw __sextantCrashError();
     }
+    throw e;
+  };
+  // Fixed arity up to 6 (the hot logging calls): no rest/spread per call.
+  if (f.length <= 6) {
+    return function guarded(a, b, c, d, e, g) {
+      if (__sextantCrash !== null) return dead();
+      try {
+        return f(a, b, c, d, e, g);
+      } catch (err) {
+        return failed(err);
+      }
+    };
+  }
+  return function guarded(...args) {
+    if (__sextantCrash !== null) return dead();
     try {
       return f(...args);
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        __sextantCrash = e;
-        throw __sextantCrashError();
-      }
-      throw e;
+    } catch (err) {
+      return failed(err);
     }
   };
 }
