@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::env::Env;
 use crate::model::{
     ExperimentUpdate, ModelInfo, ParamValue, Span, SpanEvent, SpanStatus, Status, StepRange,
     TraceState,
 };
-use crate::platform::Env;
 use crate::store::Store;
 use crate::tracker::{StartOptions, Tracker};
 use crate::{Error, ExperimentDump};

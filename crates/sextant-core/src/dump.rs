@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{
     AttachmentInfo, ExperimentInfo, MetricPoint, ModelInfo, NewExperiment, Span, StepRange,
 };
@@ -40,6 +40,84 @@ impl ExperimentDump {
             attachments,
             models,
         })
+    }
+
+    /// Rebuilds the dump a batch from [`ExperimentDump::into_batch`] came from (the
+    /// inverse, for carrying an experiment across a boundary as its records).
+    pub fn from_batch(batch: Batch) -> Result<ExperimentDump> {
+        let mut records = batch.records.into_iter();
+        let Some(Record::Create(new)) = records.next() else {
+            return Err(Error::Snapshot(
+                "an exported experiment must start with its creation record".into(),
+            ));
+        };
+        let mut dump = ExperimentDump {
+            info: ExperimentInfo::from(new),
+            metrics: BTreeMap::new(),
+            spans: Vec::new(),
+            attachments: Vec::new(),
+            models: Vec::new(),
+        };
+        for record in records {
+            if record.experiment() != dump.info.id {
+                return Err(Error::Snapshot(format!(
+                    "an export of {:?} holds a record of {:?}",
+                    dump.info.id,
+                    record.experiment()
+                )));
+            }
+            match record {
+                Record::Create(n) => return Err(Error::ExperimentExists(n.id)),
+                Record::SetStatus {
+                    status, duration, ..
+                } => {
+                    dump.info.status = status;
+                    if duration.is_some() {
+                        dump.info.duration = duration;
+                    }
+                }
+                Record::Params { params, .. } => dump.info.params.extend(params),
+                Record::Metrics { key, points, .. } => {
+                    let series = dump.metrics.entry(key).or_default();
+                    series.extend(points);
+                    series.sort_by_key(|p| p.step);
+                    series.dedup_by(|later, earlier| {
+                        let same = later.step == earlier.step;
+                        if same {
+                            *earlier = *later;
+                        }
+                        same
+                    });
+                }
+                Record::Spans { spans, .. } => dump.spans.extend(spans),
+                Record::Attachment {
+                    name,
+                    data,
+                    created_at,
+                    ..
+                } => {
+                    dump.attachments.retain(|(a, _)| a.name != name);
+                    dump.attachments.push((
+                        AttachmentInfo {
+                            name,
+                            size: data.len() as u64,
+                            created_at,
+                        },
+                        data,
+                    ));
+                }
+                Record::Model { model, .. } => {
+                    dump.models.retain(|m| m.id != model.id);
+                    dump.models.push(model);
+                }
+            }
+        }
+        dump.info.metrics = dump
+            .metrics
+            .iter()
+            .filter_map(|(k, points)| points.last().map(|p| (k.clone(), p.value)))
+            .collect();
+        Ok(dump)
     }
 
     /// The records that recreate this experiment in another store, status and all.

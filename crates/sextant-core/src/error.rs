@@ -48,9 +48,121 @@ pub enum Error {
     Corrupt(String),
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
-    /// Any other failure of the backing storage, with context.
+    /// Any other failure of the backing storage, with context. May pass (I/O, a lock).
     #[error("storage error: {0}")]
     Storage(String),
+    /// The store was opened read-only (a read-only mount, or no write permission).
+    #[error("store is read-only: {0}")]
+    ReadOnly(String),
+    /// The server refused the credentials (a missing, wrong or revoked token).
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    /// The credentials are valid but may not do this (a read-only token writing).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A remote store cannot be reached or is overloaded right now; retrying may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl Error {
+    /// A stable, machine-readable name for the kind of error: the `code` on the wire, on JS
+    /// errors and on Python exceptions. Codes never change meaning once released.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidConnectionString { .. } => "INVALID_CONNECTION_STRING",
+            Error::UnknownBackend { .. } => "UNKNOWN_BACKEND",
+            Error::NoActiveExperiment => "NO_ACTIVE_EXPERIMENT",
+            Error::ExperimentNotFound(_) => "EXPERIMENT_NOT_FOUND",
+            Error::ExperimentExists(_) => "EXPERIMENT_EXISTS",
+            Error::ExperimentNotOpen(_) => "EXPERIMENT_NOT_OPEN",
+            Error::ExperimentEnded { .. } => "EXPERIMENT_ENDED",
+            Error::InvalidInput { .. } => "INVALID_INPUT",
+            Error::AttachmentNotFound { .. } => "ATTACHMENT_NOT_FOUND",
+            Error::TraceNotFound { .. } => "TRACE_NOT_FOUND",
+            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Error::Corrupt(_) => "CORRUPT",
+            Error::Snapshot(_) => "SNAPSHOT",
+            Error::Storage(_) => "STORAGE",
+            Error::ReadOnly(_) => "READ_ONLY",
+            Error::Unauthorized(_) => "UNAUTHORIZED",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::Unavailable(_) => "UNAVAILABLE",
+        }
+    }
+
+    /// Every code [`Error::code`] can return, for schema tests and documentation.
+    pub const CODES: &'static [&'static str] = &[
+        "INVALID_CONNECTION_STRING",
+        "UNKNOWN_BACKEND",
+        "NO_ACTIVE_EXPERIMENT",
+        "EXPERIMENT_NOT_FOUND",
+        "EXPERIMENT_EXISTS",
+        "EXPERIMENT_NOT_OPEN",
+        "EXPERIMENT_ENDED",
+        "INVALID_INPUT",
+        "ATTACHMENT_NOT_FOUND",
+        "TRACE_NOT_FOUND",
+        "QUOTA_EXCEEDED",
+        "CORRUPT",
+        "SNAPSHOT",
+        "STORAGE",
+        "READ_ONLY",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "UNAVAILABLE",
+    ];
+
+    /// True when the same write may succeed later unchanged (I/O, a full disk being freed,
+    /// a server restarting), so trackers keep the data and retry; false when retrying can
+    /// never help (bad input, unknown ids, bad credentials), so they drop and report it.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Storage(_) | Error::QuotaExceeded(_) | Error::Unavailable(_)
+        )
+    }
+
+    /// The error a `code`, message and fields from the wire stand for: the inverse of
+    /// [`Error::code`] for remote stores. `field` looks up what the error is about
+    /// (`experiment`, `name`, `what`, `value`, `reason`), as the server sends them.
+    pub fn from_wire(code: &str, message: String, field: impl Fn(&str) -> Option<String>) -> Self {
+        let experiment = || field("experiment").unwrap_or_default();
+        let name = || field("name").unwrap_or_default();
+        match code {
+            "NO_ACTIVE_EXPERIMENT" => Error::NoActiveExperiment,
+            "EXPERIMENT_NOT_FOUND" => Error::ExperimentNotFound(experiment()),
+            "EXPERIMENT_EXISTS" => Error::ExperimentExists(experiment()),
+            "EXPERIMENT_NOT_OPEN" => Error::ExperimentNotOpen(experiment()),
+            "EXPERIMENT_ENDED" => Error::ExperimentEnded {
+                id: experiment(),
+                status: name(),
+            },
+            "ATTACHMENT_NOT_FOUND" => Error::AttachmentNotFound {
+                experiment: experiment(),
+                name: name(),
+            },
+            "TRACE_NOT_FOUND" => Error::TraceNotFound {
+                experiment: experiment(),
+                trace_id: name(),
+            },
+            "INVALID_INPUT" | "INVALID_CONNECTION_STRING" | "UNKNOWN_BACKEND" => {
+                Error::InvalidInput {
+                    what: "request",
+                    value: field("value").unwrap_or_default(),
+                    reason: field("reason").unwrap_or(message),
+                }
+            }
+            "QUOTA_EXCEEDED" => Error::QuotaExceeded(message),
+            "CORRUPT" => Error::Corrupt(message),
+            "SNAPSHOT" => Error::Snapshot(message),
+            "READ_ONLY" => Error::ReadOnly(message),
+            "UNAUTHORIZED" => Error::Unauthorized(message),
+            "FORBIDDEN" => Error::Forbidden(message),
+            "UNAVAILABLE" => Error::Unavailable(message),
+            _ => Error::Storage(message),
+        }
+    }
 }
 
 impl Error {

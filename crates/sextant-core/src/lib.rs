@@ -1,15 +1,16 @@
 //! Sextant's storage-agnostic core: the data model, the [`Store`] trait, the tracker logic
 //! ([`Tracker`]), connection strings and the backend [`Registry`], an in-memory store and
-//! chart downsampling. No platform code: it builds for native targets and for
-//! `wasm32-unknown-unknown` alike; bindings supply a clock and randomness through [`Env`].
+//! chart downsampling. No platform code (no threads, no OS calls): it builds for native
+//! targets and for `wasm32-unknown-unknown` alike; bindings supply a clock and randomness
+//! through [`Env`] (`sextant-native` natively).
 
 pub mod downsample;
 pub mod dump;
+pub mod env;
 pub mod error;
 pub mod memory;
 pub mod model;
 pub mod names;
-pub mod platform;
 pub mod query;
 pub mod registry;
 pub mod store;
@@ -20,13 +21,11 @@ pub mod validate;
 pub mod conformance;
 
 pub use dump::ExperimentDump;
+pub use env::{BoxFuture, Env, MaybeSend, MaybeSync};
 pub use error::{Error, Result};
 pub use memory::MemoryStore;
 pub use model::*;
-pub use platform::{BoxFuture, Env, MaybeSend, MaybeSync};
-#[cfg(not(target_arch = "wasm32"))]
-pub use platform::{CoarseClockEnv, SystemEnv};
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
-pub use registry::Registry;
+pub use registry::{OpenOptions, Registry};
 pub use store::{Batch, Record, Store};
 pub use tracker::{Dropped, FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

@@ -45,6 +45,7 @@ impl Default for ExperimentInfo {
             source: None,
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            unreadable: None,
         }
     }
 }
@@ -84,18 +85,10 @@ impl State {
                 self.groups
                     .entry(new.group.clone())
                     .or_insert((group_id, new.created_at));
-                let info = ExperimentInfo {
-                    id: new.id.clone(),
-                    name: new.name,
-                    group: new.group,
-                    tags: new.tags,
-                    created_at: new.created_at,
-                    description: new.description,
-                    source: new.source,
-                    ..ExperimentInfo::default()
-                };
+                let id = new.id.clone();
+                let info = ExperimentInfo::from(new);
                 self.experiments.insert(
-                    new.id,
+                    id,
                     Experiment {
                         info,
                         ..Experiment::default()
@@ -165,6 +158,7 @@ impl Store for MemoryStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        batch.validate()?;
         let mut state = self.lock()?;
         // Validate against a scratch check first so a bad record leaves nothing half-applied.
         for r in &batch.records {

@@ -16,6 +16,19 @@ pub struct ExperimentFilter {
 }
 
 impl ExperimentFilter {
+    /// The filter a URL query states (`group`, `tag`, `status`, `q` or `text`), for the
+    /// JSON API and the dashboard alike; empty values mean "any".
+    pub fn from_query<'a>(mut get: impl FnMut(&str) -> Option<&'a str>) -> crate::Result<Self> {
+        let mut field = |k: &str| get(k).filter(|v| !v.is_empty()).map(str::to_string);
+        let status = field("status").map(|s| s.parse::<Status>()).transpose()?;
+        Ok(ExperimentFilter {
+            group: field("group"),
+            tag: field("tag"),
+            status,
+            text: field("q").or_else(|| field("text")),
+        })
+    }
+
     pub fn matches(&self, e: &ExperimentInfo) -> bool {
         self.group.as_ref().is_none_or(|g| &e.group == g)
             && self.tag.as_ref().is_none_or(|t| e.tags.contains(t))
@@ -306,6 +319,17 @@ mod tests {
             ids(&page(all.clone(), &text, &Sort::default(), None, 10).unwrap()),
             ["a"]
         );
+        let parsed = ExperimentFilter::from_query(|k| match k {
+            "status" => Some("Error"),
+            "q" => Some("res"),
+            "group" => Some(""),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(parsed.status, Some(Status::Failed));
+        assert_eq!(parsed.text.as_deref(), Some("res"));
+        assert_eq!(parsed.group, None);
+        assert!(ExperimentFilter::from_query(|k| (k == "status").then_some("bogus")).is_err());
         let tag = ExperimentFilter {
             tag: Some("t3".into()),
             ..Default::default()

@@ -2,15 +2,62 @@
 
 use std::sync::Arc;
 
+use crate::env::{BoxFuture, MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
 use crate::memory::MemoryStore;
-use crate::platform::{BoxFuture, MaybeSend, MaybeSync};
 use crate::store::Store;
 
 #[cfg(not(target_arch = "wasm32"))]
-type OpenFn = dyn Fn(String) -> BoxFuture<'static, Result<Arc<dyn Store>>> + Send + Sync;
+type OpenFn =
+    dyn Fn(String, OpenOptions) -> BoxFuture<'static, Result<Arc<dyn Store>>> + Send + Sync;
 #[cfg(target_arch = "wasm32")]
-type OpenFn = dyn Fn(String) -> BoxFuture<'static, Result<Arc<dyn Store>>>;
+type OpenFn = dyn Fn(String, OpenOptions) -> BoxFuture<'static, Result<Arc<dyn Store>>>;
+
+/// What a backend may need beyond its address (credentials, timeouts), so no backend
+/// reads the environment itself: programs and bindings decide where settings come from.
+/// [`Registry::open_with`] fills `params` from the connection string's query part
+/// (`http://host:5000?token=…`); values the caller set win over the string's.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// A bearer token (`http://`), or a password where the backend takes one.
+    pub token: Option<String>,
+    /// How long one request may take, for remote stores.
+    pub timeout: Option<std::time::Duration>,
+    /// Every `key=value` of the connection string's query, decoded.
+    pub params: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for OpenOptions {
+    /// Never prints the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("timeout", &self.timeout)
+            .field(
+                "params",
+                &self.params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl OpenOptions {
+    /// Options carrying a token.
+    pub fn with_token(token: impl Into<String>) -> Self {
+        OpenOptions {
+            token: Some(token.into()),
+            ..OpenOptions::default()
+        }
+    }
+
+    /// The query parameter `key`, if the connection string had it.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
 
 struct Backend {
     scheme: &'static str,
@@ -44,16 +91,28 @@ impl Registry {
         let mut r = Registry {
             backends: Vec::new(),
         };
-        r.register("memory", "memory://", |_| {
+        r.register("memory", "memory://", |_: String| {
             Box::pin(async { Ok(Arc::new(MemoryStore::new()) as Arc<dyn Store>) })
         });
         r
     }
 
-    /// Adds (or replaces) a backend. `example` is shown to users who mistype a string.
+    /// Adds (or replaces) a backend that needs only its config (the text after `://`).
+    /// `example` is shown to users who mistype a string.
     pub fn register<F>(&mut self, scheme: &'static str, example: &'static str, open: F)
     where
         F: Fn(String) -> BoxFuture<'static, Result<Arc<dyn Store>>>
+            + MaybeSend
+            + MaybeSync
+            + 'static,
+    {
+        self.register_with(scheme, example, move |config, _| open(config));
+    }
+
+    /// Adds (or replaces) a backend that also takes [`OpenOptions`].
+    pub fn register_with<F>(&mut self, scheme: &'static str, example: &'static str, open: F)
+    where
+        F: Fn(String, OpenOptions) -> BoxFuture<'static, Result<Arc<dyn Store>>>
             + MaybeSend
             + MaybeSync
             + 'static,
@@ -81,6 +140,15 @@ impl Registry {
 
     /// Opens the store a connection string names.
     pub async fn open(&self, connection: &str) -> Result<Arc<dyn Store>> {
+        self.open_with(connection, OpenOptions::default()).await
+    }
+
+    /// Opens the store a connection string names, with settings from the caller.
+    pub async fn open_with(
+        &self,
+        connection: &str,
+        mut options: OpenOptions,
+    ) -> Result<Arc<dyn Store>> {
         let (scheme, config) = split(connection).ok_or_else(|| Error::InvalidConnectionString {
             input: connection.to_string(),
             forms: self.forms(),
@@ -94,7 +162,15 @@ impl Registry {
                 input: connection.to_string(),
                 forms: self.forms(),
             })?;
-        (backend.open)(config.to_string()).await
+        if let Some((_, query)) = config.split_once('?') {
+            for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+                options.params.push((k.into_owned(), v.into_owned()));
+            }
+        }
+        if options.token.is_none() {
+            options.token = options.param("token").map(str::to_string);
+        }
+        (backend.open)(config.to_string(), options).await
     }
 }
 
@@ -123,6 +199,33 @@ mod tests {
         assert!(matches!(err, Error::InvalidConnectionString { .. }));
         assert!(err.to_string().contains("backend://config"));
         assert!(pollster::block_on(reg.open("memory://")).is_ok());
+    }
+
+    #[test]
+    fn options_come_from_the_query_and_the_caller() {
+        let mut reg = Registry::new();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        reg.register_with("probe", "probe://x", move |config, opts| {
+            s.lock().unwrap().push((config, opts));
+            Box::pin(async { Ok(Arc::new(MemoryStore::new()) as Arc<dyn Store>) })
+        });
+        pollster::block_on(reg.open("probe://h:1/p?token=a%2Bb&x=1")).unwrap();
+        pollster::block_on(reg.open_with("probe://h?token=q", OpenOptions::with_token("mine")))
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].0, "h:1/p?token=a%2Bb&x=1");
+        assert_eq!(seen[0].1.token.as_deref(), Some("a+b"));
+        assert_eq!(seen[0].1.param("x"), Some("1"));
+        assert_eq!(
+            seen[1].1.token.as_deref(),
+            Some("mine"),
+            "the caller's token wins"
+        );
+        assert!(
+            !format!("{:?}", seen[0].1).contains("a+b"),
+            "Debug hides the token"
+        );
     }
 
     #[test]

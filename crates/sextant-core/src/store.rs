@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::env::{MaybeSend, MaybeSync};
+use crate::error::{Error, Result};
 use crate::model::{
     trace_summaries, AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
     MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
 };
-use crate::platform::{MaybeSend, MaybeSync};
+use crate::validate;
 
 /// One write. A store applies a whole [`Batch`] in one transaction where it can.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +75,66 @@ impl Batch {
         self.records.is_empty()
     }
 
+    /// Checks every record against the rules the tracker applies when logging, so a batch
+    /// from anywhere (the HTTP API, an import) is held to the same contract before a store
+    /// writes any of it. The error names the first bad value.
+    pub fn validate(&self) -> Result<()> {
+        for r in &self.records {
+            validate::experiment_id(r.experiment())?;
+            match r {
+                Record::Create(new) => {
+                    validate::label("experiment name", &new.name)?;
+                    validate::label("group name", &new.group)?;
+                    for tag in &new.tags {
+                        validate::label("tag", tag)?;
+                    }
+                    validate::millis("created_at", new.created_at)?;
+                }
+                Record::SetStatus { duration, .. } => {
+                    if let Some(d) = duration {
+                        if !d.is_finite() || *d < 0.0 {
+                            return Err(Error::invalid(
+                                "duration",
+                                d.to_string(),
+                                "must be a finite number of seconds >= 0",
+                            ));
+                        }
+                    }
+                }
+                Record::Params { params, .. } => {
+                    for (key, _) in params {
+                        validate::key("param key", key)?;
+                    }
+                }
+                Record::Metrics { key, points, .. } => {
+                    validate::key("metric key", key)?;
+                    for p in points {
+                        validate::step(p.step)?;
+                        if p.logged_at != 0 {
+                            validate::millis("logged_at", p.logged_at)?;
+                        }
+                    }
+                }
+                Record::Spans { spans, .. } => {
+                    for s in spans {
+                        validate::span_ids(&s.trace_id, &s.span_id, s.parent_span_id.as_deref())?;
+                    }
+                }
+                Record::Attachment {
+                    name, created_at, ..
+                } => {
+                    validate::attachment_name(name)?;
+                    validate::millis("created_at", *created_at)?;
+                }
+                Record::Model { model, .. } => {
+                    validate::label("model id", &model.id)?;
+                    validate::millis("created_at", model.created_at)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn point_count(&self) -> usize {
         self.records
             .iter()
@@ -137,6 +198,11 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>>;
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()>;
     async fn delete_experiment(&self, id: &str) -> Result<()>;
+    /// Makes everything written so far self-contained on disk (SQLite: folds the write-ahead
+    /// log into the database files), for a clean close. The store stays usable.
+    async fn checkpoint(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Attachment bytes travel as base64 in JSON (the HTTP store), raw elsewhere.

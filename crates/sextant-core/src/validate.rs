@@ -4,6 +4,12 @@ use crate::error::{Error, Result};
 
 const MAX_KEY_LEN: usize = 250;
 const MAX_NAME_LEN: usize = 1024;
+/// The longest file name ext4, xfs, btrfs, APFS and NTFS all take; attachment name segments
+/// become file names.
+const MAX_SEGMENT_LEN: usize = 255;
+/// Timestamps are Unix milliseconds between 1970 and the end of year 9999, the range luml's
+/// ISO text (and every calendar library) can hold.
+pub const MAX_MILLIS: i64 = 253_402_300_799_999;
 
 /// Metric and param keys: non-empty, no control characters, bounded length.
 pub fn key(what: &'static str, key: &str) -> Result<()> {
@@ -75,6 +81,13 @@ pub fn attachment_name(name: &str) -> Result<()> {
         match segment {
             "" => return bad("has an empty path segment"),
             "." | ".." => return bad("must not contain '.' or '..' segments"),
+            s if s.len() > MAX_SEGMENT_LEN => {
+                return Err(Error::invalid(
+                    "attachment name",
+                    truncate(name),
+                    format!("has a path segment longer than {MAX_SEGMENT_LEN} bytes (a file name)"),
+                ))
+            }
             _ => {}
         }
     }
@@ -91,6 +104,18 @@ pub fn label(what: &'static str, value: &str) -> Result<()> {
             what,
             truncate(value),
             "too long or contains a control character",
+        ));
+    }
+    Ok(())
+}
+
+/// A Unix-millisecond timestamp: inside [`MAX_MILLIS`] and not before 1970.
+pub fn millis(what: &'static str, at: i64) -> Result<()> {
+    if !(0..=MAX_MILLIS).contains(&at) {
+        return Err(Error::invalid(
+            what,
+            at.to_string(),
+            "must be Unix milliseconds between 1970 and 9999",
         ));
     }
     Ok(())
@@ -155,9 +180,20 @@ mod tests {
             "a/b/c.json",
             "..hidden",
             "x..y",
+            "..x",
+            "sub/..x",
         ] {
             assert!(attachment_name(good).is_ok(), "{good:?} rejected");
         }
+    }
+
+    #[test]
+    fn segments_are_file_names() {
+        let long = "a".repeat(MAX_SEGMENT_LEN);
+        assert!(attachment_name(&long).is_ok());
+        assert!(attachment_name(&format!("dir/{long}")).is_ok());
+        let err = attachment_name(&format!("dir/{long}b")).unwrap_err();
+        assert!(err.to_string().contains("255"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use sextant_core::{conformance, MemoryStore, Store, SystemEnv};
+use sextant_core::{conformance, MemoryStore, Store};
+use sextant_native::SystemEnv;
 
 #[test]
 fn memory_store_conforms() {

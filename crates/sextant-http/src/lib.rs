@@ -7,14 +7,15 @@ mod transport;
 use serde::de::DeserializeOwned;
 use sextant_core::{
     AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
-    MetricSummary, ModelInfo, Registry, Result, Span, StepRange, Store, TraceSummary,
+    MetricSummary, ModelInfo, OpenOptions, Registry, Result, Span, StepRange, Store, TraceSummary,
 };
 
 use transport::{Call, Reply, Transport};
 
 /// A client of a Sextant server. The token (if the server wants one) comes from the
-/// `SEXTANT_TOKEN` environment variable or [`HttpStore::with_token`]; in a browser on the
-/// server's own origin the token cookie serves instead.
+/// caller ([`OpenOptions::token`], `?token=` in the connection string, or
+/// [`HttpStore::with_token`]); in a browser on the server's own origin the token cookie
+/// serves instead.
 #[derive(Debug)]
 pub struct HttpStore {
     base: String,
@@ -25,10 +26,12 @@ pub struct HttpStore {
 /// Adds `http://host:port` and `https://…` to a registry.
 pub fn register(registry: &mut Registry) {
     for (scheme, example) in [("http", "http://host:5000"), ("https", "https://host")] {
-        registry.register(scheme, example, move |rest| {
-            let url = format!("{scheme}://{rest}");
+        registry.register_with(scheme, example, move |rest, opts: OpenOptions| {
+            // The query carried options (the token), not part of the server's address.
+            let address = rest.split_once('?').map_or(rest.as_str(), |(a, _)| a);
+            let url = format!("{scheme}://{address}");
             Box::pin(async move {
-                let store = HttpStore::new(&url, std::env::var("SEXTANT_TOKEN").ok())?;
+                let store = HttpStore::new(&url, opts.token)?;
                 store.check().await?;
                 Ok(std::sync::Arc::new(store) as std::sync::Arc<dyn Store>)
             })
@@ -47,13 +50,6 @@ fn encode_path(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The quoted subject of a server message (`experiment "x" not found` → `x`).
-fn quoted(msg: &str) -> Option<String> {
-    let start = msg.find('"')? + 1;
-    let end = start + msg[start..].find('"')?;
-    Some(msg[start..end].to_string())
 }
 
 impl HttpStore {
@@ -108,41 +104,45 @@ impl HttpStore {
     }
 
     fn unreachable(&self, e: String) -> Error {
-        Error::Storage(format!(
+        Error::Unavailable(format!(
             "cannot reach the Sextant server at {}: {e}",
             self.base
         ))
     }
 
-    /// Turns an error response back into the core error the server started from.
+    /// Turns an error response back into the core error the server started from, by its
+    /// `code`; replies without one (a proxy in between) by their status.
     fn error(&self, status: u16, body: &[u8]) -> Error {
-        let msg = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-        let subject = quoted(&msg).unwrap_or_default();
+        let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let field = |k: &str| {
+            json.as_ref()
+                .and_then(|v| v.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let message = field("message")
+            .or_else(|| field("error"))
+            .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
+        if let Some(code) = field("code") {
+            return Error::from_wire(&code, message, field);
+        }
         match status {
-            404 if msg.starts_with("experiment") => Error::ExperimentNotFound(subject),
-            404 if msg.starts_with("attachment") => Error::AttachmentNotFound {
-                name: subject,
-                experiment: msg.rsplit('"').nth(1).unwrap_or_default().to_string(),
-            },
-            404 if msg.starts_with("trace") => Error::TraceNotFound {
-                trace_id: subject,
-                experiment: String::new(),
-            },
-            409 => Error::ExperimentExists(subject),
-            400 | 413 => Error::InvalidInput {
-                what: "request",
-                value: subject,
-                reason: msg,
-            },
-            401 | 403 => Error::Storage(format!(
-                "the server at {} refused the token: {msg}",
+            401 => Error::Unauthorized(format!(
+                "the server at {} refused the token: {message}",
                 self.base
             )),
-            507 => Error::QuotaExceeded(msg),
-            _ => Error::Storage(format!("server error {status}: {msg}")),
+            403 => Error::Forbidden(format!("the server at {}: {message}", self.base)),
+            400 | 404 | 405 | 413 | 415 | 421 => Error::InvalidInput {
+                what: "request",
+                value: String::new(),
+                reason: format!("server replied {status}: {message}"),
+            },
+            502..=504 => Error::Unavailable(format!(
+                "the server at {} replied {status}: {message}",
+                self.base
+            )),
+            507 => Error::QuotaExceeded(message),
+            _ => Error::Storage(format!("server error {status}: {message}")),
         }
     }
 

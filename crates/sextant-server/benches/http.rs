@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sextant_core::{
-    Batch, CoarseClockEnv, FlushPolicy, MetricPoint, NewExperiment, Record, StartOptions,
-    StepRange, Store, Tracker,
+    Batch, FlushPolicy, MetricPoint, NewExperiment, Record, StartOptions, StepRange, Store, Tracker,
 };
 use sextant_http::HttpStore;
+use sextant_native::CoarseClockEnv;
 use sextant_server::ServeOptions;
 use sextant_sqlite::SqliteStore;
 

@@ -10,8 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sextant_core::{
-    validate, Batch, ExperimentDump, ExperimentFilter, ExperimentUpdate, Sort, Status, StepRange,
-    Store,
+    validate, Batch, ExperimentDump, ExperimentFilter, ExperimentUpdate, Sort, StepRange, Store,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -62,27 +61,7 @@ pub async fn list_experiments(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> ApiResult<Response> {
-    let status = match q.get("status").map(String::as_str) {
-        None | Some("") => None,
-        Some("running" | "active") => Some(Status::Running),
-        Some("completed") => Some(Status::Completed),
-        Some("failed" | "error") => Some(Status::Failed),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "status={other:?}: use running, completed or failed"
-            )))
-        }
-    };
-    let filter = ExperimentFilter {
-        group: q.get("group").filter(|s| !s.is_empty()).cloned(),
-        tag: q.get("tag").filter(|s| !s.is_empty()).cloned(),
-        status,
-        text: q
-            .get("q")
-            .or(q.get("text"))
-            .filter(|s| !s.is_empty())
-            .cloned(),
-    };
+    let filter = ExperimentFilter::from_query(|k| q.get(k).map(String::as_str))?;
     let sort: Sort = match q.get("sort") {
         Some(s) if !s.is_empty() => s.parse()?,
         _ => Sort::default(),
@@ -135,7 +114,9 @@ pub async fn patch_experiment(
         })
     })
     .await?;
-    state.events.wake.notify_one();
+    state
+        .events
+        .touched(vec![(info.id.clone(), Default::default())]);
     Ok(Json(info).into_response())
 }
 
@@ -323,15 +304,17 @@ pub async fn get_trace(
     check_id(&id)?;
     validate::span_ids(&trace, "0000000000000001", None)?;
     let t = trace.clone();
+    let id_copy = id.clone();
     let spans = with_store(&state, move |s| {
         Box::pin(async move { s.list_spans(&id, Some(&t)).await })
     })
     .await?;
     if spans.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("trace {trace:?} not found"),
-        ));
+        return Err(sextant_core::Error::TraceNotFound {
+            experiment: id_copy,
+            trace_id: trace,
+        }
+        .into());
     }
     Ok(Json(spans).into_response())
 }
@@ -374,19 +357,11 @@ pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 pub async fn write_batch(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let batch: Batch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a batch of records: {e}")))?;
-    for r in &batch.records {
-        validate::experiment_id(r.experiment())?;
-        if let sextant_core::Record::Attachment { name, .. } = r {
-            validate::attachment_name(name)?;
-        }
-        if let sextant_core::Record::Metrics { key, .. } = r {
-            validate::key("metric key", key)?;
-        }
-    }
-    with_store(&state, move |s| {
-        Box::pin(async move { s.write(&batch).await })
-    })
-    .await?;
-    state.events.wake.notify_one();
+    // The same rules the tracker applies when logging, before the store sees any of it.
+    batch.validate()?;
+    let batch = Arc::new(batch);
+    let b = batch.clone();
+    with_store(&state, move |s| Box::pin(async move { s.write(&b).await })).await?;
+    state.events.wrote(&batch);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,29 +5,31 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::AppState;
 
 const COOKIE: &str = "sextant_token";
 
-/// Compares without an early exit, so timing does not reveal how much of a guess matched.
+/// Compares in constant time, so timing does not reveal how much of a guess matched.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 fn presented(req: &Request) -> (Option<String>, bool) {
     let headers = req.headers();
+    // Tokens may hold any UTF-8, which `HeaderValue::to_str` (visible ASCII only) refuses.
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return (Some(t.trim().to_string()), false);
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        if let Some((scheme, t)) = v.trim().split_once(' ') {
+            if scheme.eq_ignore_ascii_case("bearer") {
+                return (Some(t.trim().to_string()), false);
+            }
         }
     }
     for cookie in headers
@@ -37,14 +39,16 @@ fn presented(req: &Request) -> (Option<String>, bool) {
     {
         for part in cookie.split(';') {
             if let Some(t) = part.trim().strip_prefix(&format!("{COOKIE}=")) {
-                return (Some(t.to_string()), false);
+                let t = percent_decode_str(t).decode_utf8_lossy().into_owned();
+                return (Some(t), false);
             }
         }
     }
     let query = req.uri().query().unwrap_or("");
-    for pair in query.split('&') {
-        if let Some(t) = pair.strip_prefix("token=") {
-            return (Some(t.to_string()), true);
+    // Form decoding: the dashboard percent-encodes the token, and `+` is a space there.
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if k == "token" {
+            return (Some(v.into_owned()), true);
         }
     }
     (None, false)
@@ -59,7 +63,8 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         Some(t) if same(&t, expected) => {
             let mut resp = next.run(req).await;
             if from_query {
-                let cookie = format!("{COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/");
+                let value = utf8_percent_encode(&t, NON_ALPHANUMERIC);
+                let cookie = format!("{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/");
                 if let Ok(v) = HeaderValue::from_str(&cookie) {
                     resp.headers_mut().append(header::SET_COOKIE, v);
                 }

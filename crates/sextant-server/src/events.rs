@@ -1,6 +1,8 @@
 //! Live updates: "experiment X changed, its keys are now up to these steps", as an SSE
-//! stream. A poller diffs the store's list every second (so trainers writing to the SQLite
-//! directory directly are seen too) and at once after a batch arrives over HTTP.
+//! stream. Writes through this server report exactly what they touched (experiment, keys,
+//! highest steps), so a metric that repeats its value still moves the chart; a poller also
+//! diffs the whole experiment list every second, so trainers writing to the store directly
+//! are seen too (renames, params, status, values).
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -10,7 +12,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use serde::Serialize;
-use sextant_core::{Status, Store};
+use sextant_core::{Batch, Record, Status, Store};
 use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
@@ -30,6 +32,8 @@ pub struct Change {
 pub struct Events {
     pub tx: broadcast::Sender<Change>,
     pub wake: Notify,
+    /// What writes through this server touched since the poller last looked.
+    written: std::sync::Mutex<Vec<(String, BTreeMap<String, i64>)>>,
 }
 
 impl Events {
@@ -38,10 +42,43 @@ impl Events {
         Arc::new(Events {
             tx,
             wake: Notify::new(),
+            written: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Records a write through this server: each experiment it touched and, per metric
+    /// key, the highest step written.
+    pub fn wrote(&self, batch: &Batch) {
+        let mut touched: Vec<(String, BTreeMap<String, i64>)> = Vec::new();
+        for r in &batch.records {
+            let id = r.experiment();
+            let i = match touched.iter().position(|(e, _)| e == id) {
+                Some(i) => i,
+                None => {
+                    touched.push((id.to_string(), BTreeMap::new()));
+                    touched.len() - 1
+                }
+            };
+            if let Record::Metrics { key, points, .. } = r {
+                if let Some(top) = points.iter().map(|p| p.step).max() {
+                    let e = touched[i].1.entry(key.clone()).or_insert(top);
+                    *e = (*e).max(top);
+                }
+            }
+        }
+        self.touched(touched);
+    }
+
+    /// Marks experiments changed (an edit, a delete) without metric steps.
+    pub fn touched(&self, touched: Vec<(String, BTreeMap<String, i64>)>) {
+        if let Ok(mut w) = self.written.lock() {
+            w.extend(touched);
+        }
+        self.wake.notify_one();
     }
 }
 
+/// Everything a list shows about each experiment: any difference is a change.
 async fn fingerprints(store: &Arc<dyn Store>) -> Option<HashMap<String, (Status, String)>> {
     let s = store.clone();
     let list = blocking(move || pollster::block_on(s.list_experiments()))
@@ -50,47 +87,81 @@ async fn fingerprints(store: &Arc<dyn Store>) -> Option<HashMap<String, (Status,
     Some(
         list.into_iter()
             .map(|e| {
-                let print = serde_json::to_string(&(&e.metrics, e.duration, &e.params.len()))
-                    .unwrap_or_default();
+                let print = serde_json::to_string(&e).unwrap_or_default();
                 (e.id, (e.status, print))
             })
             .collect(),
     )
 }
 
+async fn last_steps(store: &Arc<dyn Store>, id: &str) -> BTreeMap<String, i64> {
+    let s = store.clone();
+    let id = id.to_string();
+    blocking(move || pollster::block_on(s.list_metrics(&id)))
+        .await
+        .map(|ms| ms.into_iter().map(|m| (m.key, m.last_step)).collect())
+        .unwrap_or_default()
+}
+
 pub async fn poll(store: Arc<dyn Store>, events: Arc<Events>) {
     let mut known = fingerprints(&store).await.unwrap_or_default();
+    // Each watched experiment's keys and highest steps, kept current from writes.
+    let mut steps: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = events.wake.notified() => {}
         }
+        let written = events
+            .written
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default();
         if events.tx.receiver_count() == 0 {
+            steps.clear();
             continue;
         }
         let Some(now) = fingerprints(&store).await else {
             continue;
         };
-        for (id, (status, print)) in &now {
-            if known
-                .get(id)
-                .is_some_and(|(s, p)| s == status && p == print)
-            {
+        let mut sent = std::collections::HashSet::new();
+        for (id, touched) in written {
+            let Some((status, _)) = now.get(&id) else {
                 continue;
+            };
+            if !steps.contains_key(&id) {
+                let loaded = last_steps(&store, &id).await;
+                steps.insert(id.clone(), loaded);
             }
-            let s = store.clone();
-            let key_id = id.clone();
-            let last_steps = blocking(move || pollster::block_on(s.list_metrics(&key_id)))
-                .await
-                .map(|ms| ms.into_iter().map(|m| (m.key, m.last_step)).collect())
-                .unwrap_or_default();
+            let known_steps = steps.entry(id.clone()).or_default();
+            for (k, s) in touched {
+                let e = known_steps.entry(k).or_insert(s);
+                *e = (*e).max(s);
+            }
             let _ = events.tx.send(Change {
                 experiment: id.clone(),
                 status: Some(*status),
-                last_steps,
+                last_steps: known_steps.clone(),
+            });
+            sent.insert(id);
+        }
+        for (id, (status, print)) in &now {
+            let same = known
+                .get(id)
+                .is_some_and(|(s, p)| s == status && p == print);
+            if same || sent.contains(id) {
+                continue;
+            }
+            let fresh = last_steps(&store, id).await;
+            steps.insert(id.clone(), fresh.clone());
+            let _ = events.tx.send(Change {
+                experiment: id.clone(),
+                status: Some(*status),
+                last_steps: fresh,
             });
         }
         for id in known.keys().filter(|id| !now.contains_key(*id)) {
+            steps.remove(id);
             let _ = events.tx.send(Change {
                 experiment: id.clone(),
                 status: None,

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod error;
 mod events;
+mod guard;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,6 +33,13 @@ pub struct ServeOptions {
     pub cors: Vec<String>,
     /// Largest request body (a batch with attachments), bytes; bigger gets 413.
     pub max_body_bytes: usize,
+    /// Host names (besides IP literals and localhost) the server answers to; requests
+    /// naming any other `Host` are refused, so a rebound DNS name cannot reach it.
+    pub allowed_hosts: Vec<String>,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// A client that has not sent a request's headers within this is disconnected.
+    pub header_read_timeout: std::time::Duration,
 }
 
 impl Default for ServeOptions {
@@ -42,6 +50,9 @@ impl Default for ServeOptions {
             token: None,
             cors: Vec::new(),
             max_body_bytes: 64 << 20,
+            allowed_hosts: Vec::new(),
+            max_connections: 512,
+            header_read_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -143,6 +154,11 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
             opts.max_body_bytes,
             refuse_oversize,
         ))
+        .layer(axum::middleware::from_fn(guard::json_413))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::Guard::new(&opts.host, &opts.allowed_hosts, &opts.cors),
+            guard::check,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,21 +184,66 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
     Ok(app)
 }
 
+/// What a server with these options should warn about before it starts.
+pub fn warnings(opts: &ServeOptions) -> Vec<String> {
+    let public = opts
+        .host
+        .parse::<std::net::IpAddr>()
+        .map_or(true, |ip| !ip.is_loopback());
+    let mut out = Vec::new();
+    if public && opts.token.is_none() {
+        out.push(format!(
+            "sextant: serving on {} without a token: anyone who can reach this address can read and write every run; set --token (or SEXTANT_TOKEN)",
+            opts.host
+        ));
+    }
+    out
+}
+
 /// Binds and serves until the process is stopped; `ready` hears the bound address
-/// (useful with port 0).
+/// (useful with port 0). Connections are capped at `max_connections` and a client must
+/// send its request headers within `header_read_timeout`, so slow or idle clients cannot
+/// hold the server's file descriptors.
 pub async fn serve(
     store: Arc<dyn Store>,
     opts: ServeOptions,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let app = router(store, &opts).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port)).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let slots = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout);
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(s) => s,
+                // Out of file descriptors or a connection reset before accept: go on.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let conn =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    Ok(())
 }
 
 /// [`serve`] on a fresh multi-threaded runtime, for the blocking `sextant` command.

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use sextant_core::{conformance, StartOptions, Store, SystemEnv, Tracker};
+use sextant_core::{conformance, StartOptions, Store, Tracker};
 use sextant_http::HttpStore;
+use sextant_native::SystemEnv;
 use sextant_server::ServeOptions;
 use sextant_sqlite::SqliteStore;
 
@@ -265,7 +266,12 @@ fn bad_input_gets_json_errors_with_the_right_status() {
         assert_eq!(got, status, "{url}: {body}");
         assert_eq!(ct.as_deref(), Some("application/json"), "{url}");
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert!(!v["error"].as_str().unwrap().is_empty(), "{url}");
+        assert!(!v["message"].as_str().unwrap().is_empty(), "{url}");
+        let code = v["code"].as_str().unwrap();
+        assert!(
+            sextant_core::Error::CODES.contains(&code) || code == "NOT_FOUND",
+            "{url}: unknown code {code}"
+        );
     }
     let post = |body: Vec<u8>| {
         let mut r = agent()

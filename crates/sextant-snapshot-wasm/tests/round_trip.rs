@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use sextant_core::{
-    conformance::test_span, ExperimentDump, MemoryStore, StartOptions, Status, Store, SystemEnv,
-    Tracker,
+    conformance::test_span, ExperimentDump, MemoryStore, StartOptions, Status, Store, Tracker,
 };
+use sextant_native::SystemEnv;
 
 async fn sample() -> (Tracker, String) {
     let t = Tracker::new(Arc::new(MemoryStore::new()), Arc::new(SystemEnv));

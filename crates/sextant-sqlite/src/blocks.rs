@@ -10,8 +10,8 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use sextant_core::{MetricPoint, StepRange};
 
-use crate::expdb;
-use crate::sql::{sql_err, SqlResult};
+use sextant_luml::expdb;
+use sextant_luml::sql::{in_write_tx, sql_err, SqlResult};
 
 /// Block sizes 64, 2,048 and 65,536 steps: each level is 32× the one below, so a range
 /// edge never needs more than ~32 rows per level.
@@ -271,25 +271,43 @@ pub fn after_write(
 }
 
 /// Extends the key's blocks when the points table holds steps the pyramid does not
-/// cover (points written by luml, or before the pyramid existed).
-fn ensure_current(conn: &Connection, path: &Path, key: &str) -> SqlResult<()> {
+/// cover (points written by luml, or before the pyramid existed). Returns false when the
+/// pyramid is behind and `writable` is false (a read-only store): then the caller reads
+/// the points instead.
+fn ensure_current(conn: &Connection, path: &Path, key: &str, writable: bool) -> SqlResult<bool> {
     let max_step: Option<i64> = conn
         .prepare_cached("SELECT MAX(step) FROM dynamic_metrics WHERE key = ?1")
         .and_then(|mut s| s.query_row(params![key], |r| r.get(0)))
         .map_err(|e| sql_err(path, e))?;
     let Some(max_step) = max_step else {
-        return Ok(());
+        return Ok(true);
     };
-    let covered: Option<i64> = conn
+    let covered = conn
         .prepare_cached(
             "SELECT MAX(last_step) FROM sextant_metric_blocks WHERE key = ?1 AND level = 0",
         )
-        .and_then(|mut s| s.query_row(params![key], |r| r.get(0)).optional())
-        .map_err(|e| sql_err(path, e))?
-        .flatten();
+        .and_then(|mut s| {
+            s.query_row(params![key], |r| r.get::<_, Option<i64>>(0))
+                .optional()
+        });
+    let covered = match covered {
+        Ok(c) => c.flatten(),
+        // A luml-written exp.db opened read-only has no pyramid table at all.
+        Err(_) if !writable => return Ok(false),
+        Err(e) => return Err(sql_err(path, e)),
+    };
     if covered == Some(max_step) {
-        return Ok(());
+        return Ok(true);
     }
+    if !writable {
+        return Ok(false);
+    }
+    in_write_tx(conn, path, |conn| extend(conn, path, key, covered))?;
+    Ok(true)
+}
+
+/// Folds the points after `covered` into the pyramid (inside the caller's transaction).
+fn extend(conn: &Connection, path: &Path, key: &str, covered: Option<i64>) -> SqlResult<()> {
     // Steps after the covered ones, in one pass: level 0 straight from the points.
     let from = covered.map_or(i64::MIN, |c| (c >> SHIFTS[0]) << SHIFTS[0]);
     let pts = expdb::read_points(conn, path, key, StepRange::new(Some(from), None))?;
@@ -358,6 +376,7 @@ pub fn series(
     key: &str,
     range: StepRange,
     max_points: usize,
+    writable: bool,
 ) -> SqlResult<Option<Vec<MetricPoint>>> {
     let bounds: (Option<i64>, Option<i64>) = conn
         .prepare_cached("SELECT MIN(step), MAX(step) FROM dynamic_metrics WHERE key = ?1 AND step BETWEEN ?2 AND ?3")
@@ -376,7 +395,9 @@ pub fn series(
     if width < (1 << SHIFTS[0]) {
         return Ok(None);
     }
-    ensure_current(conn, path, key)?;
+    if !ensure_current(conn, path, key, writable)? {
+        return Ok(None);
+    }
     let level = SHIFTS.iter().rposition(|s| (1i64 << s) <= width);
     let mut parts = Vec::new();
     cover(conn, path, key, level, lo, hi, &mut parts)?;

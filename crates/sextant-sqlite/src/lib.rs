@@ -2,11 +2,10 @@
 //! (`../shared/spec/store-layout.md`), readable by luml and by Sextant alike.
 
 mod blocks;
-mod expdb;
-mod schema;
-pub mod snapshot;
-mod sql;
 mod store;
+
+/// luml snapshots (tars of an experiment), kept here under their old path.
+pub use sextant_luml::snapshot;
 
 pub use store::SqliteStore;
 

@@ -4,21 +4,24 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension};
-use sextant_core::platform::{iso_from_millis, millis_from_iso};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use sextant_core::{
     validate, AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo,
     MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue, Record, Result, Span, Status,
     StepRange, Store,
 };
+use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
 use crate::blocks;
-use crate::expdb;
-use crate::schema;
-use crate::sql::{io_err, sql_err};
+use sextant_luml::expdb;
+use sextant_luml::schema;
+use sextant_luml::sql::{begin, io_err, sql_err};
 
 /// Open exp.db connections kept at once; more are closed and reopened on demand.
 const MAX_OPEN_EXPERIMENTS: usize = 32;
+
+/// Each metric key's (highest step, value there).
+type Latest = BTreeMap<String, (i64, f64)>;
 
 #[derive(Debug)]
 struct ExpConn {
@@ -37,6 +40,8 @@ pub struct SqliteStore {
     meta: Mutex<Connection>,
     /// Held for a whole write, so one process writes its batches in order.
     exps: Mutex<HashMap<String, ExpConn>>,
+    /// Why the store was opened read-only (a read-only mount or folder), if it was.
+    read_only: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
@@ -63,17 +68,89 @@ impl SqliteStore {
                 reason: "exists and is not a directory".into(),
             });
         }
-        std::fs::create_dir_all(&root).map_err(|e| io_err(&root, e))?;
         let meta_path = root.join("meta.db");
-        let conn = Connection::open(&meta_path).map_err(|e| sql_err(&meta_path, e))?;
-        schema::configure(&conn, &meta_path)?;
-        schema::create_meta(&conn, &meta_path)?;
+        match Self::open_writable(&root, &meta_path) {
+            Ok(conn) => Ok(SqliteStore {
+                root,
+                meta_path,
+                meta: Mutex::new(conn),
+                exps: Mutex::new(HashMap::new()),
+                read_only: None,
+            }),
+            // A store on a read-only mount (or in a folder we may not write) can still be
+            // read; writes then say why they cannot happen.
+            Err(e @ (Error::ReadOnly(_) | Error::Storage(_))) if meta_path.is_file() => {
+                let conn = open_read_only(&meta_path).map_err(|_| e_copy(&e))?;
+                Ok(SqliteStore {
+                    root,
+                    meta_path,
+                    meta: Mutex::new(conn),
+                    exps: Mutex::new(HashMap::new()),
+                    read_only: Some(e.to_string()),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens an existing store for reading only: nothing is created, changed or locked
+    /// for writing (a store on a read-only mount, or someone else's). Writes fail with
+    /// [`Error::ReadOnly`].
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Self> {
+        let root = dir.as_ref().to_path_buf();
+        let meta_path = root.join("meta.db");
+        if !meta_path.is_file() {
+            return Err(Error::InvalidInput {
+                what: "sqlite store directory",
+                value: root.display().to_string(),
+                reason: "has no meta.db to read".into(),
+            });
+        }
+        let conn = open_read_only(&meta_path)?;
         Ok(SqliteStore {
             root,
             meta_path,
             meta: Mutex::new(conn),
             exps: Mutex::new(HashMap::new()),
+            read_only: Some("opened read-only".into()),
         })
+    }
+
+    fn open_writable(root: &Path, meta_path: &Path) -> Result<Connection> {
+        std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
+        let conn = Connection::open(meta_path).map_err(|e| sql_err(meta_path, e))?;
+        schema::configure(&conn, meta_path)?;
+        schema::create_meta(&conn, meta_path)?;
+        Ok(conn)
+    }
+
+    /// True when the store could only be opened for reading.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.is_some()
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        match &self.read_only {
+            Some(why) => Err(Error::ReadOnly(format!(
+                "{} was opened read-only ({why}); nothing can be written to it",
+                self.root.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Folds the write-ahead logs into the database files, so copying only the `.db`
+    /// files (or opening them read-only elsewhere) sees everything. Done on drop too.
+    pub fn checkpoint(&self) -> Result<()> {
+        if self.read_only.is_some() {
+            return Ok(());
+        }
+        let exps = lock(&self.exps)?;
+        for ec in exps.values() {
+            checkpoint(&ec.conn, &ec.path)?;
+        }
+        let meta = lock(&self.meta)?;
+        checkpoint(&meta, &self.meta_path)
     }
 
     pub fn root(&self) -> &Path {
@@ -100,13 +177,22 @@ impl SqliteStore {
                 std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
             }
         }
+        let outside = || Error::InvalidInput {
+            what: "attachment name",
+            value: name.to_string(),
+            reason: "resolves outside the attachments folder".into(),
+        };
         if let (Ok(b), Some(Ok(p))) = (base.canonicalize(), path.parent().map(Path::canonicalize)) {
             if !p.starts_with(&b) {
-                return Err(Error::InvalidInput {
-                    what: "attachment name",
-                    value: name.to_string(),
-                    reason: "resolves outside the attachments folder".into(),
-                });
+                return Err(outside());
+            }
+            // On read the file itself may be a symlink planted in the folder.
+            if !create_parent {
+                if let Ok(f) = path.canonicalize() {
+                    if !f.starts_with(&b) {
+                        return Err(outside());
+                    }
+                }
             }
         }
         Ok(path)
@@ -119,7 +205,8 @@ impl SqliteStore {
     }
 
     /// The open connection to an experiment's exp.db, opening it (after checking the
-    /// experiment exists) when needed.
+    /// experiment exists) when needed. Locks meta.db for the check: not for write paths,
+    /// which hold meta.db already and use [`SqliteStore::open_exp`].
     fn exp<'a>(&self, exps: &'a mut HashMap<String, ExpConn>, id: &str) -> Result<&'a mut ExpConn> {
         validate::experiment_id(id)?;
         if !exps.contains_key(id) {
@@ -132,34 +219,63 @@ impl SqliteStore {
             if exps.len() >= MAX_OPEN_EXPERIMENTS {
                 exps.clear();
             }
-            let path = self.exp_db_path(id);
+            self.connect_exp(exps, id)?;
+        }
+        exps.get_mut(id)
+            .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))
+    }
+
+    /// Opens exp.db for a write, checking existence through the caller's meta.db
+    /// transaction (which sees experiments it has just created). Never evicts: the
+    /// caller may hold transactions on other open connections.
+    fn open_exp(
+        &self,
+        exps: &mut HashMap<String, ExpConn>,
+        meta: &Connection,
+        id: &str,
+    ) -> Result<()> {
+        if exps.contains_key(id) {
+            return Ok(());
+        }
+        if !self.exists(meta, id)? {
+            return Err(Error::ExperimentNotFound(id.to_string()));
+        }
+        self.connect_exp(exps, id)
+    }
+
+    fn connect_exp(&self, exps: &mut HashMap<String, ExpConn>, id: &str) -> Result<()> {
+        let path = self.exp_db_path(id);
+        let conn = if self.read_only.is_some() {
+            if !path.is_file() {
+                return Err(Error::Corrupt(format!(
+                    "{} is missing (the store is read-only, so it cannot be created)",
+                    path.display()
+                )));
+            }
+            open_read_only(&path)?
+        } else {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
             }
             let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
             schema::configure(&conn, &path)?;
             schema::create_exp(&conn, &path)?;
-            conn.execute_batch(blocks::DDL)
-                .map_err(|e| sql_err(&path, e))?;
-            exps.insert(
-                id.to_string(),
-                ExpConn {
-                    conn,
-                    path,
-                    latest: None,
-                },
-            );
-        }
-        exps.get_mut(id)
-            .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))
+            schema::create(&conn, &path, blocks::DDL)?;
+            conn
+        };
+        exps.insert(
+            id.to_string(),
+            ExpConn {
+                conn,
+                path,
+                latest: None,
+            },
+        );
+        Ok(())
     }
 
-    fn create(&self, exps: &mut HashMap<String, ExpConn>, new: &NewExperiment) -> Result<()> {
-        validate::experiment_id(&new.id)?;
-        let mut meta = lock(&self.meta)?;
-        let tx = meta
-            .transaction()
-            .map_err(|e| sql_err(&self.meta_path, e))?;
+    /// Inserts an experiment's meta.db rows inside the caller's transaction.
+    fn insert_experiment(&self, tx: &Connection, new: &NewExperiment) -> Result<()> {
         let exists = tx
             .prepare_cached("SELECT 1 FROM experiments WHERE id = ?1")
             .and_then(|mut s| s.exists(params![new.id]))
@@ -213,70 +329,69 @@ impl SqliteStore {
             ],
         )
         .map_err(|e| sql_err(&self.meta_path, e))?;
-        tx.commit().map_err(|e| sql_err(&self.meta_path, e))?;
-        drop(meta);
-        // Create exp.db now so luml sees a complete experiment even before any data.
-        self.exp(exps, &new.id)?.latest = Some(BTreeMap::new());
         Ok(())
     }
 
-    /// Applies one experiment's data records in one exp.db transaction.
-    fn write_data(&self, ec: &mut ExpConn, id: &str, records: &[&Record]) -> Result<Touched> {
+    /// Writes one experiment's data records inside the caller's exp.db transaction
+    /// `tx`. Attachment bytes go to temporary files in `staged`, moved into place only
+    /// once every database has committed. Returns the key → (highest step, value) map
+    /// after the write, kept by the caller only if the batch commits.
+    fn write_data(
+        &self,
+        tx: &Connection,
+        ec: &ExpConn,
+        id: &str,
+        records: &[&Record],
+        staged: &mut StagedFiles,
+    ) -> Result<(Touched, Latest)> {
         let mut touched = Touched::default();
-        if ec.latest.is_none() {
-            ec.latest = Some(expdb::latest_values(&ec.conn, &ec.path)?);
-        }
-        // Attachment files go down first; a failed transaction leaves only an unlisted file.
-        let mut attachment_rows = Vec::new();
-        for r in records {
-            if let Record::Attachment {
-                name,
-                data,
-                created_at,
-                ..
-            } = r
-            {
-                let path = self.attachment_path(id, name, true)?;
-                write_file_atomically(&path, data)?;
-                attachment_rows.push((name.as_str(), data.len() as u64, *created_at));
-            }
-        }
-        let path = ec.path.clone();
-        let tx = ec.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let path = &ec.path;
+        let mut latest = match &ec.latest {
+            Some(l) => l.clone(),
+            None => expdb::latest_values(tx, path)?,
+        };
         for r in records {
             match r {
                 Record::Params { params, .. } => {
-                    expdb::write_params(&tx, &path, params)?;
+                    expdb::write_params(tx, path, params)?;
                     touched.params = true;
                 }
                 Record::Metrics { key, points, .. } => {
-                    validate::key("metric key", key)?;
-                    let appended = ec.latest.as_ref().is_some_and(|l| {
-                        l.get(key)
-                            .is_none_or(|(top, _)| points.iter().all(|p| p.step > *top))
-                    });
-                    expdb::write_metrics(&tx, &path, key, points)?;
-                    blocks::after_write(&tx, &path, key, points, appended)?;
-                    if let (Some(latest), Some(top)) =
-                        (ec.latest.as_mut(), points.iter().max_by_key(|p| p.step))
-                    {
-                        let newer = latest.get(key).is_none_or(|(s, _)| top.step >= *s);
-                        if newer {
+                    let appended = latest
+                        .get(key)
+                        .is_none_or(|(top, _)| points.iter().all(|p| p.step > *top));
+                    expdb::write_metrics(tx, path, key, points)?;
+                    blocks::after_write(tx, path, key, points, appended)?;
+                    if let Some(top) = points.iter().max_by_key(|p| p.step) {
+                        if latest.get(key).is_none_or(|(s, _)| top.step >= *s) {
                             latest.insert(key.clone(), (top.step, top.value));
                         }
                     }
                     touched.metrics = true;
                 }
-                Record::Spans { spans, .. } => expdb::write_spans(&tx, &path, spans)?,
+                Record::Spans { spans, .. } => expdb::write_spans(tx, path, spans)?,
+                Record::Attachment {
+                    name,
+                    data,
+                    created_at,
+                    ..
+                } => {
+                    let file = self.attachment_path(id, name, true)?;
+                    staged.stage(file, data)?;
+                    let row_id = attachment_row_id(id, name, *created_at);
+                    expdb::write_attachment_row(
+                        tx,
+                        path,
+                        &row_id,
+                        name,
+                        data.len() as u64,
+                        *created_at,
+                    )?;
+                }
                 _ => {}
             }
         }
-        for (name, size, created_at) in attachment_rows {
-            let row_id = attachment_row_id(id, name, created_at);
-            expdb::write_attachment_row(&tx, &path, &row_id, name, size, created_at)?;
-        }
-        tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok(touched)
+        Ok((touched, latest))
     }
 
     fn read_info(
@@ -321,6 +436,7 @@ impl SqliteStore {
                         source: r.get(10)?,
                         params: params.unwrap_or_default(),
                         metrics: metrics.unwrap_or_default(),
+                        unreadable: None,
                     },
                     cache,
                 ))
@@ -404,13 +520,81 @@ fn uuid_from(mut b: [u8; 16]) -> String {
     )
 }
 
-fn write_file_atomically(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.sextant-tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+/// Attachment bytes written to temporary files beside their targets, renamed into place
+/// by [`StagedFiles::publish`]; whatever was not published is removed on drop, so a failed
+/// batch leaves no files behind. Temporary names are short and fixed-length, so a name
+/// whose last segment is as long as the file system allows still fits, and they never
+/// depend on the attachment's own extension (`..x` stays a file name).
+#[derive(Debug, Default)]
+struct StagedFiles {
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl StagedFiles {
+    fn stage(&mut self, target: PathBuf, data: &[u8]) -> Result<()> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(".sextant-{}-{n}.tmp", std::process::id()));
+        self.files.push((tmp.clone(), target));
+        std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))
+    }
+
+    fn publish(&mut self) -> Result<()> {
+        for (tmp, target) in std::mem::take(&mut self.files) {
+            std::fs::rename(&tmp, &target).map_err(|e| io_err(&target, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for StagedFiles {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.files {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// The same error again (core errors do not implement `Clone`).
+fn e_copy(e: &Error) -> Error {
+    match e {
+        Error::ReadOnly(m) => Error::ReadOnly(m.clone()),
+        other => Error::Storage(other.to_string()),
+    }
+}
+
+fn open_read_only(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_err(path, e))?;
+    schema::configure_read_only(&conn, path)?;
+    // Without write access SQLite may not be able to open a WAL file's index; reading
+    // the database file alone (`immutable`) still shows everything checkpointed.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(_) => {
+            let uri = format!("file:{}?immutable=1", path.display());
+            let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(|e| sql_err(path, e))?;
+            schema::configure_read_only(&conn, path)?;
+            Ok(conn)
+        }
+    }
+}
+
+fn checkpoint(conn: &Connection, path: &Path) -> Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(|e| sql_err(path, e))
+}
+
+impl Drop for SqliteStore {
+    /// A clean close leaves no data only in `-wal` files. Best effort: another process
+    /// still reading keeps its WAL, which SQLite folds in later.
+    fn drop(&mut self) {
+        let _ = self.checkpoint();
+    }
 }
 
 /// luml's `static_params` cache: a JSON object of plain values.
@@ -465,72 +649,75 @@ impl Store for SqliteStore {
         format!("sqlite://{}", self.root.display())
     }
 
+    /// All or nothing: the batch is validated first, then every database it touches gets
+    /// one immediate transaction, and they commit together at the end (exp.db files first,
+    /// then meta.db with the caches), so a failure anywhere before the commits leaves no
+    /// trace, caches included.
     async fn write(&self, batch: &Batch) -> Result<()> {
+        batch.validate()?;
+        self.check_writable()?;
         let mut exps = lock(&self.exps)?;
-        for r in &batch.records {
-            validate::experiment_id(r.experiment())?;
-            if let Record::Attachment { name, .. } = r {
-                validate::attachment_name(name)?;
-            }
-        }
+        let meta_guard = lock(&self.meta)?;
         let mut order: Vec<&str> = Vec::new();
         for r in &batch.records {
-            if let Record::Create(new) = r {
-                self.create(&mut exps, new)?;
-            }
-            if matches!(
+            let has_data = matches!(
                 r,
-                Record::Params { .. }
+                Record::Create(_)
+                    | Record::Params { .. }
                     | Record::Metrics { .. }
                     | Record::Spans { .. }
                     | Record::Attachment { .. }
-            ) && !order.contains(&r.experiment())
-            {
+            );
+            if has_data && !order.contains(&r.experiment()) {
                 order.push(r.experiment());
             }
         }
-        let mut caches: Vec<(String, Touched, Option<String>, Option<String>)> = Vec::new();
-        for id in order {
+        if exps.len() + order.len() > MAX_OPEN_EXPERIMENTS {
+            exps.retain(|id, _| order.contains(&id.as_str()));
+        }
+        let meta = begin(&meta_guard, &self.meta_path)?;
+        for r in &batch.records {
+            if let Record::Create(new) = r {
+                self.insert_experiment(&meta, new)?;
+            }
+        }
+        for id in &order {
+            self.open_exp(&mut exps, &meta, id)?;
+        }
+
+        let mut staged = StagedFiles::default();
+        let mut exp_txs = Vec::with_capacity(order.len());
+        let mut latest_after = Vec::with_capacity(order.len());
+        for id in &order {
+            let ec = exps
+                .get(*id)
+                .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))?;
+            let tx = begin(&ec.conn, &ec.path)?;
             let records: Vec<&Record> = batch
                 .records
                 .iter()
-                .filter(|r| r.experiment() == id)
+                .filter(|r| r.experiment() == *id)
                 .collect();
-            let ec = self.exp(&mut exps, id)?;
-            let touched = self.write_data(ec, id, &records)?;
-            let params = if touched.params {
-                let p = expdb::read_params(&ec.conn, &ec.path)?;
+            let (touched, latest) = self.write_data(&tx, ec, id, &records, &mut staged)?;
+            if touched.params {
+                let p = expdb::read_params(&tx, &ec.path)?;
                 let obj: serde_json::Map<String, serde_json::Value> =
                     p.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
-                Some(serde_json::Value::Object(obj).to_string())
-            } else {
-                None
-            };
-            let metrics = match (&ec.latest, touched.metrics) {
-                (Some(latest), true) => Some(metric_cache_json(latest)),
-                _ => None,
-            };
-            caches.push((id.to_string(), touched, params, metrics));
-        }
-        let mut meta = lock(&self.meta)?;
-        let tx = meta
-            .transaction()
-            .map_err(|e| sql_err(&self.meta_path, e))?;
-        for (id, _, params, metrics) in &caches {
-            if let Some(p) = params {
-                tx.execute(
+                meta.execute(
                     "UPDATE experiments SET static_params = ?1 WHERE id = ?2",
-                    params![p, id],
+                    params![serde_json::Value::Object(obj).to_string(), id],
                 )
                 .map_err(|e| sql_err(&self.meta_path, e))?;
             }
-            if let Some(m) = metrics {
-                tx.execute(
+            if touched.metrics {
+                meta.execute(
                     "UPDATE experiments SET dynamic_params = ?1 WHERE id = ?2",
-                    params![m, id],
+                    params![metric_cache_json(&latest), id],
                 )
                 .map_err(|e| sql_err(&self.meta_path, e))?;
             }
+            exp_txs.push((tx, ec.path.clone()));
+            latest_after.push((id.to_string(), latest));
         }
         for r in &batch.records {
             match r {
@@ -539,7 +726,7 @@ impl Store for SqliteStore {
                     status,
                     duration,
                 } => {
-                    let n = tx
+                    let n = meta
                         .execute(
                             "UPDATE experiments SET status = ?1, duration = COALESCE(?2, duration) WHERE id = ?3",
                             params![status.luml_name(), duration, experiment],
@@ -550,8 +737,11 @@ impl Store for SqliteStore {
                     }
                 }
                 Record::Model { experiment, model } => {
+                    if !self.exists(&meta, experiment)? {
+                        return Err(Error::ExperimentNotFound(experiment.clone()));
+                    }
                     let path = self.relative_to_root(&model.path);
-                    tx.execute(
+                    meta.execute(
                         "INSERT OR REPLACE INTO models(id, name, created_at, tags, path, experiment_id, size, source, description)
                          VALUES (?1, ?2, ?3, '[]', ?4, ?5, ?6, NULL, NULL)",
                         params![model.id, model.name, iso_from_millis(model.created_at), path, experiment, model.size.map(|s| s as i64)],
@@ -561,7 +751,18 @@ impl Store for SqliteStore {
                 _ => {}
             }
         }
-        tx.commit().map_err(|e| sql_err(&self.meta_path, e))
+        for (tx, path) in exp_txs {
+            tx.commit().map_err(|e| sql_err(&path, e))?;
+        }
+        staged.publish()?;
+        meta.commit().map_err(|e| sql_err(&self.meta_path, e))?;
+        drop(meta_guard);
+        for (id, latest) in latest_after {
+            if let Some(ec) = exps.get_mut(&id) {
+                ec.latest = Some(latest);
+            }
+        }
+        Ok(())
     }
 
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
@@ -572,7 +773,10 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(rows.len());
         for (mut info, cache) in rows {
             if !cache.params || !cache.metrics {
-                self.fill_from_exp_db(&mut info, !cache.params, !cache.metrics)?;
+                // One unreadable exp.db must not hide every other run: list it, say why.
+                if let Err(e) = self.fill_from_exp_db(&mut info, !cache.params, !cache.metrics) {
+                    info.unreadable = Some(e.to_string());
+                }
             }
             out.push(info);
         }
@@ -641,7 +845,8 @@ impl Store for SqliteStore {
         max_points: usize,
     ) -> Result<Vec<MetricPoint>> {
         self.with_exp(id, |ec| {
-            match blocks::series(&ec.conn, &ec.path, key, range, max_points)? {
+            let writable = self.read_only.is_none();
+            match blocks::series(&ec.conn, &ec.path, key, range, max_points, writable)? {
                 Some(points) => Ok(points),
                 None => {
                     let points = expdb::read_points(&ec.conn, &ec.path, key, range)?;
@@ -712,7 +917,15 @@ impl Store for SqliteStore {
 
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
         validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
-        let meta = lock(&self.meta)?;
+        if let Some(n) = &update.name {
+            validate::label("experiment name", n)?;
+        }
+        for t in update.tags.iter().flatten() {
+            validate::label("tag", t)?;
+        }
+        self.check_writable()?;
+        let guard = lock(&self.meta)?;
+        let meta = begin(&guard, &self.meta_path)?;
         if !self.exists(&meta, id)? {
             return Err(Error::ExperimentNotFound(id.to_string()));
         }
@@ -726,18 +939,21 @@ impl Store for SqliteStore {
             params![update.name, update.description, tags, id],
         )
         .map_err(|e| sql_err(&self.meta_path, e))?;
-        Ok(())
+        meta.commit().map_err(|e| sql_err(&self.meta_path, e))
+    }
+
+    async fn checkpoint(&self) -> Result<()> {
+        SqliteStore::checkpoint(self)
     }
 
     async fn delete_experiment(&self, id: &str) -> Result<()> {
         validate::experiment_id(id).map_err(|_| Error::ExperimentNotFound(id.to_string()))?;
+        self.check_writable()?;
         let mut exps = lock(&self.exps)?;
         exps.remove(id);
         {
-            let mut meta = lock(&self.meta)?;
-            let tx = meta
-                .transaction()
-                .map_err(|e| sql_err(&self.meta_path, e))?;
+            let meta = lock(&self.meta)?;
+            let tx = begin(&meta, &self.meta_path)?;
             tx.execute("DELETE FROM models WHERE experiment_id = ?1", params![id])
                 .map_err(|e| sql_err(&self.meta_path, e))?;
             let n = tx

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use sextant_core::{conformance, Store, SystemEnv};
+use sextant_core::{conformance, Store};
+use sextant_native::SystemEnv;
 use sextant_sqlite::SqliteStore;
 
 #[test]

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use sextant_core::{ParamValue, StartOptions, Status, Store, SystemEnv, Tracker};
+use sextant_core::{ParamValue, StartOptions, Status, Store, Tracker};
+use sextant_native::SystemEnv;
 use sextant_sqlite::{snapshot, SqliteStore};
 
 fn fixture_dir() -> PathBuf {

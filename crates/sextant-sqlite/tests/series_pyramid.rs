@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use sextant_core::{FlushPolicy, StartOptions, StepRange, Store, SystemEnv, Tracker};
+use sextant_core::{FlushPolicy, StartOptions, StepRange, Store, Tracker};
+use sextant_native::SystemEnv;
 use sextant_sqlite::SqliteStore;
 
 fn value(i: i64) -> f64 {

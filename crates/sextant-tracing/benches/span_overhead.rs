@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sextant_core::{
-    AttachmentInfo, Batch, CoarseClockEnv, Error, ExperimentInfo, ExperimentUpdate, FlushPolicy,
-    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, Record, Span, StartOptions,
-    StepRange, Store, Tracker,
+    AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, FlushPolicy, GroupInfo,
+    MemoryStore, MetricPoint, MetricSummary, ModelInfo, Record, Span, StartOptions, StepRange,
+    Store, Tracker,
 };
+use sextant_native::CoarseClockEnv;
 use sextant_tracing::SextantLayer;
 use tracing_subscriber::layer::SubscriberExt;
 

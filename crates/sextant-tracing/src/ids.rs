@@ -10,7 +10,7 @@ pub struct IdSource {
 }
 
 fn splitmix(mut z: u64) -> u64 {
-    sextant_core::platform::splitmix64(&mut z)
+    sextant_core::env::splitmix64(&mut z)
 }
 
 impl IdSource {

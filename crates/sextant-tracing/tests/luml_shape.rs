@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sextant_core::{StartOptions, SystemEnv, Tracker};
+use sextant_core::{StartOptions, Tracker};
+use sextant_native::SystemEnv;
 use sextant_sqlite::SqliteStore;
 use sextant_tracing::SextantLayer;
 use tracing_subscriber::layer::SubscriberExt;

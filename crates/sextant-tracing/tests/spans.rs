@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use sextant_core::{MemoryStore, Span, SpanStatus, StartOptions, SystemEnv, TraceState, Tracker};
+use sextant_core::{MemoryStore, Span, SpanStatus, StartOptions, TraceState, Tracker};
+use sextant_native::SystemEnv;
 use sextant_tracing::SextantLayer;
 use tracing::instrument;
 use tracing_subscriber::layer::SubscriberExt;

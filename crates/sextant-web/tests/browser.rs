@@ -105,6 +105,8 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
     clear_local_storage();
     let store = local("quota");
     let t = Tracker::new(store.clone(), env());
+    // As the JS tracker does for browser storage: a full store is final, not retried.
+    t.set_full_store_final(true);
     let id = t
         .start_experiment(StartOptions::new().name("before"))
         .await

@@ -6,9 +6,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use sextant_core::{
-    conformance, Error, ParamValue, Result, StartOptions, Status, Store, SystemEnv, Tracker,
-};
+use sextant_core::{conformance, Error, ParamValue, Result, StartOptions, Status, Store, Tracker};
+use sextant_native::SystemEnv;
 use sextant_web::filelog::{self, FileHost};
 
 #[derive(Debug, Clone, Copy)]

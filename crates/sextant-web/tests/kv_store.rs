@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use sextant_core::{
     conformance, Batch, Dropped, Error, MetricPoint, Record, Result, StartOptions, Status, Store,
-    SystemEnv, Tracker,
+    Tracker,
 };
+use sextant_native::SystemEnv;
 use sextant_web::kv::{KvBackend, KvStore};
 
 /// A map that refuses writes past `quota` characters, as localStorage does.
@@ -152,6 +153,7 @@ fn a_full_backend_never_wedges_the_tracker() {
     pollster::block_on(async {
         let s = store(backend.clone(), "w");
         let t = Tracker::new(s.clone(), Arc::new(SystemEnv));
+        t.set_full_store_final(true);
         let id = t.start_experiment(StartOptions::new()).await.unwrap();
         for k in 0..40 {
             for i in 0..200 {

@@ -41,7 +41,7 @@ impl Shared {
     /// transient ones are retried by the core on the next flush.
     pub fn flush_quietly(&self) {
         if let Err(e) = self.run(Tracker::flush) {
-            if !matches!(e, Error::Storage(_)) {
+            if !e.is_transient() {
                 let mut slot = self.deferred.lock().unwrap_or_else(PoisonError::into_inner);
                 slot.get_or_insert(e);
             }

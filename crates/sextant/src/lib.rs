@@ -5,15 +5,18 @@
 //!
 //! # fn main() -> sextant::Result<()> {
 //! let tracker = ExperimentTracker::new("sqlite://./experiments")?;
-//! tracker.start_experiment(StartOptions::new().name("baseline").group("mnist"))?;
-//! tracker.log_static("lr", 0.001, None)?;
+//! let run = tracker.start_run(StartOptions::new().name("baseline").group("mnist"))?;
+//! run.log_static("lr", 0.001)?;
 //! for step in 0..100 {
-//!     tracker.log_dynamic("train/loss", 1.0 / f64::from(step + 1), None, None)?;
+//!     run.log_dynamic("train/loss", 1.0 / f64::from(step + 1))?; // auto-step
 //! }
-//! tracker.end_experiment(None)?;
+//! run.end()?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The luml-shaped methods stay on [`ExperimentTracker`] itself (`log_dynamic(key, value,
+//! step, experiment_id)`), for code ported from Python.
 //!
 //! Logging calls only buffer; a background thread makes the buffer durable about once a
 //! second, so a crash loses at most about a second of points and the training loop never
@@ -23,15 +26,17 @@
 
 mod flusher;
 mod model_link;
+mod run;
 mod tracker;
 
 use std::sync::Arc;
 
+pub use run::Run;
 pub use sextant_core::{
     AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
-    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, ParamType, ParamValue, Registry,
-    Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status, StepRange, Store,
-    TraceState, TraceSummary,
+    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
+    ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,
+    StepRange, Store, TraceState, TraceSummary,
 };
 pub use sextant_tracing::SextantLayer;
 pub use tracker::ExperimentTracker;
@@ -40,7 +45,7 @@ pub use tracker::ExperimentTracker;
 pub const DEFAULT_STORE: &str = "sqlite://./experiments";
 
 /// A registry with every backend a native program has: `memory://`, `sqlite://DIR` and
-/// `http://host:port` (a `sextant serve` server; token from `SEXTANT_TOKEN`).
+/// `http://host:port` (a `sextant serve` server).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     sextant_sqlite::register(&mut registry);
@@ -48,7 +53,28 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// Opens the store a connection string (`backend://config`) names.
+/// Opens the store a connection string (`backend://config`) names. The token for an
+/// `http://` server comes from `?token=` in the string or else the `SEXTANT_TOKEN`
+/// environment variable.
 pub fn open_store(connection: &str) -> Result<Arc<dyn Store>> {
-    pollster::block_on(registry().open(connection))
+    let options = OpenOptions {
+        token: std::env::var("SEXTANT_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        ..OpenOptions::default()
+    };
+    let connection_token = sextant_core::registry::split(connection)
+        .and_then(|(_, c)| c.split_once('?'))
+        .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("token=")));
+    let options = if connection_token {
+        OpenOptions::default()
+    } else {
+        options
+    };
+    open_store_with(connection, options)
+}
+
+/// Opens the store a connection string names with explicit settings (no environment).
+pub fn open_store_with(connection: &str, options: OpenOptions) -> Result<Arc<dyn Store>> {
+    pollster::block_on(registry().open_with(connection, options))
 }

@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sextant_core::platform::CoarseClockEnv;
 use sextant_core::{
     AttachmentInfo, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy, GroupInfo,
     MetricPoint, MetricSummary, ModelInfo, ParamValue, Result, Span, StartOptions, Status,
     StepRange, Store, TraceSummary, Tracker,
 };
+use sextant_native::CoarseClockEnv;
 
 use crate::flusher::{tick_for, Flusher, Shared};
 use crate::model_link;
@@ -32,9 +32,24 @@ pub struct ExperimentTracker {
 }
 
 impl ExperimentTracker {
-    /// Opens the store a connection string names (`sqlite://DIR`, `memory://`).
+    /// Opens the store a connection string names:
+    ///
+    /// | string | store |
+    /// |---|---|
+    /// | `sqlite://DIR` (`sqlite://./experiments`, `sqlite:///abs/dir`) | luml's directory layout: `DIR/meta.db` + one `DIR/<id>/exp.db` per run. Opened read-only, with a clear error on writes, when `DIR` cannot be written. |
+    /// | `memory://` | in this process only; gone when it exits |
+    /// | `http://host:port`, `https://host` | a `sextant serve` server; its token from `?token=…` or else `SEXTANT_TOKEN` |
+    ///
+    /// Anything else fails with the list of valid forms.
     pub fn new(connection: &str) -> Result<Self> {
         Ok(Self::with_store(crate::open_store(connection)?))
+    }
+
+    /// [`new`](Self::new) with explicit settings (a token) instead of the environment.
+    pub fn open(connection: &str, options: crate::OpenOptions) -> Result<Self> {
+        Ok(Self::with_store(crate::open_store_with(
+            connection, options,
+        )?))
     }
 
     /// Opens [`DEFAULT_STORE`](crate::DEFAULT_STORE), `./experiments`.
@@ -78,6 +93,11 @@ impl ExperimentTracker {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         self.shared.tracker.store()
+    }
+
+    /// The experiments this tracker has started or resumed and not yet ended.
+    pub fn open_experiments(&self) -> Vec<String> {
+        self.shared.tracker.open_experiments()
     }
 
     /// The current experiment's id, if one is started.
@@ -348,5 +368,8 @@ impl Drop for ExperimentTracker {
         if let Some(e) = self.shared.take_deferred() {
             eprintln!("sextant: a background flush lost data: {e}");
         }
+        // A tracing layer may keep the store alive past this tracker (and past exit), so
+        // fold the WAL in now: copying only the .db files then loses nothing.
+        let _ = self.shared.run(|t| t.store().checkpoint());
     }
 }

@@ -377,3 +377,76 @@ fn spans_are_validated_and_stored() {
     assert_eq!(traces[0].root_name.as_deref(), Some("epoch"));
     assert_eq!(t.get_trace(None, &span.trace_id).unwrap(), vec![span]);
 }
+
+/// The Rust-shaped API: a run handle with auto-steps, explicit steps and params from any
+/// serializable config, landing exactly as the seed-shaped calls would.
+#[test]
+fn a_run_handle_logs_without_ids_or_steps() {
+    #[derive(serde::Serialize)]
+    struct Config {
+        lr: f64,
+        layers: u32,
+        optimizer: &'static str,
+        schedule: Vec<u32>,
+    }
+    let t = ExperimentTracker::new("memory://").unwrap();
+    let run = t
+        .start_run(sextant::StartOptions::new().name("handle"))
+        .unwrap();
+    let other = t
+        .start_run(sextant::StartOptions::new().name("other"))
+        .unwrap();
+    run.log_params(&Config {
+        lr: 1e-3,
+        layers: 4,
+        optimizer: "adamw",
+        schedule: vec![10, 20],
+    })
+    .unwrap();
+    for i in 0..5 {
+        assert_eq!(
+            run.log_dynamic("loss", 1.0 / f64::from(i + 1)).unwrap(),
+            i64::from(i)
+        );
+    }
+    run.log_dynamic_at("acc", 0.9f32, 40).unwrap();
+    other.log_dynamic("loss", 7.0).unwrap();
+    assert!(
+        run.log_params(&3).is_err(),
+        "a bare number has no field names"
+    );
+    let id = run.id().to_string();
+    let info = run.info().unwrap();
+    assert_eq!(info.params["layers"], sextant::ParamValue::Int(4));
+    assert_eq!(
+        info.params["optimizer"],
+        sextant::ParamValue::Str("adamw".into())
+    );
+    assert_eq!(
+        info.params["schedule"],
+        sextant::ParamValue::Json(serde_json::json!([10, 20]))
+    );
+    let loss = run.metric_history("loss").unwrap();
+    assert_eq!(
+        loss.iter().map(|p| p.step).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert_eq!(run.metric_history("acc").unwrap()[0].step, 40);
+    run.end().unwrap();
+    assert_eq!(
+        t.get_experiment(Some(&id)).unwrap().status,
+        Status::Completed
+    );
+    assert!(matches!(
+        t.run(&id),
+        Err(sextant::Error::ExperimentNotOpen(_))
+    ));
+    assert_eq!(
+        t.run(other.id())
+            .unwrap()
+            .metric_history("loss")
+            .unwrap()
+            .len(),
+        1
+    );
+}

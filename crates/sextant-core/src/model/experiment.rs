@@ -43,6 +43,25 @@ impl Status {
     }
 }
 
+/// The one parser for status names people type (`?status=`, `--status`, the dashboard's
+/// URL): Sextant's names and luml's, any case.
+impl std::str::FromStr for Status {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "running" | "active" => Ok(Status::Running),
+            "completed" => Ok(Status::Completed),
+            "failed" | "error" => Ok(Status::Failed),
+            _ => Err(crate::Error::InvalidInput {
+                what: "status",
+                value: s.to_string(),
+                reason: "use running, completed or failed".into(),
+            }),
+        }
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -68,6 +87,10 @@ pub struct ExperimentInfo {
     /// Each metric's value at its highest step.
     #[serde(with = "lossless_f64::map")]
     pub metrics: BTreeMap<String, f64>,
+    /// Set when the experiment is listed but its data cannot be read (a corrupt or
+    /// missing exp.db): why. Lists show such runs instead of failing as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// What a store needs to create an experiment.
@@ -80,6 +103,26 @@ pub struct NewExperiment {
     pub created_at: i64,
     pub description: Option<String>,
     pub source: Option<String>,
+}
+
+/// A just-created experiment as lists show it: running, no params or metrics yet.
+impl From<NewExperiment> for ExperimentInfo {
+    fn from(n: NewExperiment) -> Self {
+        ExperimentInfo {
+            id: n.id,
+            name: n.name,
+            group: n.group,
+            status: Status::Running,
+            tags: n.tags,
+            created_at: n.created_at,
+            duration: None,
+            description: n.description,
+            source: n.source,
+            params: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            unreadable: None,
+        }
+    }
 }
 
 /// Fields `update_experiment` may change; `None` leaves a field alone.

@@ -4,17 +4,18 @@
 mod buffer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use buffer::OpenRun;
 
 use crate::dump::ExperimentDump;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::model::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
     ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
 };
-use crate::platform::Env;
 use crate::store::{Batch, Record, Store};
 use crate::{names, validate};
 
@@ -145,13 +146,6 @@ impl Dropped {
     }
 }
 
-/// Whether a failed write may succeed if simply retried. Storage errors (I/O, a busy or
-/// closed database) may pass; a full store, invalid or corrupt data, or a deleted
-/// experiment will not until someone acts, so retrying them would only block later data.
-fn transient(e: &Error) -> bool {
-    matches!(e, Error::Storage(_))
-}
-
 /// The tracker: current experiment, validation, auto-step, buffering, reads.
 #[derive(Debug)]
 pub struct Tracker {
@@ -159,6 +153,8 @@ pub struct Tracker {
     env: Arc<dyn Env>,
     policy: FlushPolicy,
     state: Mutex<State>,
+    /// See [`Tracker::set_full_store_final`].
+    full_store_final: AtomicBool,
 }
 
 impl Tracker {
@@ -172,7 +168,23 @@ impl Tracker {
             env,
             policy,
             state: Mutex::new(State::default()),
+            full_store_final: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a full store (`QuotaExceeded`) is retried like other transient failures
+    /// (the default: a disk can be freed) or final, as for localStorage, whose few MB do not
+    /// free themselves: what does not fit is then dropped and counted, not retried.
+    pub fn set_full_store_final(&self, full_store_final: bool) {
+        self.full_store_final
+            .store(full_store_final, Ordering::Relaxed);
+    }
+
+    /// Whether data whose write failed with `e` is kept for the next flush.
+    fn retries(&self, e: &Error) -> bool {
+        e.is_transient()
+            && !(matches!(e, Error::QuotaExceeded(_))
+                && self.full_store_final.load(Ordering::Relaxed))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -307,7 +319,7 @@ impl Tracker {
         // dropped and is reported after the run has ended, so one bad record cannot keep a
         // run from ending.
         let flushed = self.flush().await;
-        if matches!(&flushed, Err(e) if transient(e)) {
+        if matches!(&flushed, Err(e) if self.retries(e)) {
             return flushed;
         }
         let (started, prior) = {
@@ -516,38 +528,50 @@ impl Tracker {
         self.lock()?.in_flight = Some(batch.clone());
         let written = self.store.write(&batch).await;
         self.lock()?.in_flight = None;
-        let err = match written {
+        let e = match written {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
         let batch = Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone());
-        if transient(&err) {
-            let mut state = self.lock()?;
-            state.buffered_points += batch.point_count();
-            if state.oldest_unflushed_ms == 0 {
-                state.oldest_unflushed_ms = self.env.now_unix_millis();
-            }
-            state.retry = Some(batch);
-            return Err(err);
+        if self.retries(&e) {
+            // The failure may pass (I/O, a full disk, a restarting server): keep the
+            // whole batch, in order, for the next flush.
+            self.keep_for_retry(batch.records)?;
+            return Err(e);
         }
+        // Some record can never be written (its experiment deleted, a name the store
+        // refuses, a full localStorage). Stores apply a batch all-or-nothing, so nothing of it
+        // landed: write the records one by one, drop (and count, see `take_dropped`) only
+        // those refused for good, and keep the rest, so one bad record never blocks every
+        // later flush.
+        let mut kept = Vec::new();
+        let mut refused = None;
         let mut dropped = Dropped::default();
         for record in batch.records {
+            if !kept.is_empty() {
+                kept.push(record);
+                continue;
+            }
             let one = Batch {
                 records: vec![record],
             };
-            if self.store.write(&one).await.is_err() {
-                dropped.records += 1;
-                dropped.points += one.point_count();
+            match self.store.write(&one).await {
+                Ok(()) => {}
+                Err(e) if self.retries(&e) => kept.extend(one.records),
+                Err(e) => {
+                    dropped.records += 1;
+                    dropped.points += one.point_count();
+                    refused.get_or_insert(e);
+                }
             }
         }
-        if dropped.is_empty() {
-            // Each record went in on its own: only the batch as a whole was refused.
-            return Ok(());
+        if !kept.is_empty() {
+            self.keep_for_retry(kept)?;
         }
         let mut state = self.lock()?;
         state.dropped.records += dropped.records;
         state.dropped.points += dropped.points;
-        Err(err)
+        Err(refused.unwrap_or(e))
     }
 
     /// Everything not yet known to be stored — the batch being written, the one kept for
@@ -615,6 +639,18 @@ impl Tracker {
             records: batch.records.len(),
             points,
         }
+    }
+
+    /// Puts records back at the front of the next flush.
+    fn keep_for_retry(&self, records: Vec<Record>) -> Result<()> {
+        let batch = Batch { records };
+        let mut state = self.lock()?;
+        state.buffered_points += batch.point_count();
+        if state.oldest_unflushed_ms == 0 {
+            state.oldest_unflushed_ms = self.env.now_unix_millis();
+        }
+        state.retry = Some(batch);
+        Ok(())
     }
 
     // ---- reads (flush first, so a tracker reads its own writes) ----

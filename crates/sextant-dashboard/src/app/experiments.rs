@@ -157,12 +157,7 @@ pub fn ExperimentsPage() -> Html {
     let text = query::get(&q, "q").unwrap_or_default();
     let group = query::get(&q, "group").filter(|s| !s.is_empty());
     let tag = query::get(&q, "tag").filter(|s| !s.is_empty());
-    let status = query::get(&q, "status").and_then(|s| match s.as_str() {
-        "running" => Some(Status::Running),
-        "completed" => Some(Status::Completed),
-        "failed" => Some(Status::Failed),
-        _ => None,
-    });
+    let status = query::get(&q, "status").and_then(|s| s.parse::<Status>().ok());
     let order = query::get(&q, "sort")
         .and_then(|s| Order::parse(&s))
         .unwrap_or_default();

@@ -80,6 +80,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             metrics: Default::default(),
+            unreadable: None,
         }
     }
 

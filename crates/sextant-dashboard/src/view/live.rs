@@ -118,6 +118,7 @@ mod tests {
             source: None,
             params: Default::default(),
             metrics: Default::default(),
+            unreadable: None,
         };
         let old = vec![mk("a", Status::Running), mk("b", Status::Running)];
         let mut new = vec![mk("a", Status::Completed), mk("c", Status::Running)];

@@ -320,6 +320,7 @@ fn sortable(e: &ExperimentInfo, key: &SortKey, index: usize) -> ExperimentInfo {
         source: None,
         params: BTreeMap::new(),
         metrics: BTreeMap::new(),
+        unreadable: None,
     };
     match key {
         SortKey::Name => s.name = e.name.clone(),
@@ -402,6 +403,7 @@ mod tests {
             source: None,
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            unreadable: None,
         };
         e.params
             .insert("lr".into(), ParamValue::Float(0.1 / (i + 1) as f64));

@@ -5,23 +5,9 @@ use js_sys::Reflect;
 use sextant_core::Error;
 use wasm_bindgen::prelude::*;
 
+/// The stable code JS errors carry (`err.code`): the core's own.
 pub fn code(e: &Error) -> &'static str {
-    match e {
-        Error::InvalidConnectionString { .. } => "INVALID_CONNECTION_STRING",
-        Error::UnknownBackend { .. } => "UNKNOWN_BACKEND",
-        Error::NoActiveExperiment => "NO_ACTIVE_EXPERIMENT",
-        Error::ExperimentNotFound(_) => "EXPERIMENT_NOT_FOUND",
-        Error::ExperimentExists(_) => "EXPERIMENT_EXISTS",
-        Error::ExperimentNotOpen(_) => "EXPERIMENT_NOT_OPEN",
-        Error::ExperimentEnded { .. } => "EXPERIMENT_ENDED",
-        Error::InvalidInput { .. } => "INVALID_INPUT",
-        Error::AttachmentNotFound { .. } => "ATTACHMENT_NOT_FOUND",
-        Error::TraceNotFound { .. } => "TRACE_NOT_FOUND",
-        Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
-        Error::Corrupt(_) => "CORRUPT",
-        Error::Snapshot(_) => "SNAPSHOT",
-        Error::Storage(_) => "STORAGE",
-    }
+    e.code()
 }
 
 /// The JS `Error` thrown (or rejected) for a core error.

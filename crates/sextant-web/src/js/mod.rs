@@ -259,7 +259,13 @@ impl TrackerRef {
 impl ExperimentTracker {
     /// Wraps a store (tests use this to skip the registry).
     pub fn with_store(store: Arc<dyn sextant_core::Store>) -> ExperimentTracker {
+        let location = store.location();
         let tracker = Tracker::new(store, Arc::new(JsEnv));
+        // A browser's storage quota does not free itself: what does not fit is dropped and
+        // reported rather than retried (and appended to) forever. A disk (file://) may be.
+        tracker.set_full_store_final(
+            location.starts_with("localstorage://") || location.starts_with("idb://"),
+        );
         let interval = tracker.policy().interval_ms;
         let inner = Rc::new_cyclic(|weak| Inner {
             tracker,

@@ -72,13 +72,24 @@ pub fn ls(tracker: &ExperimentTracker, json: bool, out: Out) -> CliResult {
             id,
             e.name.clone(),
             e.group.clone(),
-            e.status.to_string(),
+            match &e.unreadable {
+                Some(_) => "unreadable".to_string(),
+                None => e.status.to_string(),
+            },
             table::time(e.created_at),
             table::duration(e.duration),
             e.metrics.len().to_string(),
         ]);
     }
     t.write(out, "")?;
+    for e in experiments.iter().filter(|e| e.unreadable.is_some()) {
+        writeln!(
+            out,
+            "warning: experiment {} cannot be read: {}",
+            e.id,
+            e.unreadable.as_deref().unwrap_or_default()
+        )?;
+    }
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 use sextant::{ExperimentTracker, ParamValue, StartOptions};
-use sextant_core::{Env, SystemEnv};
+use sextant_core::Env;
+use sextant_native::SystemEnv;
 
 use super::plot::line_chart_png;
 use super::CliResult;
@@ -18,7 +19,7 @@ struct Rng(u64);
 
 impl Rng {
     fn next_u64(&mut self) -> u64 {
-        sextant_core::platform::splitmix64(&mut self.0)
+        sextant_core::env::splitmix64(&mut self.0)
     }
 
     /// Uniform in (0, 1].

@@ -25,6 +25,14 @@ pub struct ServerArgs {
     /// Largest request body in MiB (batches with attachments); bigger gets 413.
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     max_body_mib: usize,
+    /// Also answer requests whose Host header names this host (repeatable). IP addresses
+    /// and localhost always work; other names are refused so a DNS-rebinding page cannot
+    /// reach the server.
+    #[arg(long, value_name = "HOST")]
+    allowed_host: Vec<String>,
+    /// Connections served at once.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
 }
 
 pub fn run(tracker: &ExperimentTracker, args: &ServerArgs, open: bool) -> CliResult {
@@ -34,7 +42,13 @@ pub fn run(tracker: &ExperimentTracker, args: &ServerArgs, open: bool) -> CliRes
         token: args.token.clone().filter(|t| !t.is_empty()),
         cors: args.cors.clone(),
         max_body_bytes: args.max_body_mib.saturating_mul(1 << 20),
+        allowed_hosts: args.allowed_host.clone(),
+        max_connections: args.max_connections,
+        ..ServeOptions::default()
     };
+    for w in sextant_server::warnings(&opts) {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
     let store = tracker.store().clone();
     let location = store.location();
     let with_token = opts.token.is_some();

@@ -73,7 +73,7 @@ impl Table {
 
 /// Unix milliseconds as `2026-11-28 16:05:12` (UTC).
 pub fn time(ms: i64) -> String {
-    let iso = sextant_core::platform::iso_from_millis(ms);
+    let iso = sextant_luml::time::iso_from_millis(ms);
     iso.get(..19).unwrap_or(&iso).replacen('T', " ", 1)
 }
 

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::time::{iso_from_millis, millis_from_iso};
 use rusqlite::{params, Connection, OptionalExtension};
-use sextant_core::platform::{iso_from_millis, millis_from_iso};
 use sextant_core::{
     AttachmentInfo, MetricPoint, MetricSummary, ParamValue, Span, SpanEvent, SpanLink, SpanStatus,
     StepRange,

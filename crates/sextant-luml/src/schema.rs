@@ -5,7 +5,9 @@
 
 use rusqlite::Connection;
 
-use crate::sql::{sql_err, SqlResult};
+use sextant_core::Error;
+
+use crate::sql::{in_write_tx, retry_busy, sql_err, SqlResult, BUSY_TIMEOUT};
 
 pub const META_DDL: &str = "
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -151,19 +153,50 @@ PRAGMA user_version = 2;
 
 /// Pragmas for every connection to a store file: WAL (readers never block the writer),
 /// a busy timeout for other processes, and full fsync at commit, which is once per flush.
+/// The journal mode is only switched when it is not WAL yet: the switch needs every other
+/// connection gone, so a store many processes open at once must not ask for it each time.
 pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(15))
+    conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sql_err(path, e))?;
+    let mode: String = retry_busy(path, || {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+    })?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        let now: String = retry_busy(path, || {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        })?;
+        if !now.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!(
+                "{}: cannot switch to WAL journaling (still {now})",
+                path.display()
+            )));
+        }
+    }
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+        "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
     )
     .map_err(|e| sql_err(path, e))
 }
 
+/// Pragmas for a connection opened read-only: no journal switch, no schema changes.
+pub fn configure_read_only(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| sql_err(path, e))
+}
+
+/// Creates meta.db's tables in one write transaction (so two processes opening a new store
+/// at once take turns instead of one failing).
 pub fn create_meta(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.execute_batch(META_DDL).map_err(|e| sql_err(path, e))
+    create(conn, path, META_DDL)
 }
 
 pub fn create_exp(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.execute_batch(EXP_DDL).map_err(|e| sql_err(path, e))
+    create(conn, path, EXP_DDL)
+}
+
+/// Runs (idempotent, `IF NOT EXISTS`) DDL inside an immediate transaction.
+pub fn create(conn: &Connection, path: &std::path::Path, ddl: &str) -> SqlResult<()> {
+    in_write_tx(conn, path, |tx| {
+        tx.execute_batch(ddl).map_err(|e| sql_err(path, e))
+    })
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use crate::time::millis_from_iso;
 use rusqlite::Connection;
-use sextant_core::platform::millis_from_iso;
 use sextant_core::{
     validate, AttachmentInfo, Error, ExperimentDump, ExperimentInfo, Result, Status,
 };
@@ -41,7 +41,7 @@ fn members(dump: &ExperimentDump) -> Result<Vec<(String, Vec<u8>)>> {
             "tags": info.tags,
             // Beyond luml's fields, so a Sextant import restores the whole overview.
             "group_name": info.group,
-            "created_at": sextant_core::platform::iso_from_millis(info.created_at),
+            "created_at": crate::time::iso_from_millis(info.created_at),
             "duration": info.duration,
             "source": info.source,
         }
@@ -173,8 +173,7 @@ pub fn from_tar_bytes(bytes: &[u8]) -> Result<ExperimentDump> {
                 "{name} is larger than {MAX_MEMBER_BYTES} bytes"
             )));
         }
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(snap_err)?;
+        let data = read_capped(&mut entry, &name)?;
         files.insert(name, data);
     }
     let need = |name: &str| {
@@ -241,8 +240,7 @@ fn unzip_exp_db(zip_bytes: &[u8]) -> Result<Vec<u8>> {
     if file.size() > MAX_MEMBER_BYTES {
         return Err(snap_err("exp.db is too large"));
     }
-    let mut data = Vec::with_capacity(file.size() as usize);
-    file.read_to_end(&mut data).map_err(snap_err)?;
+    let data = read_capped(&mut file, "exp.db")?;
     Ok(data)
 }
 
@@ -290,12 +288,29 @@ fn read_exp_db(mut db: Vec<u8>, id: &str) -> Result<ExperimentDump> {
             source: None,
             params,
             metrics: latest,
+            unreadable: None,
         },
         metrics,
         spans,
         attachments,
         models: Vec::new(),
     })
+}
+
+/// Reads a member as it arrives, up to [`MAX_MEMBER_BYTES`]. Sizes in tar and zip headers
+/// are whatever the file claims, so nothing is allocated from them: a 1 KB file that says
+/// it holds 7 GiB costs 1 KB.
+fn read_capped(r: &mut impl Read, name: &str) -> Result<Vec<u8>> {
+    let mut data = Vec::new();
+    r.take(MAX_MEMBER_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(snap_err)?;
+    if data.len() as u64 > MAX_MEMBER_BYTES {
+        return Err(snap_err(format!(
+            "{name} is larger than {MAX_MEMBER_BYTES} bytes"
+        )));
+    }
+    Ok(data)
 }
 
 /// Attachment contents by name; members whose names could escape are refused.
@@ -316,8 +331,7 @@ fn read_attachments_tar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
             continue;
         };
         validate::attachment_name(name)?;
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).map_err(snap_err)?;
+        let data = read_capped(&mut entry, name)?;
         out.insert(name.to_string(), data);
     }
     Ok(out)

@@ -1,0 +1,59 @@
+//! The two things the core needs from its platform, a clock and randomness, as the [`Env`]
+//! trait (native code gets `sextant_native::SystemEnv`; wasm bindings supply JS `Date` and
+//! `crypto`), and the `Send` bounds that differ between native and wasm.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// `Send` natively, nothing on wasm, where IndexedDB and `fetch` handles are not `Send`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
+
+/// `Sync` natively, nothing on wasm.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Clock and randomness, injected so the core has no platform code.
+pub trait Env: MaybeSend + MaybeSync + std::fmt::Debug {
+    fn now_unix_nanos(&self) -> i64;
+    fn random_u128(&self) -> u128;
+
+    fn now_unix_millis(&self) -> i64 {
+        self.now_unix_nanos() / 1_000_000
+    }
+
+    /// A random (v4) UUID in its hyphenated lowercase form.
+    fn new_uuid(&self) -> String {
+        uuid::Builder::from_random_bytes(self.random_u128().to_le_bytes())
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
+}
+
+/// One step of splitmix64: advances `state` and returns a well-mixed 64-bit value. The
+/// cheap generator behind demo noise and span ids; not for secrets.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,82 @@
+//! Turning SQLite and file-system failures into core errors that name the file involved,
+//! and the one way this crate opens a write transaction.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use sextant_core::Error;
+
+pub type SqlResult<T> = Result<T, Error>;
+
+/// How long a writer waits for other processes' locks before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub fn sql_err(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+            Error::Corrupt(format!(
+                "{} is not a readable SQLite database ({e}); it was left untouched",
+                path.display()
+            ))
+        }
+        Some(ErrorCode::DiskFull) => Error::QuotaExceeded(format!("{}: {e}", path.display())),
+        Some(ErrorCode::ReadOnly) => Error::ReadOnly(format!("{}: {e}", path.display())),
+        _ => Error::Storage(format!("{}: {e}", path.display())),
+    }
+}
+
+pub fn io_err(path: &Path, e: std::io::Error) -> Error {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    const EROFS: i32 = 30;
+    match e.raw_os_error() {
+        Some(ENOSPC) | Some(EDQUOT) => Error::QuotaExceeded(format!("{}: {e}", path.display())),
+        Some(EROFS) => Error::ReadOnly(format!("{}: {e}", path.display())),
+        _ => Error::Storage(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Begins a write transaction that takes the write lock first (`BEGIN IMMEDIATE`).
+///
+/// A deferred transaction that reads and then writes cannot wait for another process's
+/// lock: SQLite answers `SQLITE_BUSY` at once, without calling the busy handler, because
+/// waiting could deadlock. Taking the lock up front makes every writer wait its turn (up
+/// to [`BUSY_TIMEOUT`]) instead of failing with "database is locked".
+pub fn begin<'c>(conn: &'c Connection, path: &Path) -> SqlResult<Transaction<'c>> {
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(|e| sql_err(path, e))
+}
+
+/// Runs `f` in one immediate transaction: committed when it succeeds, rolled back when not.
+pub fn in_write_tx<T>(
+    conn: &Connection,
+    path: &Path,
+    f: impl FnOnce(&Connection) -> SqlResult<T>,
+) -> SqlResult<T> {
+    let tx = begin(conn, path)?;
+    let out = f(&tx)?;
+    tx.commit().map_err(|e| sql_err(path, e))?;
+    Ok(out)
+}
+
+/// Retries an operation that SQLite refuses with `SQLITE_BUSY` without consulting the busy
+/// handler (switching the journal mode of a new file while another process opens it), for
+/// at most [`BUSY_TIMEOUT`].
+pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) -> SqlResult<T> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match f() {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked)
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other.map_err(|e| sql_err(path, e)),
+        }
+    }
+}
