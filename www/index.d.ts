@@ -462,10 +462,10 @@ export declare class ExperimentTracker {
   ): Promise<T>;
 
   /**
-   * Makes everything logged so far durable. A transient storage failure (`STORAGE`) keeps
-   * the data for the next flush (see `pending()`); data the store refuses for good
-   * (`QUOTA_EXCEEDED`, `EXPERIMENT_NOT_FOUND`) is written record by record as far as it
-   * fits, the rest dropped, and the error's `dropped` says how much.
+   * Makes everything logged so far durable. A transient failure (`STORAGE`; a full disk for
+   * `file://`) keeps the data for the next flush (see `pending()`); data the store refuses
+   * for good (`QUOTA_EXCEEDED` in browsers, `EXPERIMENT_NOT_FOUND`) is written record by
+   * record as far as it fits, the rest dropped, and the error's `dropped` says how much.
    */
   flush(): Promise<void>;
   /** What a transient failure left waiting for the next flush. */
