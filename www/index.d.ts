@@ -11,8 +11,39 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** A param ("static") value. Whole numbers are stored as ints, others as floats. */
-export type ParamValue = JsonValue | bigint;
+/**
+ * A param ("static") value as `logStatic` takes it. Whole numbers up to 2^53 are stored as
+ * ints, others (and -0) as floats; bigints as exact 64-bit ints; a `Date` as its ISO string.
+ * Inside objects and arrays: `Date` → ISO string, `Map` (string keys) → object, `Set` and
+ * typed arrays → arrays, NaN/±Infinity → null and `undefined` → omitted (null in arrays), as
+ * `JSON.stringify` does. Cycles, nesting deeper than 64 levels, functions, symbols and
+ * `ArrayBuffer`s are rejected (`INVALID_INPUT`, naming the path).
+ */
+export type ParamInput =
+  | JsonValue
+  | bigint
+  | Date
+  | ArrayBufferView
+  | ReadonlyMap<string, ParamInput>
+  | ReadonlySet<ParamInput>
+  | readonly ParamInput[]
+  | { [key: string]: ParamInput | undefined };
+
+/** A param as read back: ints beyond 2^53 (they were bigints) come back as bigints. */
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | bigint
+  | ParamValue[]
+  | { [key: string]: ParamValue };
+
+/** Records and points: what `pending()` holds, `discardPending()` dropped, or an error's `dropped`. */
+export interface RecordCount {
+  records: number;
+  points: number;
+}
 
 export type ExperimentStatus = "running" | "completed" | "failed";
 
@@ -31,11 +62,18 @@ export type SextantErrorCode =
   | "QUOTA_EXCEEDED"
   | "CORRUPT"
   | "SNAPSHOT"
-  | "STORAGE";
+  | "STORAGE"
+  /** The wasm instance trapped: its trackers stopped; `ExperimentTracker.open` starts afresh. */
+  | "CRASHED";
 
 /** Errors are plain `Error`s whose message names the bad input, plus a stable `code`. */
 export interface SextantError extends Error {
   readonly code: SextantErrorCode;
+  /**
+   * On flush errors the store gave for good (a full store, a deleted experiment): what
+   * could not be written and was dropped, so it cannot hold up later flushes.
+   */
+  readonly dropped?: RecordCount;
 }
 
 /** Unix nanoseconds: a bigint, a whole number, or a decimal string. */
@@ -291,6 +329,37 @@ export interface SpanHandle {
   addEvent(name: string, attributes?: Record<string, JsonValue>): SpanHandle;
 }
 
+/** A tensor as `logDynamic` takes it: tfjs's `Tensor` (one element) fits. */
+export interface ScalarTensorLike {
+  readonly shape: readonly number[];
+  dataSync(): ArrayLike<number | bigint | string | boolean | Uint8Array>;
+}
+
+/** The parts of a tfjs `LayersModel` the callback uses. */
+export interface TfjsModelLike {
+  toJSON(unused?: null, returnString?: boolean): unknown;
+  save(handler: unknown): Promise<unknown>;
+}
+
+export interface TfjsCallbackOptions extends ExperimentOption {
+  /** Default "epoch". */
+  every?: "epoch" | "batch";
+  /** The model being trained (tfjs does not hand it to callbacks given as objects). */
+  model?: TfjsModelLike;
+  /** The param key for the topology (default "model"); false: none. */
+  topology?: string | boolean;
+  /** Save the weights at the end of training: true (folder "model") or a folder name. */
+  weights?: string | boolean;
+}
+
+/** tfjs `CustomCallbackArgs`: pass as `callbacks` to `model.fit`. */
+export interface TfjsCallbacks {
+  onTrainBegin(logs?: Record<string, unknown>): void;
+  onBatchEnd(batch: number, logs?: Record<string, unknown>): void;
+  onEpochEnd(epoch: number, logs?: Record<string, unknown>): void;
+  onTrainEnd(logs?: Record<string, unknown>): Promise<void>;
+}
+
 /**
  * Connection strings: `idb://NAME` (IndexedDB, browsers and workers),
  * `localstorage://PREFIX` (browsers, ~5 MB), `memory://` (everywhere),
@@ -320,17 +389,39 @@ export declare class ExperimentTracker {
 
   /** Starts (or, given an existing `experimentId`, resumes) an experiment and makes it current. */
   startExperiment(options?: StartOptions): Promise<string>;
-  /** Status `completed`, duration set, everything buffered made durable. */
+  /**
+   * Status `completed`, duration set, everything buffered made durable. If the store refused
+   * some of it for good, the run still ends and the promise rejects with that error (its
+   * `dropped` says what was lost); a transient failure leaves the run open to end again.
+   * Afterwards, reads without an id use this experiment until another starts.
+   */
   endExperiment(experimentId?: string): Promise<void>;
   /** Status `failed`, everything buffered made durable. */
   failExperiment(experimentId?: string): Promise<void>;
 
-  /** A param; logging a key again replaces it. */
-  logStatic(key: string, value: ParamValue, options?: ExperimentOption): void;
-  /** One metric point; returns its step. Logging a (key, step) again replaces the point. */
-  logDynamic(key: string, value: number, options?: StepOptions): number;
+  /** A param; logging a key again replaces it. See `ParamInput` for what is accepted. */
+  logStatic(key: string, value: ParamInput, options?: ExperimentOption): void;
+  /**
+   * One metric point; returns its step. Logging a (key, step) again replaces the point.
+   * A one-element tensor (anything with `dataSync()`, e.g. tfjs's) counts as its number.
+   */
+  logDynamic(key: string, value: number | ScalarTensorLike, options?: StepOptions): number;
   /** Several metrics at one step: `logMetrics({ loss: 0.4, acc: 0.91 }, { step: 2 })`. */
-  logMetrics(values: Record<string, number>, options?: StepOptions): void;
+  logMetrics(
+    values:
+      | Record<string, number | ScalarTensorLike>
+      | ReadonlyMap<string, number | ScalarTensorLike>,
+    options?: StepOptions,
+  ): void;
+  /**
+   * Callbacks for TensorFlow.js training: `model.fit(x, y, { callbacks:
+   * tracker.tfjsCallback({ model }) })` (`fitDataset` too). Logs tfjs's logs as metrics
+   * (its `batch`/`size` bookkeeping skipped): per epoch (step = epoch), or per batch (step =
+   * batches so far, with the epoch's logs as `epoch/<name>` at step = epoch). Given the
+   * model, its topology becomes a param and, with `weights`, its weights attachments
+   * (`<folder>/model.json` + `<folder>/weights.bin`, loadable with `tf.io.fromMemory`).
+   */
+  tfjsCallback(options?: TfjsCallbackOptions): TfjsCallbacks;
   /** Stores text or bytes under a relative name (subfolders allowed) at once. */
   logAttachment(
     name: string,
@@ -370,8 +461,22 @@ export declare class ExperimentTracker {
     attributes?: Record<string, JsonValue>,
   ): Promise<T>;
 
-  /** Makes everything logged so far durable. */
+  /**
+   * Makes everything logged so far durable. A transient failure (`STORAGE`; a full disk for
+   * `file://`) keeps the data for the next flush (see `pending()`); data the store refuses
+   * for good (`QUOTA_EXCEEDED` in browsers, `EXPERIMENT_NOT_FOUND`) is written record by
+   * record as far as it fits, the rest dropped, and the error's `dropped` says how much.
+   */
   flush(): Promise<void>;
+  /** What a transient failure left waiting for the next flush. */
+  pending(): RecordCount;
+  /** Gives up on what `pending()` counts; returns what was discarded. */
+  discardPending(): RecordCount;
+  /**
+   * Gets the errors of flushes nobody awaits (the timer, a full buffer, a hidden page);
+   * default (null): a console warning.
+   */
+  onError: ((error: SextantError) => void) | null;
   /** Flushes, then stops the timer and exit hooks; the tracker cannot be used afterwards. */
   close(): Promise<void>;
 

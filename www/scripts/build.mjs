@@ -11,7 +11,7 @@
 // CARGO_TARGET_DIR is honoured; the default is the workspace's target/.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -25,7 +25,7 @@ const targetDir = process.env.CARGO_TARGET_DIR
   : join(root, "target");
 const profile = "wasm-release";
 const modules = [
-  { crate: "sextant-web", file: "sextant_web", out: "pkg" },
+  { crate: "sextant-web", file: "sextant_web", out: "pkg", guard: true },
   { crate: "sextant-snapshot-wasm", file: "sextant_snapshot_wasm", out: "pkg-snapshot" },
 ];
 
@@ -40,6 +40,22 @@ function wasmBindgenVersion() {
   } catch {
     return null;
   }
+}
+
+/**
+ * Routes every call into the tracker's wasm through the crash guard (scripts/guard.js):
+ * one line of the generated glue changes, and the build fails if that line is not there
+ * (a different wasm-bindgen) rather than shipping a package without the guard.
+ */
+function guardGlue(glue) {
+  const line = "    wasm = instance.exports;\n";
+  const text = readFileSync(glue, "utf8");
+  if (text.split(line).length !== 2) {
+    console.error(`${glue}: expected exactly one \`${line.trim()}\` to guard`);
+    process.exit(1);
+  }
+  const guard = readFileSync(join(here, "guard.js"), "utf8");
+  writeFileSync(glue, text.replace(line, "    wasm = __sextantGuard(instance.exports);\n") + guard);
 }
 
 const found = wasmBindgenVersion();
@@ -66,6 +82,7 @@ for (const m of modules) {
   const out = join(www, m.out);
   rmSync(out, { recursive: true, force: true });
   run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", out, input]);
+  if (m.guard) guardGlue(join(out, `${m.file}.js`));
   const wasm = join(out, `${m.file}_bg.wasm`);
   if (existsSync(wasmOpt)) {
     // The features Rust's wasm32 target enables by default, which the glue relies on.

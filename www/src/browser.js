@@ -2,8 +2,10 @@
 // first use. `ExperimentTracker.open` waits for it, so no separate init call is needed;
 // `load()` starts the download early.
 
-import init, { ExperimentTracker, installSnapshotCodec } from "../pkg/sextant_web.js";
+import * as glue from "../pkg/sextant_web.js";
 import { installFastPaths } from "./fast.js";
+import { installTfjs } from "./tfjs.js";
+import { manageInstances } from "./instance.js";
 import { installTracing } from "./tracing.js";
 
 let snapshot;
@@ -26,24 +28,39 @@ const snapshotCodec = {
   },
 };
 
+const wasmUrl = new URL("../pkg/sextant_web_bg.wasm", import.meta.url);
+
+async function setup(g) {
+  installFastPaths(g.ExperimentTracker);
+  installTfjs(g.ExperimentTracker);
+  // No AsyncLocalStorage in browsers: nesting follows a stack of open spans.
+  installTracing(g.ExperimentTracker);
+  await g.default({ module_or_path: wasmUrl });
+  g.installSnapshotCodec(snapshotCodec);
+}
+
+// A fresh copy of the glue after a crash. Bundlers leave this import alone; where the glue
+// is not next to this file at run time, the error says to reload instead.
+function reload(n) {
+  const url = `${new URL("../pkg/sextant_web.js", import.meta.url).href}?instance=${n}`;
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+}
+
+const instances = manageInstances(glue, setup, reload);
 let ready;
 /** Loads the wasm once (idempotent). */
 export function load() {
-  ready ??= init({
-    module_or_path: new URL("../pkg/sextant_web_bg.wasm", import.meta.url),
-  }).then(() => installSnapshotCodec(snapshotCodec));
+  ready ??= instances.start();
   return ready;
 }
 
-// The generated `open` needs the module instantiated; wait for it first.
-const openLoaded = ExperimentTracker.open;
-ExperimentTracker.open = async function open(connection) {
+// `open` waits for the wasm; installing it here keeps `ExperimentTracker.open` usable before
+// anyone calls `load()`.
+const Exported = glue.ExperimentTracker;
+const openBeforeLoad = async (connection) => {
   await load();
-  return openLoaded.call(ExperimentTracker, connection);
+  return Exported.open(connection);
 };
+Exported.open = openBeforeLoad;
 
-installFastPaths(ExperimentTracker);
-// No AsyncLocalStorage in browsers: nesting follows a stack of open spans.
-installTracing(ExperimentTracker);
-
-export { ExperimentTracker };
+export const ExperimentTracker = Exported;

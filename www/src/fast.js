@@ -5,6 +5,8 @@
 // a bad type, a NaN step, an experimentId — goes to the full wasm method, which throws the
 // error that names the bad input.
 
+import { isTensor, resolveTensors, scalarValue } from "./tfjs.js";
+
 const keyIds = new WeakMap();
 
 function keyId(tracker, key) {
@@ -21,12 +23,17 @@ function keyId(tracker, key) {
 /** -1 for auto-step, the step, or undefined when the full method must decide. */
 function plainStep(options) {
   if (options === undefined) return -1;
-  if (options === null || typeof options !== "object" || options.experimentId !== undefined) {
-    return undefined;
+  if (options === null || typeof options !== "object") return undefined;
+  let step = -1;
+  // Any key but `step` (an experimentId, or a typo the full method rejects) takes the
+  // checked path.
+  for (const k in options) {
+    if (k !== "step" || !Object.hasOwn(options, k)) return undefined;
+    step = options.step;
+    if (step === undefined) step = -1;
+    else if (!(Number.isSafeInteger(step) && step >= 0)) return undefined;
   }
-  const step = options.step;
-  if (step === undefined) return -1;
-  return Number.isSafeInteger(step) && step >= 0 ? step : undefined;
+  return step;
 }
 
 export function installFastPaths(ExperimentTracker) {
@@ -39,12 +46,20 @@ export function installFastPaths(ExperimentTracker) {
       const step = plainStep(options);
       if (step !== undefined) return this.logDynamicFast(keyId(this, key), value, step, Date.now());
     }
+    // Scalar tensors (anything with dataSync()) count as their number.
+    if (isTensor(value)) value = scalarValue(key, value);
     return checkedLogDynamic.call(this, key, value, options);
   };
 
   proto.logMetrics = function logMetrics(values, options) {
     const step = plainStep(options);
-    if (step !== undefined && values !== null && typeof values === "object" && !Array.isArray(values)) {
+    if (
+      step !== undefined &&
+      values !== null &&
+      typeof values === "object" &&
+      !Array.isArray(values) &&
+      Object.getPrototypeOf(values) === Object.prototype
+    ) {
       const names = Object.keys(values);
       const numbers = new Float64Array(names.length);
       let plain = true;
@@ -59,6 +74,6 @@ export function installFastPaths(ExperimentTracker) {
         return this.logMetricsFast(ids, numbers, step, Date.now());
       }
     }
-    return checkedLogMetrics.call(this, values, options);
+    return checkedLogMetrics.call(this, resolveTensors(values), options);
   };
 }

@@ -278,3 +278,65 @@ test("tracing: span() nesting and the exporter store into idb:// and read back a
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+/** Logs 500 points into a new run of `db` without flushing; returns the run's id. */
+function logUnflushed(page, db) {
+  return page.evaluate(async (db) => {
+    const t = await window.sextant.ExperimentTracker.open(db);
+    const id = await t.startExperiment({ name: "closed early" });
+    t.logStatic("lr", 0.01);
+    for (let i = 0; i < 500; i++) t.logDynamic("loss", 1 / (i + 1));
+    window.keep = t;
+    return id;
+  }, db);
+}
+
+/** What the next page that opens `db` reads of run `id`. */
+function readRun(page, db, id) {
+  return page.evaluate(
+    async ({ db, id }) => {
+      const t = await window.sextant.ExperimentTracker.open(db);
+      const info = await t.getExperiment(id);
+      const points = await t.getMetricHistory("loss", { experimentId: id });
+      return {
+        status: info.status,
+        lr: info.params.lr,
+        points: points.length,
+        exact: points.every((p, i) => p.step === i && p.value === 1 / (i + 1)),
+        saved: Object.keys(localStorage).filter((k) => k.startsWith("sextant-wal:")).length,
+      };
+    },
+    { db, id },
+  );
+}
+
+test("a reload right after logging keeps every point, and marks the run failed", async () => {
+  const page = await openPage();
+  const id = await logUnflushed(page, "idb://closing-reload");
+  await page.reload();
+  await page.waitForFunction(() => document.title === "ready");
+  assert.deepEqual(await readRun(page, "idb://closing-reload", id), {
+    status: "failed",
+    lr: 0.01,
+    points: 500,
+    exact: true,
+    saved: 0,
+  });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("closing the tab right after logging keeps every point, read by the next tab", async () => {
+  const page = await openPage();
+  const id = await logUnflushed(page, "idb://closing-tab");
+  await page.close();
+  const next = await openPage();
+  assert.deepEqual(await readRun(next, "idb://closing-tab", id), {
+    status: "failed",
+    lr: 0.01,
+    points: 500,
+    exact: true,
+    saved: 0,
+  });
+  await next.close();
+});

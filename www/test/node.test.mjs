@@ -64,11 +64,28 @@ describe("the packed package", () => {
       "pkg/sextant_web_bg.wasm",
       "pkg-snapshot/sextant_snapshot_wasm.js",
       "pkg-snapshot/sextant_snapshot_wasm_bg.wasm",
+      "LICENSE-MIT",
+      "LICENSE-APACHE",
+      "examples/node-logreg.mjs",
+      "examples/logreg.js",
+      "examples/browser/index.html",
     ]) {
       assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
     }
     assert.ok(files.some((f) => f.startsWith("pkg/snippets/")), "inline JS snippets shipped");
     assert.ok(!files.some((f) => f.startsWith("test/")), "tests stay out");
+    const manifest = JSON.parse(readFileSync(join(packageDir(project), "package.json"), "utf8"));
+    assert.equal(manifest.license, "MIT OR Apache-2.0");
+    assert.ok(manifest.repository?.url && manifest.homepage, "repository and homepage");
+  });
+
+  test("the shipped Node example runs from the installed package", async () => {
+    const example = join(packageDir(project), "examples", "node-logreg.mjs");
+    const out = execFileSync(process.execPath, [example, `file://${join(project, "shipped.sextant")}`], {
+      cwd: project,
+      encoding: "utf8",
+    });
+    assert.match(out, /completed/);
   });
 
   test("resolves to the Node entry by name", async () => {
@@ -108,7 +125,7 @@ describe("logging and reading (memory://)", () => {
       { name: info.name, group: info.group, status: info.status, tags: info.tags },
       { name: "baseline", group: "mnist", status: "running", tags: ["cnn"] },
     );
-    assert.deepEqual(info.params, { big: 2 ** 60, epochs: 10, layers: [64, 32], lr: 0.001 });
+    assert.deepEqual(info.params, { big: 2n ** 60n, epochs: 10, layers: [64, 32], lr: 0.001 });
     assert.deepEqual(info.metrics, { acc: 0.91, loss: 0.3 });
     const history = await t.getMetricHistory("loss");
     assert.deepEqual(

@@ -28,4 +28,4 @@ pub use model::*;
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
 pub use registry::{OpenOptions, Registry};
 pub use store::{Batch, Record, Store};
-pub use tracker::{FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};
+pub use tracker::{Dropped, FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

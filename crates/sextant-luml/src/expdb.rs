@@ -14,8 +14,9 @@ use sextant_core::{
 use crate::sql::SqlResult;
 
 /// Points closer together than this share one stored timestamp: `logged_at` is written on
-/// the first and last point of each key in a batch and at most every this many ms between,
-/// and left NULL (zero bytes) elsewhere; reads interpolate by step. Wall time keeps
+/// the first and last point of each key in a batch, on the points either side of a jump of
+/// this many ms, and left NULL (zero bytes) elsewhere; reads interpolate by step, so a point
+/// logged in step order reads back less than this far from when it was logged. Wall time keeps
 /// sub-second accuracy for real training loops at a few bytes per point instead of ~30.
 const ANCHOR_INTERVAL_MS: i64 = 1_000;
 /// And at least every this many points, so finding the stored time nearest a step never
@@ -87,9 +88,16 @@ pub fn write_metrics(
             };
             stmt.raw_bind_parameter(base, value).at(path)?;
             stmt.raw_bind_parameter(base + 1, p.step).at(path)?;
+            // The point before a jump is stored too, so every point between two stored
+            // times was logged within ANCHOR_INTERVAL_MS of the first: interpolation is
+            // then off by less than that, however long the pause after it.
+            let jump_next = points
+                .get(i + 1)
+                .is_some_and(|n| n.logged_at.saturating_sub(last_anchor) >= ANCHOR_INTERVAL_MS);
             let anchor = i == 0
                 || i == last
-                || p.logged_at - last_anchor >= ANCHOR_INTERVAL_MS
+                || p.logged_at.saturating_sub(last_anchor) >= ANCHOR_INTERVAL_MS
+                || jump_next
                 || i - last_anchor_at >= ANCHOR_EVERY_POINTS;
             if anchor {
                 last_anchor = p.logged_at;
@@ -448,6 +456,32 @@ mod tests {
             value: 0.0,
             logged_at,
         }
+    }
+
+    /// Points a second or more apart around a pause: without the point before the jump
+    /// stored, its time would read back near the end of the pause (minutes off).
+    #[test]
+    fn stored_times_bound_the_interpolation_error() {
+        // In memory: this file is also compiled into the snapshot module, without tempfile.
+        let path = Path::new("exp.db");
+        let conn = Connection::open_in_memory().unwrap();
+        crate::schema::create_exp(&conn, path).unwrap();
+        let mut logged = Vec::new();
+        let mut t = 1_700_000_000_000;
+        for step in 0..5_000 {
+            // 7 ms a step, with a 10-minute pause (evaluation, say) every 1,000 steps.
+            t += if step % 1_000 == 999 { 600_000 } else { 7 };
+            logged.push(p(step, t));
+        }
+        write_metrics(&conn, path, "loss", &logged).unwrap();
+        let back = read_points(&conn, path, "loss", StepRange::ALL).unwrap();
+        let worst = back
+            .iter()
+            .zip(&logged)
+            .map(|(b, l)| (b.logged_at - l.logged_at).abs())
+            .max()
+            .unwrap();
+        assert!(worst < ANCHOR_INTERVAL_MS, "off by {worst} ms");
     }
 
     #[test]

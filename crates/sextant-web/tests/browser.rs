@@ -105,6 +105,8 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
     clear_local_storage();
     let store = local("quota");
     let t = Tracker::new(store.clone(), env());
+    // As the JS tracker does for browser storage: a full store is final, not retried.
+    t.set_full_store_final(true);
     let id = t
         .start_experiment(StartOptions::new().name("before"))
         .await
@@ -118,13 +120,23 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
     let fillers = fill_local_storage(2_000);
     assert!(fillers > 0);
 
-    for k in 0..50 {
-        for i in 0..100 {
-            t.log_dynamic(&format!("m{k}"), f64::from(i) / 7.0, None, None)
-                .unwrap();
-        }
-    }
-    let err = t.flush().await.unwrap_err();
+    // The store itself: one batch too big for what is left rolls back whole.
+    let big = Batch {
+        records: (0..50)
+            .map(|k| Record::Metrics {
+                experiment: id.clone(),
+                key: format!("m{k}"),
+                points: (0..100)
+                    .map(|i| sextant_core::MetricPoint {
+                        step: i,
+                        value: i as f64 / 7.0,
+                        logged_at: 1,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let err = store.write(&big).await.unwrap_err();
     assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
     let msg = err.to_string();
     assert!(
@@ -136,19 +148,148 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
         keys_before,
         "the batch was rolled back"
     );
+
+    // The tracker: the flush fails with the quota error, keeps what fits record by record,
+    // drops the rest and says how much, and holds nothing back for later flushes.
+    for k in 0..50 {
+        for i in 0..100 {
+            t.log_dynamic(&format!("m{k}"), f64::from(i) / 7.0, None, None)
+                .unwrap();
+        }
+    }
+    let err = t.flush().await.unwrap_err();
+    assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+    let dropped = t.take_dropped();
+    assert!(dropped.points > 0, "{dropped:?}");
+    assert_eq!(
+        t.pending(),
+        sextant_core::Dropped::default(),
+        "nothing kept"
+    );
     let points = store
         .metric_points(&id, "loss", StepRange::ALL)
         .await
         .unwrap();
     assert_eq!(points.len(), 2_000, "earlier data intact");
-    assert_eq!(store.list_metrics(&id).await.unwrap().len(), 1);
+    let stored: Vec<_> = store.list_metrics(&id).await.unwrap();
+    for m in &stored {
+        assert!(
+            m.key == "loss" || m.count == 100,
+            "each record whole: {m:?}"
+        );
+    }
+    assert_eq!(
+        (stored.len() - 1) * 100 + dropped.points,
+        5_000,
+        "stored + dropped = logged"
+    );
 
-    // Room again: the tracker kept the batch and the next flush stores it.
+    // Room again: later data flows, and ending the run works.
     for n in 0..fillers {
         storage().remove_item(&format!("filler-{n}")).unwrap();
     }
+    t.log_dynamic("late", 1.0, None, None).unwrap();
     t.flush().await.unwrap();
-    assert_eq!(store.list_metrics(&id).await.unwrap().len(), 51);
+    t.end_experiment(None).await.unwrap();
+    let info = store.get_experiment(&id).await.unwrap();
+    assert_eq!(info.status, sextant_core::Status::Completed);
+    assert!(info.metrics.contains_key("late"));
+    clear_local_storage();
+}
+
+/// The JS tracker with localStorage full: flushes reject with `QUOTA_EXCEEDED` and a
+/// `dropped` count, background failures reach `onError`, `pending()` stays empty,
+/// `endExperiment()` still ends the run, and a later run logs normally.
+#[wasm_bindgen_test]
+async fn the_js_tracker_is_never_wedged_by_a_full_localstorage() {
+    clear_local_storage();
+    let tracker = ExperimentTracker::open("localstorage://wedge".into())
+        .await
+        .unwrap();
+    let errors = js_sys::Array::new();
+    let sink = errors.clone();
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    tracker.set_on_error(handler.as_ref().clone()).unwrap();
+    let id = JsFuture::from(tracker.start_experiment(obj(&[("name", "full".into())])))
+        .await
+        .unwrap();
+    for i in 0..1_000 {
+        tracker
+            .log_dynamic("loss".into(), f64::from(i).into(), JsValue::UNDEFINED)
+            .unwrap();
+    }
+    JsFuture::from(tracker.flush()).await.unwrap();
+    let fillers = fill_local_storage(2_000);
+
+    let log_many = |prefix: &str| {
+        for k in 0..40 {
+            for i in 0..100 {
+                tracker
+                    .log_dynamic(
+                        format!("{prefix}{k}").into(),
+                        (f64::from(i) / 3.0).into(),
+                        JsValue::UNDEFINED,
+                    )
+                    .unwrap();
+            }
+        }
+    };
+    let field = |v: &JsValue, name: &str| js_sys::Reflect::get(v, &name.into()).unwrap();
+    log_many("a");
+    let err = JsFuture::from(tracker.flush()).await.unwrap_err();
+    assert_eq!(field(&err, "code").as_string().unwrap(), "QUOTA_EXCEEDED");
+    let dropped = field(&field(&err, "dropped"), "points").as_f64().unwrap();
+    assert!(dropped > 0.0, "{dropped}");
+    let message = field(&err, "message").as_string().unwrap();
+    assert!(message.contains("were dropped"), "{message}");
+    assert_eq!(field(&tracker.pending(), "points").as_f64(), Some(0.0));
+
+    // A background flush (the timer) fails the same way, to onError.
+    log_many("b");
+    sleep(1_500).await;
+    assert!(errors.length() >= 1, "onError was called");
+    let background = errors.get(0);
+    assert_eq!(
+        field(&background, "code").as_string().unwrap(),
+        "QUOTA_EXCEEDED"
+    );
+
+    // The run still ends, and reads of it work.
+    let _ = JsFuture::from(tracker.end_experiment(JsValue::UNDEFINED)).await;
+    let info = JsFuture::from(tracker.get_experiment(id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(field(&info, "status").as_string().unwrap(), "completed");
+    let loss = JsFuture::from(tracker.get_metric_history("loss".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(
+        js_sys::Array::from(&loss).length(),
+        1_000,
+        "earlier data intact"
+    );
+
+    // Room again: a new run logs and reads back normally.
+    for n in 0..fillers {
+        storage().remove_item(&format!("filler-{n}")).unwrap();
+    }
+    JsFuture::from(tracker.start_experiment(JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    for i in 0..10 {
+        tracker
+            .log_dynamic("after".into(), f64::from(i).into(), JsValue::UNDEFINED)
+            .unwrap();
+    }
+    JsFuture::from(tracker.end_experiment(JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let after = JsFuture::from(tracker.get_metric_history("after".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(js_sys::Array::from(&after).length(), 10);
     clear_local_storage();
 }
 

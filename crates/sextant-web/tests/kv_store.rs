@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use sextant_core::{
-    conformance, Batch, Error, MetricPoint, Record, Result, StartOptions, Store, Tracker,
+    conformance, Batch, Dropped, Error, MetricPoint, Record, Result, StartOptions, Status, Store,
+    Tracker,
 };
 use sextant_native::SystemEnv;
 use sextant_web::kv::{KvBackend, KvStore};
@@ -96,7 +97,8 @@ fn a_full_backend_rolls_the_batch_back_and_keeps_earlier_data() {
         ..MapBackend::default()
     });
     pollster::block_on(async {
-        let t = Tracker::new(store(backend.clone(), "q"), Arc::new(SystemEnv));
+        let s = store(backend.clone(), "q");
+        let t = Tracker::new(s.clone(), Arc::new(SystemEnv));
         let id = t.start_experiment(StartOptions::new()).await.unwrap();
         for i in 0..1000 {
             t.log_dynamic("loss", 1.0 / f64::from(i + 1), None, None)
@@ -107,13 +109,22 @@ fn a_full_backend_rolls_the_batch_back_and_keeps_earlier_data() {
         let before = backend.map.lock().unwrap().clone();
 
         // Many keys, so the failure comes after some keys of the batch were already set.
-        for k in 0..40 {
-            for i in 0..200 {
-                t.log_dynamic(&format!("m{k}"), f64::from(i) * 0.123_456_789, None, None)
-                    .unwrap();
-            }
-        }
-        let err = t.flush().await.unwrap_err();
+        let batch = Batch {
+            records: (0..40)
+                .map(|k| Record::Metrics {
+                    experiment: id.clone(),
+                    key: format!("m{k}"),
+                    points: (0..200)
+                        .map(|i| MetricPoint {
+                            step: i,
+                            value: i as f64 * 0.123_456_789,
+                            logged_at: 1,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        let err = s.write(&batch).await.unwrap_err();
         assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
         let msg = err.to_string();
         assert!(
@@ -125,16 +136,155 @@ fn a_full_backend_rolls_the_batch_back_and_keeps_earlier_data() {
             before,
             "nothing of the failed batch stays"
         );
-        let history = t.get_metric_history(Some(&id), "loss").await;
-        assert!(
-            matches!(history, Err(Error::QuotaExceeded(_))),
-            "reads flush first, and the batch is still too big"
-        );
-        let direct = t
-            .store()
-            .metric_points(&id, "loss", Default::default())
-            .await;
+        let direct = s.metric_points(&id, "loss", Default::default()).await;
         assert_eq!(direct.unwrap().len(), 1000, "earlier points intact");
+    });
+}
+
+/// The same full backend under a tracker: what fits is written record by record, the
+/// rest is dropped and counted, and nothing stays buffered to block later flushes or the
+/// end of the run (issue: one refused batch used to be retried, with everything after it).
+#[test]
+fn a_full_backend_never_wedges_the_tracker() {
+    let backend = Arc::new(MapBackend {
+        quota: 60_000,
+        ..MapBackend::default()
+    });
+    pollster::block_on(async {
+        let s = store(backend.clone(), "w");
+        let t = Tracker::new(s.clone(), Arc::new(SystemEnv));
+        t.set_full_store_final(true);
+        let id = t.start_experiment(StartOptions::new()).await.unwrap();
+        for k in 0..40 {
+            for i in 0..200 {
+                t.log_dynamic(&format!("m{k}"), f64::from(i) * 0.123_456_789, None, None)
+                    .unwrap();
+            }
+        }
+        let err = t.flush().await.unwrap_err();
+        assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+        let dropped = t.take_dropped();
+        let stored = s.list_metrics(&id).await.unwrap();
+        assert!(!stored.is_empty() && dropped.records > 0, "{dropped:?}");
+        assert!(stored.iter().all(|m| m.count == 200), "records land whole");
+        assert_eq!(stored.len() * 200 + dropped.points, 8_000);
+        assert_eq!(t.take_dropped(), Dropped::default(), "reported once");
+        assert_eq!(t.pending(), Dropped::default());
+
+        // Small writes still fit: later points flow, and the run ends.
+        t.log_dynamic("late", 1.0, None, None).unwrap();
+        t.flush().await.unwrap();
+        t.end_experiment(None).await.unwrap();
+        let info = s.get_experiment(&id).await.unwrap();
+        assert_eq!(info.status, Status::Completed);
+        assert!(info.metrics.contains_key("late"));
+    });
+}
+
+/// A store that fails its next write with a storage (transient) error.
+#[derive(Debug)]
+struct Flaky {
+    inner: Arc<dyn Store>,
+    fail_next: Mutex<bool>,
+}
+
+#[async_trait::async_trait]
+impl Store for Flaky {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    async fn write(&self, batch: &Batch) -> Result<()> {
+        if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
+            return Err(Error::Storage("disk hiccup".into()));
+        }
+        self.inner.write(batch).await
+    }
+    async fn list_experiments(&self) -> Result<Vec<sextant_core::ExperimentInfo>> {
+        self.inner.list_experiments().await
+    }
+    async fn get_experiment(&self, id: &str) -> Result<sextant_core::ExperimentInfo> {
+        self.inner.get_experiment(id).await
+    }
+    async fn list_groups(&self) -> Result<Vec<sextant_core::GroupInfo>> {
+        self.inner.list_groups().await
+    }
+    async fn list_metrics(&self, id: &str) -> Result<Vec<sextant_core::MetricSummary>> {
+        self.inner.list_metrics(id).await
+    }
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: sextant_core::StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        self.inner.metric_points(id, key, range).await
+    }
+    async fn list_attachments(&self, id: &str) -> Result<Vec<sextant_core::AttachmentInfo>> {
+        self.inner.list_attachments(id).await
+    }
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        self.inner.get_attachment(id, name).await
+    }
+    async fn list_spans(&self, id: &str, trace: Option<&str>) -> Result<Vec<sextant_core::Span>> {
+        self.inner.list_spans(id, trace).await
+    }
+    async fn list_models(&self, id: &str) -> Result<Vec<sextant_core::ModelInfo>> {
+        self.inner.list_models(id).await
+    }
+    async fn update_experiment(
+        &self,
+        id: &str,
+        update: &sextant_core::ExperimentUpdate,
+    ) -> Result<()> {
+        self.inner.update_experiment(id, update).await
+    }
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        self.inner.delete_experiment(id).await
+    }
+}
+
+#[test]
+fn a_transient_failure_keeps_the_batch_for_the_next_flush() {
+    pollster::block_on(async {
+        let flaky = Arc::new(Flaky {
+            inner: store(Arc::new(MapBackend::default()), "f"),
+            fail_next: Mutex::new(false),
+        });
+        let t = Tracker::new(flaky.clone(), Arc::new(SystemEnv));
+        let id = t.start_experiment(StartOptions::new()).await.unwrap();
+        for i in 0..100 {
+            t.log_dynamic("loss", f64::from(i), None, None).unwrap();
+        }
+        *flaky.fail_next.lock().unwrap() = true;
+        let err = t.flush().await.unwrap_err();
+        assert!(matches!(err, Error::Storage(_)), "{err}");
+        assert_eq!(t.pending().points, 100, "kept for retry");
+        assert_eq!(t.take_dropped(), Dropped::default());
+        t.log_dynamic("loss", 100.0, None, None).unwrap();
+        t.flush().await.unwrap();
+        assert_eq!(t.pending(), Dropped::default());
+        let points = flaky.metric_points(&id, "loss", Default::default()).await;
+        assert_eq!(points.unwrap().len(), 101, "retried with the later point");
+
+        // A program may also give up on what is pending.
+        t.log_dynamic("loss", 101.0, None, None).unwrap();
+        *flaky.fail_next.lock().unwrap() = true;
+        assert!(t.flush().await.is_err());
+        assert_eq!(t.discard_pending().points, 1);
+        t.flush().await.unwrap();
+        let points = flaky.metric_points(&id, "loss", Default::default()).await;
+        assert_eq!(points.unwrap().len(), 101);
+
+        // A transient failure while ending keeps the run open; ending again works.
+        t.log_dynamic("loss", 102.0, None, None).unwrap();
+        *flaky.fail_next.lock().unwrap() = true;
+        assert!(t.end_experiment(None).await.is_err());
+        assert_eq!(t.current_experiment().as_deref(), Some(id.as_str()));
+        t.end_experiment(None).await.unwrap();
+        assert_eq!(
+            flaky.get_experiment(&id).await.unwrap().status,
+            Status::Completed
+        );
     });
 }
 

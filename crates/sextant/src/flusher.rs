@@ -36,8 +36,9 @@ impl Shared {
         pollster::block_on(op(self.tracker.as_ref()))
     }
 
-    /// A flush nobody is waiting on: failures that lost data are kept for the next
-    /// explicit call; transient ones are retried by the core on the next flush.
+    /// A flush nobody is waiting on: failures that lost data (the core drops what a store
+    /// refuses for good, a full store included) are kept for the next explicit call;
+    /// transient ones are retried by the core on the next flush.
     pub fn flush_quietly(&self) {
         if let Err(e) = self.run(Tracker::flush) {
             if !e.is_transient() {

@@ -20,6 +20,14 @@ async function main(pngBytes: Uint8Array): Promise<void> {
   tracker.logStatic("lr", 1e-3);
   tracker.logStatic("layers", [64, 32]);
   tracker.logStatic("config", { optimizer: "adamw", amp: true });
+  tracker.logStatic("seed", 2n ** 60n);
+  tracker.logStatic("started", new Date());
+  tracker.logStatic("nested", { when: new Date(), sizes: new Map([["a", 1]]), w: new Float32Array(2) });
+  tracker.logMetrics(new Map([["acc", 0.5]]));
+  const callbacks = tracker.tfjsCallback({ every: "batch", weights: "ckpt" });
+  callbacks.onEpochEnd(0, { loss: 1 });
+  tracker.onError = (e: SextantError) => console.log(e.code, e.dropped?.points);
+  const waiting: number = tracker.pending().points + tracker.discardPending().records;
   const step: number = tracker.logDynamic("loss", 0.5, { step: 1 });
   tracker.logMetrics({ loss: 0.4, acc: 0.91 }, { step: step + 1 });
   await tracker.logAttachment("confusion.png", pngBytes, { binary: true });
@@ -85,7 +93,7 @@ async function main(pngBytes: Uint8Array): Promise<void> {
   await tracker.failExperiment(id).catch((e: SextantError) => console.log(e.code, e.message));
   await tracker.deleteExperiment(id);
   console.log(one.name, groups.length, metrics[0]?.lastValue, history.length, series.length);
-  console.log(attachments[0]?.size, bytes.length, nanos, tar.length, tracker.currentExperiment);
+  console.log(attachments[0]?.size, bytes.length, nanos, tar.length, tracker.currentExperiment, waiting);
   await tracker.close();
 }
 

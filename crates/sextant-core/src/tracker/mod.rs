@@ -4,6 +4,7 @@
 mod buffer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use buffer::OpenRun;
@@ -89,6 +90,10 @@ struct State {
     ended: HashMap<String, Status>,
     /// A batch whose write failed for a transient reason; written first next time.
     retry: Option<Batch>,
+    /// What flushes dropped since `take_dropped` was last called.
+    dropped: Dropped,
+    /// The batch a flush is writing, so a page being closed can save it elsewhere too.
+    in_flight: Option<Arc<Batch>>,
     buffered_points: usize,
     /// Unix ms of the oldest unflushed record (0 when nothing is buffered).
     oldest_unflushed_ms: i64,
@@ -127,6 +132,20 @@ impl State {
     }
 }
 
+/// Records (and the points in them) a flush dropped because the store refused them for a
+/// reason that retrying cannot fix (see [`Tracker::flush`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    pub records: usize,
+    pub points: usize,
+}
+
+impl Dropped {
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+}
+
 /// The tracker: current experiment, validation, auto-step, buffering, reads.
 #[derive(Debug)]
 pub struct Tracker {
@@ -134,6 +153,8 @@ pub struct Tracker {
     env: Arc<dyn Env>,
     policy: FlushPolicy,
     state: Mutex<State>,
+    /// See [`Tracker::set_full_store_final`].
+    full_store_final: AtomicBool,
 }
 
 impl Tracker {
@@ -147,7 +168,23 @@ impl Tracker {
             env,
             policy,
             state: Mutex::new(State::default()),
+            full_store_final: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a full store (`QuotaExceeded`) is retried like other transient failures
+    /// (the default: a disk can be freed) or final, as for localStorage, whose few MB do not
+    /// free themselves: what does not fit is then dropped and counted, not retried.
+    pub fn set_full_store_final(&self, full_store_final: bool) {
+        self.full_store_final
+            .store(full_store_final, Ordering::Relaxed);
+    }
+
+    /// Whether data whose write failed with `e` is kept for the next flush.
+    fn retries(&self, e: &Error) -> bool {
+        e.is_transient()
+            && !(matches!(e, Error::QuotaExceeded(_))
+                && self.full_store_final.load(Ordering::Relaxed))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -278,7 +315,13 @@ impl Tracker {
             let mut state = self.lock()?;
             state.run_mut(id)?.id.clone()
         };
-        self.flush().await?;
+        // A transient failure keeps the run open (call again); data refused for good was
+        // dropped and is reported after the run has ended, so one bad record cannot keep a
+        // run from ending.
+        let flushed = self.flush().await;
+        if matches!(&flushed, Err(e) if self.retries(e)) {
+            return flushed;
+        }
         let (started, prior) = {
             let state = self.lock()?;
             let run = state
@@ -304,7 +347,7 @@ impl Tracker {
         if state.current.as_deref() == Some(id.as_str()) {
             state.current = None;
         }
-        Ok(())
+        flushed
     }
 
     /// Ends every open experiment with `status`: what bindings do when a program stops.
@@ -461,6 +504,12 @@ impl Tracker {
 
     /// Hands everything buffered to the store in one batch. Bindings must not run two
     /// flushes at once (they serialize them), or batches could land out of order.
+    ///
+    /// When the write fails for a transient reason the batch is kept and written first by
+    /// the next flush. Otherwise (a full store, a deleted experiment) the records are
+    /// written one by one, those the store still refuses are dropped and counted (see
+    /// [`Tracker::take_dropped`]), and the error is returned: nothing refused for good stays
+    /// in the buffer to block later flushes.
     pub async fn flush(&self) -> Result<()> {
         let batch = {
             let mut state = self.lock()?;
@@ -475,43 +524,120 @@ impl Tracker {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.store.write(&batch).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_transient() => {
-                // The failure may pass (I/O, a full disk, a restarting server): keep the
-                // whole batch, in order, for the next flush.
-                self.keep_for_retry(batch.records)?;
-                Err(e)
+        let batch = Arc::new(batch);
+        self.lock()?.in_flight = Some(batch.clone());
+        let written = self.store.write(&batch).await;
+        self.lock()?.in_flight = None;
+        let e = match written {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let batch = Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone());
+        if self.retries(&e) {
+            // The failure may pass (I/O, a full disk, a restarting server): keep the
+            // whole batch, in order, for the next flush.
+            self.keep_for_retry(batch.records)?;
+            return Err(e);
+        }
+        // Some record can never be written (its experiment deleted, a name the store
+        // refuses, a full localStorage). Stores apply a batch all-or-nothing, so nothing of it
+        // landed: write the records one by one, drop (and count, see `take_dropped`) only
+        // those refused for good, and keep the rest, so one bad record never blocks every
+        // later flush.
+        let mut kept = Vec::new();
+        let mut refused = None;
+        let mut dropped = Dropped::default();
+        for record in batch.records {
+            if !kept.is_empty() {
+                kept.push(record);
+                continue;
             }
-            Err(e) if batch.records.len() <= 1 => Err(e),
-            Err(e) => {
-                // Some record can never be written (its experiment deleted, a name the store
-                // refuses). Stores apply a batch all-or-nothing, so nothing of it landed:
-                // write the records one by one, drop only those refused for good, and keep
-                // the rest, so one bad record never blocks every later flush.
-                let mut kept = Vec::new();
-                let mut refused = None;
-                for record in batch.records {
-                    if !kept.is_empty() {
-                        kept.push(record);
-                        continue;
-                    }
-                    let one = Batch {
-                        records: vec![record],
-                    };
-                    match self.store.write(&one).await {
-                        Ok(()) => {}
-                        Err(e) if e.is_transient() => kept.extend(one.records),
-                        Err(e) => {
-                            refused.get_or_insert(e);
-                        }
-                    }
+            let one = Batch {
+                records: vec![record],
+            };
+            match self.store.write(&one).await {
+                Ok(()) => {}
+                Err(e) if self.retries(&e) => kept.extend(one.records),
+                Err(e) => {
+                    dropped.records += 1;
+                    dropped.points += one.point_count();
+                    refused.get_or_insert(e);
                 }
-                if !kept.is_empty() {
-                    self.keep_for_retry(kept)?;
-                }
-                Err(refused.unwrap_or(e))
             }
+        }
+        if !kept.is_empty() {
+            self.keep_for_retry(kept)?;
+        }
+        let mut state = self.lock()?;
+        state.dropped.records += dropped.records;
+        state.dropped.points += dropped.points;
+        Err(refused.unwrap_or(e))
+    }
+
+    /// Everything not yet known to be stored — the batch being written, the one kept for
+    /// retry, the buffer — plus a `status` record for each open experiment, for a binding
+    /// that must save it synchronously elsewhere (a page being closed: see sextant-web).
+    /// The buffer is left empty; the experiments stay open in this tracker.
+    pub fn write_ahead(&self, status: Status) -> Batch {
+        let now = self.env.now_unix_millis();
+        let Ok(mut state) = self.lock() else {
+            return Batch::default();
+        };
+        let mut records = state
+            .in_flight
+            .as_ref()
+            .map(|b| b.records.clone())
+            .unwrap_or_default();
+        if let Some(retry) = state.retry.take() {
+            records.extend(retry.records);
+        }
+        for run in &mut state.open {
+            run.drain_into(&mut records);
+            records.push(Record::SetStatus {
+                experiment: run.id.clone(),
+                status,
+                duration: Some(run.prior_duration + (now - run.started_ms).max(0) as f64 / 1000.0),
+            });
+        }
+        state.buffered_points = 0;
+        state.oldest_unflushed_ms = 0;
+        Batch { records }
+    }
+
+    /// What flushes dropped since the last call (and resets the count).
+    pub fn take_dropped(&self) -> Dropped {
+        self.lock()
+            .map(|mut s| std::mem::take(&mut s.dropped))
+            .unwrap_or_default()
+    }
+
+    /// Records and points kept for retry after a transient failure (0, 0 when none).
+    pub fn pending(&self) -> Dropped {
+        self.lock()
+            .ok()
+            .and_then(|s| {
+                s.retry.as_ref().map(|b| Dropped {
+                    records: b.records.len(),
+                    points: b.point_count(),
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    /// Gives up on the data kept for retry, for programs that decide it cannot be written;
+    /// returns what was discarded.
+    pub fn discard_pending(&self) -> Dropped {
+        let Ok(mut state) = self.lock() else {
+            return Dropped::default();
+        };
+        let Some(batch) = state.retry.take() else {
+            return Dropped::default();
+        };
+        let points = batch.point_count();
+        state.buffered_points = state.buffered_points.saturating_sub(points);
+        Dropped {
+            records: batch.records.len(),
+            points,
         }
     }
 

@@ -203,6 +203,8 @@ impl Store for IndexedDbStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        // The same rules as every store, before a transaction opens.
+        batch.validate()?;
         if batch.is_empty() {
             return Ok(());
         }

@@ -150,7 +150,7 @@ impl ExitHooks {
                     if persisted {
                         inner.flush_in_background();
                     } else {
-                        inner.fail_open_in_background();
+                        inner.page_closing();
                     }
                 },
             );

@@ -1,7 +1,7 @@
 //! JS arguments to core values, with errors that name the bad input: a string where a
 //! number is due, a NaN step, an unknown option type. Nothing is coerced silently.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use sextant_core::{
     Error, ExperimentUpdate, ParamValue, Result, Span, SpanEvent, SpanLink, SpanStatus,
     StartOptions,
@@ -11,6 +11,46 @@ use wasm_bindgen::JsCast;
 
 /// 2^53 - 1: larger JS numbers are not exact integers.
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// How deep a param or attribute value may nest. Stores parse JSON with serde_json, whose
+/// limit is 128 levels including the record around the value; real configs stay far below.
+pub const MAX_DEPTH: u32 = 64;
+/// Objects and arrays in one value: bounds the work a shared sub-object repeated at every
+/// level (a DAG that expands exponentially) can cause.
+const MAX_NODES: u32 = 1_000_000;
+
+#[wasm_bindgen(module = "/src/js/values.js")]
+extern "C" {
+    /// JSON text for a JS value (see values.js for the rules); throws a message naming
+    /// the path of the bad part.
+    #[wasm_bindgen(js_name = jsonText, catch)]
+    fn json_text(
+        value: &JsValue,
+        label: &str,
+        max_depth: u32,
+        max_nodes: u32,
+    ) -> std::result::Result<String, JsValue>;
+    #[wasm_bindgen(js_name = metricEntries, catch)]
+    fn metric_entries(values: &JsValue) -> std::result::Result<Array, JsValue>;
+    #[wasm_bindgen(js_name = optionKeys, catch)]
+    fn option_keys(options: &JsValue) -> std::result::Result<Array, JsValue>;
+}
+
+/// The message of a thrown JS value.
+fn thrown(e: &JsValue) -> String {
+    Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "threw".into())
+}
+
+/// A JS value as JSON, under the rules of values.js; `label` starts the path in errors.
+pub fn json(v: &JsValue, what: &'static str, label: &str) -> Result<serde_json::Value> {
+    let text =
+        json_text(v, label, MAX_DEPTH, MAX_NODES).map_err(|e| invalid(what, v, thrown(&e)))?;
+    serde_json::from_str(&text).map_err(|e| invalid(what, v, format!("{label}: {e}")))
+}
 
 fn invalid(what: &'static str, value: &JsValue, reason: impl Into<String>) -> Error {
     Error::InvalidInput {
@@ -109,17 +149,41 @@ pub fn get(obj: &JsValue, name: &'static str) -> JsValue {
     Reflect::get(obj, &field_name(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// An options argument: absent or a plain object.
-pub fn options(v: &JsValue, what: &'static str) -> Result<()> {
-    if absent(v) || (v.is_object() && !Array::is_array(v)) {
-        Ok(())
-    } else {
-        Err(invalid(
+/// The options of the logging calls that take a step.
+pub const STEP_OPTIONS: &[&str] = &["step", "experimentId"];
+/// The options of calls that only select an experiment.
+pub const ID_OPTION: &[&str] = &["experimentId"];
+
+/// An options argument: absent, or an object whose keys are all in `known` (a typo such
+/// as `{stp: 3}` is an error, not an option silently ignored).
+pub fn options(v: &JsValue, what: &'static str, known: &[&str]) -> Result<()> {
+    if absent(v) {
+        return Ok(());
+    }
+    if !v.is_object() || Array::is_array(v) {
+        return Err(invalid(
             what,
             v,
             format!("must be an options object, not {}", kind(v)),
-        ))
+        ));
     }
+    let keys = option_keys(v).map_err(|e| invalid(what, v, thrown(&e)))?;
+    for key in keys.iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !known.contains(&key.as_str()) {
+            let list = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(Error::InvalidInput {
+                what,
+                value: key,
+                reason: format!("is not an option here (known: {list})"),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub fn string(v: &JsValue, what: &'static str) -> Result<String> {
@@ -191,8 +255,9 @@ pub fn step(v: &JsValue) -> Result<Option<i64>> {
     ))
 }
 
-/// A param value: string, number (whole numbers become ints), boolean, bigint, or any
-/// JSON value (arrays, objects, null).
+/// A param value: string, number (whole numbers up to 2^53 become ints; -0 stays a float),
+/// boolean, bigint (64-bit), or anything values.js turns into JSON (objects, arrays, Dates
+/// as ISO strings, Maps, Sets, typed arrays, null).
 pub fn param(key: &str, v: &JsValue) -> Result<ParamValue> {
     if let Some(s) = v.as_string() {
         return Ok(ParamValue::Str(s));
@@ -201,7 +266,8 @@ pub fn param(key: &str, v: &JsValue) -> Result<ParamValue> {
         return Ok(ParamValue::Bool(b));
     }
     if let Some(n) = v.as_f64() {
-        return Ok(if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+        let whole = n.fract() == 0.0 && n.abs() <= MAX_SAFE && !(n == 0.0 && n.is_sign_negative());
+        return Ok(if whole {
             ParamValue::Int(n as i64)
         } else {
             ParamValue::Float(n)
@@ -223,14 +289,27 @@ pub fn param(key: &str, v: &JsValue) -> Result<ParamValue> {
             kind(v)
         )));
     }
-    serde_wasm_bindgen::from_value::<serde_json::Value>(v.clone())
-        .map(ParamValue::Json)
-        .map_err(|e| bad(format!("param {key:?} is not a JSON value: {e}")))
+    Ok(match json(v, "param value", key)? {
+        // A Date, or an object whose toJSON() gives text.
+        serde_json::Value::String(s) => ParamValue::Str(s),
+        other => ParamValue::Json(other),
+    })
 }
 
 /// `startExperiment` options.
 pub fn start_options(v: &JsValue) -> Result<StartOptions> {
-    options(v, "startExperiment options")?;
+    options(
+        v,
+        "startExperiment option",
+        &[
+            "experimentId",
+            "name",
+            "group",
+            "tags",
+            "description",
+            "source",
+        ],
+    )?;
     let tags = get(v, "tags");
     Ok(StartOptions {
         id: opt_string(&get(v, "experimentId"), "experimentId option")?,
@@ -254,6 +333,7 @@ pub fn update(v: &JsValue) -> Result<ExperimentUpdate> {
             "must be an object like {name, description, tags}",
         ));
     }
+    options(v, "experiment update", &["name", "description", "tags"])?;
     let tags = get(v, "tags");
     Ok(ExperimentUpdate {
         name: opt_string(&get(v, "name"), "name")?,
@@ -333,8 +413,10 @@ fn attributes(
     if !v.is_object() || Array::is_array(v) {
         return Err(invalid(what, v, "must be an object"));
     }
-    serde_wasm_bindgen::from_value(v.clone())
-        .map_err(|e| invalid(what, v, format!("must hold JSON values: {e}")))
+    match json(v, what, "attributes")? {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(invalid(what, v, "must be an object")),
+    }
 }
 
 fn list(v: &JsValue, what: &'static str) -> Result<Vec<JsValue>> {
@@ -408,17 +490,19 @@ pub fn span(v: &JsValue) -> Result<Span> {
     })
 }
 
-/// The `[key, value]` pairs of a plain object (for `logMetrics`).
+/// The `[key, value]` pairs of a plain object or a `Map` (for `logMetrics`).
 pub fn entries(v: &JsValue, what: &'static str) -> Result<Vec<(String, JsValue)>> {
     if !v.is_object() || Array::is_array(v) {
-        return Err(invalid(what, v, "must be an object of key: number"));
+        return Err(invalid(
+            what,
+            v,
+            "must be an object (or a Map) of key: number",
+        ));
     }
-    let obj: &Object = v.unchecked_ref();
-    Object::entries(obj)
-        .iter()
-        .map(|pair| {
-            let pair = Array::from(&pair);
-            Ok((string(&pair.get(0), "metric key")?, pair.get(1)))
-        })
+    let pair = metric_entries(v).map_err(|e| invalid(what, v, thrown(&e)))?;
+    let keys = Array::from(&pair.get(0));
+    let values = Array::from(&pair.get(1));
+    (0..keys.length())
+        .map(|i| Ok((string(&keys.get(i), "metric key")?, values.get(i))))
         .collect()
 }

@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::error::IntoJs;
+use super::input::STEP_OPTIONS;
 use super::{done, input, rejected, unknown_key, ExperimentTracker};
 
 #[wasm_bindgen]
@@ -70,7 +71,7 @@ impl ExperimentTracker {
         let (step, id) = if options.is_undefined() {
             (None, None)
         } else {
-            input::options(&options, "logDynamic options").js()?;
+            input::options(&options, "logDynamic option", STEP_OPTIONS).js()?;
             (
                 input::step(&input::get(&options, "step")).js()?,
                 input::option_experiment_id(&options).js()?,
@@ -156,7 +157,7 @@ impl ExperimentTracker {
     #[wasm_bindgen(js_name = logMetrics)]
     pub fn log_metrics(&self, values: JsValue, options: JsValue) -> Result<(), JsValue> {
         self.usable().js()?;
-        input::options(&options, "logMetrics options").js()?;
+        input::options(&options, "logMetrics option", STEP_OPTIONS).js()?;
         let pairs = input::entries(&values, "metrics")
             .and_then(|entries| {
                 entries
@@ -191,7 +192,11 @@ impl ExperimentTracker {
     #[wasm_bindgen(js_name = logAttachment)]
     pub fn log_attachment(&self, name: JsValue, data: JsValue, options: JsValue) -> Promise {
         let prepared = self.usable().and_then(|()| {
-            input::options(&options, "logAttachment options")?;
+            input::options(
+                &options,
+                "logAttachment option",
+                &["binary", "experimentId"],
+            )?;
             let name = input::string(&name, "attachment name")?;
             sextant_core::validate::attachment_name(&name)?;
             let binary = input::get(&options, "binary");

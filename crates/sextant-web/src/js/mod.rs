@@ -3,6 +3,7 @@
 //! is synchronous and only buffers; everything async goes through one [`queue::Queue`],
 //! so flushes never overlap. The hand-written TypeScript types are in www/index.d.ts.
 
+mod durability;
 mod error;
 mod hooks;
 mod input;
@@ -11,6 +12,7 @@ mod output;
 mod queue;
 mod reads;
 mod snapshot;
+mod wal;
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -37,7 +39,12 @@ pub(crate) struct Inner {
     /// A background flush is queued and has not started: do not queue another.
     flush_queued: Cell<bool>,
     closed: Cell<bool>,
-    warn: Closure<dyn FnMut(JsValue)>,
+    /// Called with the error of a flush nobody awaited (`tracker.onError`); else a warning.
+    on_error: RefCell<Option<js_sys::Function>>,
+    /// The experiment this tracker ended last: reads without an id use it while no
+    /// experiment is current.
+    last_ended: RefCell<Option<String>>,
+    report: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Inner {
@@ -50,8 +57,9 @@ impl Inner {
         }
     }
 
-    /// Queues a flush whose failure is reported on the console rather than to a caller; a
-    /// failed batch stays buffered (core) and the next flush retries it.
+    /// Queues a flush whose failure goes to `onError` (or the console) rather than to a
+    /// caller: transient failures are retried by the next flush, data refused for good was
+    /// dropped and the error says how much.
     pub(crate) fn flush_in_background(self: &Rc<Self>) {
         if self.flush_queued.replace(true) {
             return;
@@ -59,21 +67,65 @@ impl Inner {
         let inner = self.clone();
         let promise = self.queue.run(Box::pin(async move {
             inner.flush_queued.set(false);
-            inner.tracker.flush().await.js()?;
+            inner.tracker.flush().await.map_err(|e| inner.error(&e))?;
             Ok(JsValue::UNDEFINED)
         }));
-        let _ = promise.catch(&self.warn);
+        let _ = promise.catch(&self.report);
     }
 
     /// What happens when the page or process goes away: running experiments fail.
     pub(crate) fn fail_open_in_background(self: &Rc<Self>) {
         let inner = self.clone();
         let promise = self.queue.run(Box::pin(async move {
-            inner.tracker.close_all(Status::Failed).await.js()?;
-            inner.tracker.flush().await.js()?;
+            inner
+                .tracker
+                .close_all(Status::Failed)
+                .await
+                .map_err(|e| inner.error(&e))?;
+            inner.tracker.flush().await.map_err(|e| inner.error(&e))?;
             Ok(JsValue::UNDEFINED)
         }));
-        let _ = promise.catch(&self.warn);
+        let _ = promise.catch(&self.report);
+    }
+
+    /// A page is being unloaded: save synchronously what an async store could not finish
+    /// writing (see `wal`), with running experiments marked failed; otherwise, or when it
+    /// does not fit, fail them through the queue as far as the page allows.
+    pub(crate) fn page_closing(self: &Rc<Self>) {
+        let location = self.tracker.store().location();
+        if !wal::needed(&location) {
+            self.fail_open_in_background();
+            return;
+        }
+        let batch = self.tracker.write_ahead(Status::Failed);
+        if wal::save(&location, &batch) {
+            return;
+        }
+        let inner = self.clone();
+        let promise = self.queue.run(Box::pin(async move {
+            inner
+                .tracker
+                .store()
+                .write(&batch)
+                .await
+                .map_err(|e| inner.error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        }));
+        let _ = promise.catch(&self.report);
+    }
+
+    /// The JS error for a core error, with what flushes dropped since the last report.
+    pub(crate) fn error(&self, e: &Error) -> JsValue {
+        durability::with_dropped(to_js(e), self.tracker.take_dropped())
+    }
+
+    /// The experiment a read without an id is about: none (the core uses the current
+    /// one) while one is current, else the one ended last.
+    fn default_read_id(&self, id: Option<String>) -> Option<String> {
+        if id.is_some() || self.tracker.current_experiment().is_some() {
+            return id;
+        }
+        self.last_ended.borrow().clone()
     }
 }
 
@@ -122,6 +174,17 @@ impl ExperimentTracker {
     pub async fn open(connection: JsValue) -> Result<ExperimentTracker, JsValue> {
         let connection = input::string(&connection, "connection string").js()?;
         let store = crate::registry().open(&connection).await.js()?;
+        if wal::needed(&store.location()) {
+            // What pages closed before their writes finished left behind.
+            if let Err(e) = wal::replay(store.as_ref()).await {
+                web_sys::console::warn_2(
+                    &JsValue::from_str(
+                        "sextant: data saved by a closed page could not be restored yet:",
+                    ),
+                    &to_js(&e),
+                );
+            }
+        }
         Ok(Self::with_store(store))
     }
 
@@ -133,8 +196,11 @@ impl ExperimentTracker {
 
     /// The current experiment's id, or `null`.
     #[wasm_bindgen(getter = currentExperiment)]
-    pub fn current_experiment(&self) -> Option<String> {
-        self.inner.tracker.current_experiment()
+    pub fn current_experiment(&self) -> JsValue {
+        self.inner
+            .tracker
+            .current_experiment()
+            .map_or(JsValue::NULL, |id| JsValue::from_str(&id))
     }
 
     // ---- durability ----
@@ -145,7 +211,7 @@ impl ExperimentTracker {
             return rejected(&e);
         }
         self.run(|inner| async move {
-            inner.tracker.flush().await.js()?;
+            inner.tracker.flush().await.map_err(|e| inner.error(&e))?;
             done()
         })
     }
@@ -159,10 +225,17 @@ impl ExperimentTracker {
         self.inner.timer.disarm();
         self.inner.hooks.borrow_mut().take();
         self.run(|inner| async move {
-            inner.tracker.flush().await.js()?;
+            inner.tracker.flush().await.map_err(|e| inner.error(&e))?;
             done()
         })
     }
+}
+
+/// Aborts the instance (a wasm trap), so tests can check what the package does after a
+/// crash (www/scripts/guard.js). Not part of the API.
+#[wasm_bindgen(js_name = __sextantAbortForTests)]
+pub fn abort_for_tests() {
+    std::process::abort();
 }
 
 /// A tracker sharing the inner state, for queued closures that need `&Tracker`.
@@ -176,10 +249,23 @@ impl std::ops::Deref for TrackerRef {
     }
 }
 
+impl TrackerRef {
+    /// `id`, or the experiment ended last when none is given and none is current.
+    fn or_last(&self, id: Option<String>) -> Option<String> {
+        self.0.default_read_id(id)
+    }
+}
+
 impl ExperimentTracker {
     /// Wraps a store (tests use this to skip the registry).
     pub fn with_store(store: Arc<dyn sextant_core::Store>) -> ExperimentTracker {
+        let location = store.location();
         let tracker = Tracker::new(store, Arc::new(JsEnv));
+        // A browser's storage quota does not free itself: what does not fit is dropped and
+        // reported rather than retried (and appended to) forever. A disk (file://) may be.
+        tracker.set_full_store_final(
+            location.starts_with("localstorage://") || location.starts_with("idb://"),
+        );
         let interval = tracker.policy().interval_ms;
         let inner = Rc::new_cyclic(|weak| Inner {
             tracker,
@@ -189,12 +275,16 @@ impl ExperimentTracker {
             hooks: RefCell::new(None),
             flush_queued: Cell::new(false),
             closed: Cell::new(false),
-            warn: Closure::new(|e: JsValue| {
-                web_sys::console::warn_2(
-                    &JsValue::from_str("sextant: a background flush failed and will be retried:"),
-                    &e,
-                );
-            }),
+            on_error: RefCell::new(None),
+            last_ended: RefCell::new(None),
+            report: {
+                let weak = weak.clone();
+                Closure::new(move |e: JsValue| {
+                    if let Some(inner) = weak.upgrade() {
+                        durability::report(&inner, &e);
+                    }
+                })
+            },
         });
         *inner.hooks.borrow_mut() = Some(hooks::ExitHooks::install(Rc::downgrade(&inner)));
         ExperimentTracker { inner }
@@ -211,7 +301,7 @@ impl ExperimentTracker {
     }
 
     fn option_id(&self, options: &JsValue) -> sextant_core::Result<Option<String>> {
-        input::options(options, "options")?;
+        input::options(options, "option", &["experimentId"])?;
         input::option_experiment_id(options)
     }
 
@@ -234,9 +324,10 @@ impl ExperimentTracker {
         }
         let fut: Pin<Box<dyn Future<Output = sextant_core::Result<JsValue>>>> =
             Box::pin(op(TrackerRef(self.inner.clone())));
-        self.inner
-            .queue
-            .run(Box::pin(async move { fut.await.js() }))
+        let inner = self.inner.clone();
+        self.inner.queue.run(Box::pin(
+            async move { fut.await.map_err(|e| inner.error(&e)) },
+        ))
     }
 
     fn finish(&self, experiment_id: JsValue, status: Status) -> Promise {
@@ -248,11 +339,23 @@ impl ExperimentTracker {
             Err(e) => return rejected(&e),
         };
         self.run(|inner| async move {
-            match status {
-                Status::Failed => inner.tracker.fail_experiment(id.as_deref()).await,
-                _ => inner.tracker.end_experiment(id.as_deref()).await,
+            let id = match id {
+                Some(id) => id,
+                None => inner
+                    .tracker
+                    .current_experiment()
+                    .ok_or_else(|| to_js(&Error::NoActiveExperiment))?,
+            };
+            let was_open = inner.tracker.open_experiments().contains(&id);
+            let result = match status {
+                Status::Failed => inner.tracker.fail_experiment(Some(&id)).await,
+                _ => inner.tracker.end_experiment(Some(&id)).await,
+            };
+            // Ended even when data refused for good was dropped on the way (the error says).
+            if was_open && !inner.tracker.open_experiments().contains(&id) {
+                *inner.last_ended.borrow_mut() = Some(id);
             }
-            .js()?;
+            result.map_err(|e| inner.error(&e))?;
             done()
         })
     }

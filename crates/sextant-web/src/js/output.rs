@@ -11,6 +11,7 @@ use sextant_core::{
     Result, Span, TraceState, TraceSummary,
 };
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(inline_js = "
 export function pointObjects(steps, values, logged) {
@@ -32,19 +33,57 @@ fn serialize<T: Serialize>(value: &T) -> Result<JsValue> {
         .map_err(|e| Error::Storage(format!("cannot hand a value to JS: {e}")))
 }
 
-/// A param as its plain JS value; ints beyond 2^53 become the nearest number.
-struct Param<'a>(&'a ParamValue);
+#[wasm_bindgen(module = "/src/js/values.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = defineField)]
+    fn define_field(obj: &Object, key: &str, value: &JsValue);
+}
 
-impl Serialize for Param<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self.0 {
-            ParamValue::Str(v) => s.serialize_str(v),
-            ParamValue::Int(v) if v.unsigned_abs() < (1 << 53) => s.serialize_i64(*v),
-            ParamValue::Int(v) => s.serialize_f64(*v as f64),
-            ParamValue::Float(v) => s.serialize_f64(*v),
-            ParamValue::Bool(v) => s.serialize_bool(*v),
-            ParamValue::Json(v) => v.serialize(s),
-        }
+/// 2^53: integers from here on are not exact as JS numbers.
+const SAFE_LIMIT: u64 = 1 << 53;
+
+fn int(v: i64) -> JsValue {
+    if v.unsigned_abs() < SAFE_LIMIT {
+        JsValue::from_f64(v as f64)
+    } else {
+        BigInt::from(v).into()
+    }
+}
+
+/// A JSON value as JS: integers beyond 2^53 as bigints (they came in as bigints), keys as
+/// plain data properties. Depth is bounded by what stores parse (serde_json's limit).
+pub fn json(v: &serde_json::Value) -> JsValue {
+    use serde_json::Value;
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => int(i),
+            (None, Some(u)) => BigInt::from(u).into(),
+            _ => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(json).collect::<Array>().into(),
+        Value::Object(map) => json_object(map).into(),
+    }
+}
+
+fn json_object(map: &serde_json::Map<String, serde_json::Value>) -> Object {
+    let obj = Object::new();
+    for (k, v) in map {
+        define_field(&obj, k, &json(v));
+    }
+    obj
+}
+
+/// A param as its JS value: ints beyond 2^53 as bigints, -0 kept.
+pub fn param(v: &ParamValue) -> JsValue {
+    match v {
+        ParamValue::Str(s) => JsValue::from_str(s),
+        ParamValue::Int(i) => int(*i),
+        ParamValue::Float(f) => JsValue::from_f64(*f),
+        ParamValue::Bool(b) => JsValue::from_bool(*b),
+        ParamValue::Json(v) => json(v),
     }
 }
 
@@ -60,12 +99,11 @@ struct Experiment<'a> {
     duration: Option<f64>,
     description: Option<&'a str>,
     source: Option<&'a str>,
-    params: BTreeMap<&'a str, Param<'a>>,
     metrics: &'a BTreeMap<String, f64>,
 }
 
 pub fn experiment(info: &ExperimentInfo) -> Result<JsValue> {
-    serialize(&Experiment {
+    let obj = serialize(&Experiment {
         id: &info.id,
         name: &info.name,
         group: &info.group,
@@ -75,13 +113,14 @@ pub fn experiment(info: &ExperimentInfo) -> Result<JsValue> {
         duration: info.duration,
         description: info.description.as_deref(),
         source: info.source.as_deref(),
-        params: info
-            .params
-            .iter()
-            .map(|(k, v)| (k.as_str(), Param(v)))
-            .collect(),
         metrics: &info.metrics,
-    })
+    })?;
+    let params = Object::new();
+    for (k, v) in &info.params {
+        define_field(&params, k, &param(v));
+    }
+    set(obj.unchecked_ref(), "params", &params)?;
+    Ok(obj)
 }
 
 pub fn experiments(infos: &[ExperimentInfo]) -> Result<JsValue> {
@@ -206,13 +245,13 @@ pub fn span(s: &Span) -> Result<JsValue> {
     };
     set(&obj, "status", &JsValue::from_str(status))?;
     set(&obj, "statusMessage", &opt_str(s.status_message.as_deref()))?;
-    set(&obj, "attributes", &serialize(&s.attributes)?)?;
+    set(&obj, "attributes", &json_object(&s.attributes))?;
     let events = Array::new();
     for e in &s.events {
         let ev = Object::new();
         set(&ev, "name", &JsValue::from_str(&e.name))?;
         set(&ev, "timestamp", &nanos(e.timestamp))?;
-        set(&ev, "attributes", &serialize(&e.attributes)?)?;
+        set(&ev, "attributes", &json_object(&e.attributes))?;
         events.push(&ev);
     }
     set(&obj, "events", &events)?;
@@ -222,7 +261,7 @@ pub fn span(s: &Span) -> Result<JsValue> {
         set(&link, "traceId", &JsValue::from_str(&l.trace_id))?;
         set(&link, "spanId", &JsValue::from_str(&l.span_id))?;
         set(&link, "traceFlags", &opt_int(l.trace_flags))?;
-        set(&link, "attributes", &serialize(&l.attributes)?)?;
+        set(&link, "attributes", &json_object(&l.attributes))?;
         links.push(&link);
     }
     set(&obj, "links", &links)?;

@@ -5,6 +5,7 @@ use js_sys::Promise;
 use sextant_core::StepRange;
 use wasm_bindgen::prelude::*;
 
+use super::input::ID_OPTION;
 use super::{input, output, rejected, snapshot, ExperimentTracker};
 
 #[wasm_bindgen]
@@ -22,7 +23,10 @@ impl ExperimentTracker {
             Ok(id) => id,
             Err(e) => return rejected(&e),
         };
-        self.read(|t| async move { output::experiment(&t.get_experiment(id.as_deref()).await?) })
+        self.read(|t| async move {
+            let id = t.or_last(id);
+            output::experiment(&t.get_experiment(id.as_deref()).await?)
+        })
     }
 
     #[wasm_bindgen(js_name = listGroups)]
@@ -36,16 +40,17 @@ impl ExperimentTracker {
             Ok(id) => id,
             Err(e) => return rejected(&e),
         };
-        self.read(
-            |t| async move { output::metric_summaries(&t.list_metrics(id.as_deref()).await?) },
-        )
+        self.read(|t| async move {
+            let id = t.or_last(id);
+            output::metric_summaries(&t.list_metrics(id.as_deref()).await?)
+        })
     }
 
     /// Every point of a metric, by step.
     #[wasm_bindgen(js_name = getMetricHistory)]
     pub fn get_metric_history(&self, key: JsValue, options: JsValue) -> Promise {
         let args = input::string(&key, "metric key").and_then(|key| {
-            input::options(&options, "getMetricHistory options")?;
+            input::options(&options, "getMetricHistory option", ID_OPTION)?;
             Ok((key, input::option_experiment_id(&options)?))
         });
         let (key, id) = match args {
@@ -53,6 +58,7 @@ impl ExperimentTracker {
             Err(e) => return rejected(&e),
         };
         self.read(|t| async move {
+            let id = t.or_last(id);
             Ok(output::points(
                 &t.get_metric_history(id.as_deref(), &key).await?,
             ))
@@ -63,7 +69,11 @@ impl ExperimentTracker {
     #[wasm_bindgen(js_name = getMetricSeries)]
     pub fn get_metric_series(&self, key: JsValue, options: JsValue) -> Promise {
         let args = input::string(&key, "metric key").and_then(|key| {
-            input::options(&options, "getMetricSeries options")?;
+            input::options(
+                &options,
+                "getMetricSeries option",
+                &["maxPoints", "fromStep", "toStep", "experimentId"],
+            )?;
             let max = input::step(&input::get(&options, "maxPoints"))?.unwrap_or(1000);
             let range = StepRange::new(
                 input::step(&input::get(&options, "fromStep"))?,
@@ -81,6 +91,7 @@ impl ExperimentTracker {
             Err(e) => return rejected(&e),
         };
         self.read(|t| async move {
+            let id = t.or_last(id);
             Ok(output::points(
                 &t.get_metric_series(id.as_deref(), &key, range, max).await?,
             ))
@@ -93,14 +104,17 @@ impl ExperimentTracker {
             Ok(id) => id,
             Err(e) => return rejected(&e),
         };
-        self.read(|t| async move { output::attachments(&t.list_attachments(id.as_deref()).await?) })
+        self.read(|t| async move {
+            let id = t.or_last(id);
+            output::attachments(&t.list_attachments(id.as_deref()).await?)
+        })
     }
 
     /// An attachment's bytes (decode text with `new TextDecoder().decode(bytes)`).
     #[wasm_bindgen(js_name = getAttachment)]
     pub fn get_attachment(&self, name: JsValue, options: JsValue) -> Promise {
         let args = input::string(&name, "attachment name").and_then(|name| {
-            input::options(&options, "getAttachment options")?;
+            input::options(&options, "getAttachment option", ID_OPTION)?;
             Ok((name, input::option_experiment_id(&options)?))
         });
         let (name, id) = match args {
@@ -108,6 +122,7 @@ impl ExperimentTracker {
             Err(e) => return rejected(&e),
         };
         self.read(|t| async move {
+            let id = t.or_last(id);
             let bytes = t.get_attachment(id.as_deref(), &name).await?;
             Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
         })
@@ -119,20 +134,26 @@ impl ExperimentTracker {
             Ok(id) => id,
             Err(e) => return rejected(&e),
         };
-        self.read(|t| async move { output::traces(&t.list_traces(id.as_deref()).await?) })
+        self.read(|t| async move {
+            let id = t.or_last(id);
+            output::traces(&t.list_traces(id.as_deref()).await?)
+        })
     }
 
     #[wasm_bindgen(js_name = getTrace)]
     pub fn get_trace(&self, trace_id: JsValue, options: JsValue) -> Promise {
         let args = input::string(&trace_id, "trace id").and_then(|trace| {
-            input::options(&options, "getTrace options")?;
+            input::options(&options, "getTrace option", ID_OPTION)?;
             Ok((trace, input::option_experiment_id(&options)?))
         });
         let (trace, id) = match args {
             Ok(a) => a,
             Err(e) => return rejected(&e),
         };
-        self.read(|t| async move { output::spans(&t.get_trace(id.as_deref(), &trace).await?) })
+        self.read(|t| async move {
+            let id = t.or_last(id);
+            output::spans(&t.get_trace(id.as_deref(), &trace).await?)
+        })
     }
 
     #[wasm_bindgen(js_name = updateExperiment)]
@@ -170,6 +191,7 @@ impl ExperimentTracker {
             Err(e) => return rejected(&e),
         };
         self.read(|t| async move {
+            let id = t.or_last(id);
             let tar = snapshot::export(&t, id.as_deref()).await?;
             Ok(js_sys::Uint8Array::from(tar.as_slice()).into())
         })

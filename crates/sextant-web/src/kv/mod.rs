@@ -270,6 +270,8 @@ impl<B: KvBackend> Store for KvStore<B> {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        // The same rules as every store, before anything is staged.
+        batch.validate()?;
         let mut staging = staging::Staging::new(self);
         for record in &batch.records {
             staging.apply(record)?;
