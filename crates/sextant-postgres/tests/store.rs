@@ -1,0 +1,191 @@
+//! What the PostgreSQL store must do beyond the shared suite: chart buckets identical to
+//! the core's downsampling, whole-batch rollback, repeated steps, use from tokio tasks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use sextant_core::downsample::downsample;
+use sextant_core::{Batch, Error, MetricPoint, NewExperiment, Record, StepRange, Store};
+use sextant_postgres::PgStore;
+
+fn create(id: &str) -> Record {
+    Record::Create(NewExperiment {
+        id: id.into(),
+        name: id.into(),
+        group: "g".into(),
+        tags: vec![],
+        created_at: 1,
+        description: None,
+        source: None,
+    })
+}
+
+fn metrics(id: &str, key: &str, points: Vec<MetricPoint>) -> Record {
+    Record::Metrics {
+        experiment: id.into(),
+        key: key.into(),
+        points,
+    }
+}
+
+fn pt(step: i64, value: f64) -> MetricPoint {
+    MetricPoint {
+        step,
+        value,
+        logged_at: 1_000 + step,
+    }
+}
+
+/// splitmix64: reproducible data without a dependency.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.same_as(y) && x.logged_at == y.logged_at)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_buckets_match_core_downsampling() {
+    let Some(url) = common::url() else { return };
+    let store = PgStore::open(&common::fresh(&url)).await.unwrap();
+    let mut rng = Rng(7);
+    // Sparse steps, many ties, NaN runs (a bucket of NaN only) and infinities.
+    let mut points = Vec::new();
+    let mut step = 0i64;
+    for i in 0..20_000 {
+        step += 1 + (rng.next() % 5) as i64;
+        let v = match rng.next() % 10 {
+            0 => f64::NAN,
+            1 => f64::INFINITY,
+            2 => f64::NEG_INFINITY,
+            n => (n % 3) as f64,
+        };
+        let v = if (8_000..9_500).contains(&i) {
+            f64::NAN
+        } else {
+            v
+        };
+        points.push(pt(step, v));
+    }
+    let batch = Batch {
+        records: vec![create("e"), metrics("e", "m", points.clone())],
+    };
+    store.write(&batch).await.unwrap();
+    let last = points.last().unwrap().step;
+    for (range, max_points) in [
+        (StepRange::ALL, 1000),
+        (StepRange::ALL, 200),
+        (StepRange::ALL, 3),
+        (StepRange::ALL, 30_000),
+        (StepRange::new(Some(100), Some(last / 2)), 257),
+        (StepRange::new(Some(last / 3), None), 64),
+        (StepRange::new(Some(10), Some(40)), 1000),
+    ] {
+        let want: Vec<MetricPoint> = points
+            .iter()
+            .copied()
+            .filter(|p| range.contains(p.step))
+            .collect();
+        let want = downsample(&want, max_points);
+        let got = store
+            .metric_series("e", "m", range, max_points)
+            .await
+            .unwrap();
+        assert!(
+            same(&got, &want),
+            "{range:?} max {max_points}: got {} points, want {}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_batch_changes_nothing() {
+    let Some(url) = common::url() else { return };
+    let store = PgStore::open(&common::fresh(&url)).await.unwrap();
+    let first = Batch {
+        records: vec![
+            create("a"),
+            metrics("a", "loss", (0..3).map(|s| pt(s, 1.0)).collect()),
+        ],
+    };
+    store.write(&first).await.unwrap();
+    let bad = Batch {
+        records: vec![
+            metrics("a", "loss", vec![pt(1, 9.0), pt(3, 9.0)]),
+            Record::Params {
+                experiment: "a".into(),
+                params: vec![("lr".into(), 0.1.into())],
+            },
+            metrics("nope", "loss", vec![pt(0, 1.0)]),
+        ],
+    };
+    let e = store.write(&bad).await.unwrap_err();
+    assert!(
+        matches!(e, Error::ExperimentNotFound(ref id) if id == "nope"),
+        "{e}"
+    );
+    let pts = store
+        .metric_points("a", "loss", StepRange::ALL)
+        .await
+        .unwrap();
+    assert_eq!(
+        pts.iter().map(|p| (p.step, p.value)).collect::<Vec<_>>(),
+        vec![(0, 1.0), (1, 1.0), (2, 1.0)]
+    );
+    let info = store.get_experiment("a").await.unwrap();
+    assert!(info.params.is_empty(), "params rolled back too");
+    assert_eq!(store.list_metrics("a").await.unwrap()[0].count, 3);
+    // Creating an existing id fails without touching it.
+    let e = store
+        .write(&Batch {
+            records: vec![create("a")],
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ExperimentExists(_)), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_steps_keep_the_last_value_and_summaries_stay_right() {
+    let Some(url) = common::url() else { return };
+    let store = PgStore::open(&common::fresh(&url)).await.unwrap();
+    let batch = Batch {
+        records: vec![
+            create("r"),
+            metrics("r", "x", vec![pt(5, 1.0), pt(6, 2.0), pt(5, 3.0)]),
+            metrics("r", "x", vec![pt(6, f64::NAN)]),
+        ],
+    };
+    store.write(&batch).await.unwrap();
+    let pts = store.metric_points("r", "x", StepRange::ALL).await.unwrap();
+    assert_eq!(pts.len(), 2);
+    assert_eq!((pts[0].step, pts[0].value), (5, 3.0));
+    assert!(pts[1].value.is_nan(), "last write at step 6 wins, NaN kept");
+    // An older step rewritten later leaves the latest value alone.
+    store
+        .write(&Batch {
+            records: vec![metrics("r", "x", vec![pt(2, 7.0), pt(5, 4.0)])],
+        })
+        .await
+        .unwrap();
+    let m = &store.list_metrics("r").await.unwrap()[0];
+    assert_eq!((m.count, m.first_step, m.last_step), (3, 2, 6));
+    assert!(m.last_value.is_nan());
+    let info = store.get_experiment("r").await.unwrap();
+    assert!(info.metrics["x"].is_nan());
+    // The store is dropped inside a tokio task's runtime without panicking.
+    drop(store);
+}
