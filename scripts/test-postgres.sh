@@ -7,3 +7,5 @@ cd "$ROOT"
 pg_start
 say "PostgreSQL store tests"
 cargo test -p sextant-postgres
+say "sextant CLI and serve replicas over PostgreSQL"
+cargo test -p sextant --test postgres_cli

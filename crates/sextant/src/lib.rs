@@ -40,11 +40,13 @@ pub use tracker::ExperimentTracker;
 pub const DEFAULT_STORE: &str = "sqlite://./experiments";
 
 /// A registry with every backend a native program has: `memory://`, `sqlite://DIR` and
-/// `http://host:port` (a `sextant serve` server; token from `SEXTANT_TOKEN`).
+/// `http://host:port` (a `sextant serve` server; token from `SEXTANT_TOKEN`) and
+/// `postgres://user:pass@host:port/db` (the team tier).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     sextant_sqlite::register(&mut registry);
     sextant_http::register(&mut registry);
+    sextant_postgres::register(&mut registry);
     registry
 }
 
