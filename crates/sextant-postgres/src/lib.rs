@@ -6,6 +6,7 @@
 //! futures with `pollster` (the CLI, the blocking tracker) or tokio tasks (the server), and
 //! tokio-postgres needs a tokio reactor either way.
 
+mod artifacts;
 mod config;
 mod errors;
 mod migrate;
@@ -54,6 +55,7 @@ impl Drop for OwnedRuntime {
 pub(crate) struct Inner {
     pub pool: Pool,
     pub cfg: ConnConfig,
+    pub artifacts: artifacts::Artifacts,
 }
 
 impl Inner {
@@ -110,8 +112,13 @@ impl PgStore {
         let rt = Arc::new(OwnedRuntime(Some(rt)));
         let inner = handle
             .spawn(async move {
+                let artifacts = artifacts::Artifacts::open(cfg.artifacts.as_deref())?;
                 let pool = pool(&cfg)?;
-                let inner = Inner { pool, cfg };
+                let inner = Inner {
+                    pool,
+                    cfg,
+                    artifacts,
+                };
                 let mut client = inner.conn().await?;
                 migrate::migrate(&mut client, &inner.cfg.schema, version).await?;
                 drop(client);

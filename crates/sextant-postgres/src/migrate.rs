@@ -18,7 +18,7 @@ pub fn latest() -> i32 {
 
 /// Arbitrary first half of the advisory-lock key, so Sextant's locks never meet an
 /// application's; the second half is the schema's hash.
-const LOCK_CLASS: i32 = 0x5e47_a17;
+const LOCK_CLASS: i32 = 0x05e4_7a17;
 
 /// Brings `schema` up to `target` (normally [`latest`]). Holds a session advisory lock for
 /// the schema meanwhile, so servers starting together migrate one after the other; each

@@ -208,11 +208,14 @@ pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> 
             name: name.to_string(),
         })?;
     let data: Option<Vec<u8>> = row.get(0);
-    data.ok_or_else(|| {
-        Error::Corrupt(format!(
+    let key: Option<String> = row.get(1);
+    match (data, key) {
+        (Some(d), _) => Ok(d),
+        (None, Some(k)) => inner.artifacts.get(&k).await,
+        (None, None) => Err(Error::Corrupt(format!(
             "attachment {name:?} of experiment {id:?} has no bytes in PostgreSQL"
-        ))
-    })
+        ))),
+    }
 }
 
 fn span(r: &Row) -> Result<Span> {

@@ -44,6 +44,24 @@ impl Seqs {
 }
 
 pub async fn apply(inner: &Inner, batch: &Batch) -> Result<()> {
+    // Objects this batch wrote (removed again if it fails) and the versions it replaced
+    // (removed once it committed), so a failed batch never loses the previous bytes.
+    let mut written = Vec::new();
+    let mut replaced = Vec::new();
+    let result = apply_tx(inner, batch, &mut written, &mut replaced).await;
+    match &result {
+        Ok(()) => inner.artifacts.delete_all(&replaced).await,
+        Err(_) => inner.artifacts.delete_all(&written).await,
+    }
+    result
+}
+
+async fn apply_tx(
+    inner: &Inner,
+    batch: &Batch,
+    written: &mut Vec<String>,
+    replaced: &mut Vec<String>,
+) -> Result<()> {
     let mut client = inner.conn().await?;
     let tx = client.transaction().await.map_err(query_error)?;
     let mut seqs = Seqs(HashMap::new());
@@ -120,12 +138,26 @@ pub async fn apply(inner: &Inner, batch: &Batch) -> Result<()> {
             } => {
                 let seq = seqs.get(&tx, experiment).await?;
                 let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+                let old: Option<String> = tx
+                    .query_opt(
+                        "SELECT object_key FROM attachments WHERE experiment = $1 AND name = $2",
+                        &[&seq, name],
+                    )
+                    .await
+                    .map_err(query_error)?
+                    .and_then(|r| r.get(0));
+                let key = inner.artifacts.put(experiment, name, data).await?;
+                let in_db = key.is_none().then_some(data.as_slice());
+                if let Some(k) = &key {
+                    written.push(k.clone());
+                }
+                replaced.extend(old);
                 tx.execute(
                     "INSERT INTO attachments (experiment, name, size, created_at, data, object_key)
-                     VALUES ($1, $2, $3, $4, $5, NULL)
+                     VALUES ($1, $2, $3, $4, $5, $6)
                      ON CONFLICT (experiment, name) DO UPDATE SET size = excluded.size,
-                       created_at = excluded.created_at, data = excluded.data, object_key = NULL",
-                    &[&seq, name, &size, created_at, data],
+                       created_at = excluded.created_at, data = excluded.data, object_key = excluded.object_key",
+                    &[&seq, name, &size, created_at, &in_db, &key],
                 )
                 .await
                 .map_err(query_error)?;
@@ -208,12 +240,12 @@ async fn write_points(tx: &Transaction<'_>, series: &[(i64, &str, &[MetricPoint]
         .await
         .map_err(query_error)?;
     for (seq, key, _) in series {
-        if !key_ids.contains_key(&(*seq, *key)) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = key_ids.entry((*seq, *key)) {
             let row = tx
                 .query_one(&intern, &[seq, key])
                 .await
                 .map_err(query_error)?;
-            key_ids.insert((*seq, *key), row.get(0));
+            slot.insert(row.get(0));
         }
     }
     let sink = tx
@@ -289,6 +321,16 @@ pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
         .map_err(query_error)?
         .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))?
         .get(0);
+    let objects: Vec<String> = tx
+        .query(
+            "SELECT object_key FROM attachments WHERE experiment = $1 AND object_key IS NOT NULL",
+            &[&seq],
+        )
+        .await
+        .map_err(query_error)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     tx.execute(
         "DELETE FROM points WHERE key_id IN (SELECT id FROM metric_keys WHERE experiment = $1)",
         &[&seq],
@@ -298,5 +340,7 @@ pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
     tx.execute("DELETE FROM experiments WHERE seq = $1", &[&seq])
         .await
         .map_err(query_error)?;
-    tx.commit().await.map_err(query_error)
+    tx.commit().await.map_err(query_error)?;
+    inner.artifacts.delete_all(&objects).await;
+    Ok(())
 }
