@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub pool: Pool,
     pub cfg: ConnConfig,
     pub artifacts: artifacts::Artifacts,
+    /// The schema version this store runs at (older only in upgrade tests).
+    pub version: i32,
 }
 
 impl Inner {
@@ -114,13 +116,14 @@ impl PgStore {
             .spawn(async move {
                 let artifacts = artifacts::Artifacts::open(cfg.artifacts.as_deref())?;
                 let pool = pool(&cfg)?;
-                let inner = Inner {
+                let mut inner = Inner {
                     pool,
                     cfg,
                     artifacts,
+                    version,
                 };
                 let mut client = inner.conn().await?;
-                migrate::migrate(&mut client, &inner.cfg.schema, version).await?;
+                inner.version = migrate::migrate(&mut client, &inner.cfg.schema, version).await?;
                 drop(client);
                 Ok::<_, Error>(inner)
             })
@@ -268,7 +271,7 @@ impl Store for PgStore {
         self.run(|inner| async move {
             let client = inner.conn().await?;
             match read::key_id(&client, &id, &key).await? {
-                Some(k) => series::series(&client, k, range, max_points).await,
+                Some(k) => series::series(&client, k, range, max_points, inner.version >= 2).await,
                 None => Ok(Vec::new()),
             }
         })

@@ -177,7 +177,7 @@ async fn apply_tx(
         }
     }
     if !series.is_empty() {
-        write_points(&tx, &series).await?;
+        write_points(&tx, &series, inner.version >= 2).await?;
     }
     tx.commit().await.map_err(query_error)
 }
@@ -230,7 +230,12 @@ async fn write_spans(tx: &Transaction<'_>, seq: i64, spans: &[sextant_core::Span
     Ok(())
 }
 
-async fn write_points(tx: &Transaction<'_>, series: &[(i64, &str, &[MetricPoint])]) -> Result<()> {
+/// `blocks`: keep the min/max blocks (schema version 2 on) current too.
+async fn write_points(
+    tx: &Transaction<'_>,
+    series: &[(i64, &str, &[MetricPoint])],
+    blocks: bool,
+) -> Result<()> {
     let mut key_ids: HashMap<(i64, &str), i64> = HashMap::new();
     let intern = tx
         .prepare_cached(
@@ -290,6 +295,26 @@ async fn write_points(tx: &Transaction<'_>, series: &[(i64, &str, &[MetricPoint]
          FROM s WHERE k.id = s.key_id",
     )
     .await
+    .map_err(query_error)?;
+    if !blocks {
+        return Ok(());
+    }
+    tx.batch_execute(
+        "INSERT INTO metric_blocks (key_id, block, first_step, min_step, min_value, max_step, max_value)
+         SELECT p.key_id, p.step >> 10, min(p.step),
+                (array_agg(p.step ORDER BY p.value, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
+                min(p.value) FILTER (WHERE p.value <> 'NaN'::float8),
+                (array_agg(p.step ORDER BY p.value DESC, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
+                max(p.value) FILTER (WHERE p.value <> 'NaN'::float8)
+           FROM (SELECT DISTINCT key_id, step >> 10 AS block FROM sextant_staging) t
+           JOIN points p ON p.key_id = t.key_id
+                        AND p.step BETWEEN t.block << 10 AND (t.block << 10) + 1023
+          GROUP BY p.key_id, p.step >> 10
+         ON CONFLICT (key_id, block) DO UPDATE SET first_step = excluded.first_step,
+           min_step = excluded.min_step, min_value = excluded.min_value,
+           max_step = excluded.max_step, max_value = excluded.max_value",
+    )
+    .await
     .map_err(query_error)
 }
 
@@ -331,12 +356,14 @@ pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    tx.execute(
-        "DELETE FROM points WHERE key_id IN (SELECT id FROM metric_keys WHERE experiment = $1)",
-        &[&seq],
-    )
-    .await
-    .map_err(query_error)?;
+    for table in ["points", "metric_blocks"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE key_id IN (SELECT id FROM metric_keys WHERE experiment = $1)"),
+            &[&seq],
+        )
+        .await
+        .map_err(query_error)?;
+    }
     tx.execute("DELETE FROM experiments WHERE seq = $1", &[&seq])
         .await
         .map_err(query_error)?;

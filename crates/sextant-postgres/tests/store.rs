@@ -189,3 +189,97 @@ async fn repeated_steps_keep_the_last_value_and_summaries_stay_right() {
     // The store is dropped inside a tokio task's runtime without panicking.
     drop(store);
 }
+
+/// A wide series whose chart comes from the block summaries: within budget, ends kept,
+/// spikes kept, every point a real stored point, NaN-only stretches still drawn.
+fn wide_points(n: i64) -> Vec<MetricPoint> {
+    (0..n)
+        .map(|s| {
+            let v = match s {
+                123_457 => 1e9,
+                200_001 => -1e9,
+                _ if (210_000..290_000).contains(&s) => f64::NAN,
+                _ => (s as f64 * 1e-3).sin(),
+            };
+            pt(s, v)
+        })
+        .collect()
+}
+
+fn check_wide(got: &[MetricPoint], all: &[MetricPoint], max_points: usize) {
+    assert!(got.len() <= max_points, "{} > {max_points}", got.len());
+    assert_eq!(got.first().unwrap().step, 0);
+    assert_eq!(got.last().unwrap().step, all.last().unwrap().step);
+    for spike in [123_457, 200_001] {
+        assert!(got.iter().any(|p| p.step == spike), "spike {spike} lost");
+    }
+    assert!(got.windows(2).all(|w| w[0].step < w[1].step));
+    for p in got {
+        assert!(p.same_as(&all[p.step as usize]) && p.logged_at == all[p.step as usize].logged_at);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_queries_read_block_summaries() {
+    let Some(url) = common::url() else { return };
+    let store = PgStore::open(&common::fresh(&url)).await.unwrap();
+    let all = wide_points(300_000);
+    let mut records = vec![create("w")];
+    for chunk in all.chunks(70_001) {
+        records.push(metrics("w", "m", chunk.to_vec()));
+    }
+    store.write(&Batch { records }).await.unwrap();
+    let got = store
+        .metric_series("w", "m", StepRange::ALL, 20)
+        .await
+        .unwrap();
+    check_wide(&got, &all, 20);
+    assert!(
+        got.iter().any(|p| p.value.is_nan()),
+        "a bucket of NaN only still shows a point"
+    );
+    // Rewriting a step inside a summarised block moves the extreme.
+    store
+        .write(&Batch {
+            records: vec![metrics("w", "m", vec![pt(123_457, 0.0), pt(77_777, 5e9)])],
+        })
+        .await
+        .unwrap();
+    let got = store
+        .metric_series("w", "m", StepRange::ALL, 20)
+        .await
+        .unwrap();
+    assert!(
+        got.iter().any(|p| p.step == 77_777 && p.value == 5e9),
+        "new max shown"
+    );
+    assert!(
+        !got.iter().any(|p| p.step == 123_457 && p.value == 1e9),
+        "old max gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_schema_is_upgraded_with_its_data() {
+    let Some(url) = common::url() else { return };
+    let store_url = common::fresh(&url);
+    let all = wide_points(300_000);
+    {
+        let v1 = PgStore::open_at(&store_url, 1).await.unwrap();
+        assert_eq!(v1.schema_version_in_db().await.unwrap(), 1);
+        let mut records = vec![create("old")];
+        records.push(metrics("old", "m", all.clone()));
+        v1.write(&Batch { records }).await.unwrap();
+    }
+    let store = PgStore::open(&store_url).await.unwrap();
+    assert_eq!(
+        store.schema_version_in_db().await.unwrap(),
+        sextant_postgres::schema_version()
+    );
+    assert_eq!(store.list_metrics("old").await.unwrap()[0].count, 300_000);
+    let got = store
+        .metric_series("old", "m", StepRange::ALL, 20)
+        .await
+        .unwrap();
+    check_wide(&got, &all, 20);
+}
