@@ -19,6 +19,8 @@ pub struct ConnConfig {
     pub pool_size: usize,
     /// `?artifacts=…`: where attachment bytes go; `None` keeps them in the database.
     pub artifacts: Option<String>,
+    /// `?sslrootcert=FILE`: the CA certificates (PEM) a `sslmode=require` server must chain to.
+    pub root_cert: Option<String>,
     /// The string with the password masked, for `location()` and messages.
     pub display: String,
     /// `host:port` for error messages.
@@ -54,6 +56,7 @@ impl ConnConfig {
         let mut schema = DEFAULT_SCHEMA.to_string();
         let mut pool_size = DEFAULT_POOL_SIZE;
         let mut artifacts = None;
+        let mut root_cert = None;
         let mut rest = Vec::new();
         for (k, v) in url.query_pairs() {
             match k.as_ref() {
@@ -64,6 +67,7 @@ impl ConnConfig {
                     })?
                 }
                 "artifacts" => artifacts = Some(v.into_owned()),
+                "sslrootcert" => root_cert = Some(v.into_owned()),
                 _ => rest.push((k.into_owned(), v.into_owned())),
             }
         }
@@ -81,6 +85,9 @@ impl ConnConfig {
                 "name the database: postgres://user@host:port/DATABASE",
             ));
         }
+        if root_cert.is_some() && pg.get_ssl_mode() != tokio_postgres::config::SslMode::Require {
+            return Err(bad(input, "sslrootcert is only used with sslmode=require"));
+        }
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(std::time::Duration::from_secs(10));
         }
@@ -94,6 +101,7 @@ impl ConnConfig {
             schema,
             pool_size,
             artifacts,
+            root_cert,
             display: mask(input),
             endpoint,
         })

@@ -12,6 +12,7 @@ mod errors;
 mod migrate;
 mod read;
 mod series;
+mod tls;
 mod write;
 
 use std::future::Future;
@@ -179,13 +180,16 @@ fn pool(cfg: &ConnConfig) -> Result<Pool> {
         _ => search_path,
     };
     pg.options(&options);
-    let manager = Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = if pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        let tls = tls::connector(cfg.root_cert.as_deref())?;
+        Manager::from_config(pg, tls, manager_config)
+    } else {
+        pg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
+    };
     Pool::builder(manager)
         .max_size(cfg.pool_size)
         .post_create(Hook::async_fn(|client, _| {

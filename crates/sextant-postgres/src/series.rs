@@ -13,10 +13,11 @@ const EXACT_STEPS: i64 = 1 << 53;
 
 /// Block size of `metric_blocks` (steps), as `step >> 10` in SQL.
 const BLOCK: i64 = 1 << 10;
-/// Buckets at least this wide read blocks: every bucket then holds a whole block or more,
+/// Buckets at least this wide read blocks: every bucket then holds the start of a block,
 /// and a block straddling two buckets counts in the one its first step falls in (as the
-/// SQLite store's pyramid does). Narrower buckets are computed exactly from the points.
-const BLOCKS_FROM_WIDTH: i64 = 2 * BLOCK;
+/// SQLite store's pyramid does). Narrower buckets (ranges of at most ~1,024 points per
+/// bucket) are computed exactly from the points.
+const BLOCKS_FROM_WIDTH: i64 = BLOCK;
 
 /// `blocks`: the schema has `metric_blocks` (version 2 on).
 pub async fn series(
