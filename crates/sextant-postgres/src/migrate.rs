@@ -10,7 +10,11 @@ use crate::errors::query_error;
 /// Every migration, in order. A version is never edited once released; add a new one.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "base tables", include_str!("migrations/0001_base.sql")),
-    (2, "min/max blocks per series", include_str!("migrations/0002_blocks.sql")),
+    (
+        2,
+        "min/max blocks per series",
+        include_str!("migrations/0002_blocks.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

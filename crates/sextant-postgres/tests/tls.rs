@@ -8,9 +8,13 @@ use sextant_core::{Batch, NewExperiment, Record, Store};
 use sextant_postgres::PgStore;
 
 fn ca() -> Option<String> {
-    let ca = std::env::var("SEXTANT_TEST_POSTGRES_CA").ok().filter(|c| !c.is_empty());
+    let ca = std::env::var("SEXTANT_TEST_POSTGRES_CA")
+        .ok()
+        .filter(|c| !c.is_empty());
     if ca.is_none() {
-        eprintln!("SKIPPED: SEXTANT_TEST_POSTGRES_CA is not set (scripts/test-postgres.sh sets it)");
+        eprintln!(
+            "SKIPPED: SEXTANT_TEST_POSTGRES_CA is not set (scripts/test-postgres.sh sets it)"
+        );
     }
     ca
 }
@@ -62,6 +66,9 @@ async fn require_uses_tls_and_checks_the_certificate() {
     let unverified = common::with_param(&common::fresh(&url), "sslmode", "require");
     let e = PgStore::open(&unverified).await.unwrap_err().to_string();
     assert!(!e.contains('\n'), "{e}");
-    assert!(e.contains("certificate") || e.contains("Certificate"), "{e}");
+    assert!(
+        e.contains("certificate") || e.contains("Certificate"),
+        "{e}"
+    );
     eprintln!("error: {e}");
 }

@@ -23,6 +23,7 @@
 
 mod flusher;
 mod model_link;
+pub mod sync;
 mod tracker;
 
 use std::sync::Arc;

@@ -131,3 +131,69 @@ fn two_replicas_over_one_database_serve_the_same_runs() {
     let via_b = sextant(&b.url, &["--json", "ls"]);
     assert!(via_b.contains(&via_a), "{via_b}");
 }
+
+#[test]
+fn a_killed_sync_into_postgres_resumes_and_sends_nothing_twice() {
+    let Some(store) = pg_store() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let local = format!("sqlite://{}", dir.path().join("local").display());
+    let total = 400_000u64;
+    let id = {
+        let t = sextant::ExperimentTracker::new(&local).unwrap();
+        let id = t.start("offline-cluster").unwrap();
+        for i in 0..total {
+            t.log_dynamic("loss", 1.0 / (i as f64 + 1.0), None, None)
+                .unwrap();
+        }
+        t.end_experiment(None).unwrap();
+        id
+    };
+    let target = sextant::open_store(&store).unwrap();
+    let count = |target: &std::sync::Arc<dyn sextant::Store>| -> u64 {
+        match pollster::block_on(target.list_metrics(&id)) {
+            Ok(m) => m.first().map_or(0, |m| m.count),
+            Err(_) => 0,
+        }
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["sync", "--from", &local, "--to", &store])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while count(&target) == 0 && start.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let partial = count(&target);
+    assert!(partial > 0, "the sync never wrote");
+    let info = pollster::block_on(target.get_experiment(&id)).unwrap();
+    if partial < total {
+        assert_eq!(
+            info.status,
+            sextant::Status::Running,
+            "an interrupted copy is not marked completed"
+        );
+    }
+    let out = sextant(
+        &local,
+        &["--json", "sync", "--from", &local, "--to", &store],
+    );
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["points"].as_u64().unwrap(),
+        total - partial,
+        "{report}"
+    );
+    assert_eq!(count(&target), total, "every point exactly once");
+    let info = pollster::block_on(target.get_experiment(&id)).unwrap();
+    assert_eq!(info.status, sextant::Status::Completed);
+    let again = sextant(
+        &local,
+        &["--json", "sync", "--from", &local, "--to", &store],
+    );
+    let report: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(report["points"], 0, "{report}");
+    eprintln!("killed after {partial} of {total} points; the rerun sent the rest");
+}
