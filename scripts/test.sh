@@ -18,4 +18,5 @@ say "browser and npm package tests"
 bash scripts/test-web.sh
 say "dashboard tests"
 bash scripts/test-dashboard.sh
+bash scripts/test-postgres.sh
 say "all tests passed"

@@ -130,6 +130,12 @@ fn two_replicas_over_one_database_serve_the_same_runs() {
     }
     let via_b = sextant(&b.url, &["--json", "ls"]);
     assert!(via_b.contains(&via_a), "{via_b}");
+    // A laptop's local run pushed through replica B shows up on replica A.
+    let dir = tempfile::tempdir().unwrap();
+    let local = format!("sqlite://{}", dir.path().join("laptop").display());
+    let laptop = sextant(&local, &["demo"]).trim().to_string();
+    sextant(&local, &["sync", "--from", &local, "--to", &b.url]);
+    assert!(a.experiment_ids().contains(&laptop));
 }
 
 #[test]
