@@ -7,6 +7,7 @@
 //! tokio-postgres needs a tokio reactor either way.
 
 mod artifacts;
+mod blocks;
 mod config;
 mod errors;
 mod migrate;

@@ -237,10 +237,13 @@ async fn write_points(
     blocks: bool,
 ) -> Result<()> {
     let mut key_ids: HashMap<(i64, &str), i64> = HashMap::new();
+    // Each key's highest stored step before this batch: appends above it take the fast
+    // path for block summaries.
+    let mut last_before: HashMap<i64, Option<i64>> = HashMap::new();
     let intern = tx
         .prepare_cached(
             "INSERT INTO metric_keys (experiment, key) VALUES ($1, $2)
-             ON CONFLICT (experiment, key) DO UPDATE SET key = excluded.key RETURNING id",
+             ON CONFLICT (experiment, key) DO UPDATE SET key = excluded.key RETURNING id, last_step",
         )
         .await
         .map_err(query_error)?;
@@ -251,6 +254,7 @@ async fn write_points(
                 .await
                 .map_err(query_error)?;
             slot.insert(row.get(0));
+            last_before.insert(row.get(0), row.get(1));
         }
     }
     let sink = tx
@@ -299,23 +303,14 @@ async fn write_points(
     if !blocks {
         return Ok(());
     }
-    tx.batch_execute(
-        "INSERT INTO metric_blocks (key_id, block, first_step, min_step, min_value, max_step, max_value)
-         SELECT p.key_id, p.step >> 10, min(p.step),
-                (array_agg(p.step ORDER BY p.value, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
-                min(p.value) FILTER (WHERE p.value <> 'NaN'::float8),
-                (array_agg(p.step ORDER BY p.value DESC, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
-                max(p.value) FILTER (WHERE p.value <> 'NaN'::float8)
-           FROM (SELECT DISTINCT key_id, step >> 10 AS block FROM sextant_staging) t
-           JOIN points p ON p.key_id = t.key_id
-                        AND p.step BETWEEN t.block << 10 AND (t.block << 10) + 1023
-          GROUP BY p.key_id, p.step >> 10
-         ON CONFLICT (key_id, block) DO UPDATE SET first_step = excluded.first_step,
-           min_step = excluded.min_step, min_value = excluded.min_value,
-           max_step = excluded.max_step, max_value = excluded.max_value",
-    )
-    .await
-    .map_err(query_error)
+    let mut by_key: HashMap<i64, Vec<&[MetricPoint]>> = HashMap::new();
+    for (seq, key, points) in series {
+        by_key
+            .entry(key_ids[&(*seq, *key)])
+            .or_default()
+            .push(points);
+    }
+    crate::blocks::update(tx, &by_key, &last_before).await
 }
 
 pub async fn update(inner: &Inner, id: &str, u: &ExperimentUpdate) -> Result<()> {

@@ -282,3 +282,79 @@ async fn a_version_1_schema_is_upgraded_with_its_data() {
         .unwrap();
     check_wide(&got, &all, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_summaries_equal_a_recomputation_from_the_points() {
+    let Some(url) = common::url() else { return };
+    let schema = common::fresh_schema_name();
+    let store = PgStore::open(&common::with_param(&url, "schema", &schema))
+        .await
+        .unwrap();
+    let mut rng = Rng(11);
+    let mut value = || match rng.next() % 7 {
+        0 => f64::NAN,
+        1 => f64::INFINITY,
+        n => (n % 3) as f64, // ties
+    };
+    store
+        .write(&Batch {
+            records: vec![create("b")],
+        })
+        .await
+        .unwrap();
+    // Appends in uneven batches (a batch ending mid-block, repeated steps within one),
+    // then rewrites of old steps, and a block of NaN only.
+    let mut step = 0;
+    for len in [700i64, 1, 3000, 2500, 4096] {
+        let mut pts: Vec<MetricPoint> = (step..step + len).map(|s| pt(s, value())).collect();
+        pts.push(pt(step + len - 1, value()));
+        store
+            .write(&Batch {
+                records: vec![metrics("b", "m", pts)],
+            })
+            .await
+            .unwrap();
+        step += len;
+    }
+    let rewrite: Vec<MetricPoint> = (0..50).map(|i| pt(i * 97, value())).collect();
+    store
+        .write(&Batch {
+            records: vec![metrics("b", "m", rewrite)],
+        })
+        .await
+        .unwrap();
+    let nan: Vec<MetricPoint> = (step..step + 1024).map(|s| pt(s, f64::NAN)).collect();
+    store
+        .write(&Batch {
+            records: vec![metrics("b", "m", nan)],
+        })
+        .await
+        .unwrap();
+
+    let raw = common::raw(&url).await;
+    let recomputed = format!(
+        "SELECT key_id, step >> 10 AS block, min(step) AS first_step,
+                (array_agg(step ORDER BY value, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS min_step,
+                min(value) FILTER (WHERE value <> 'NaN'::float8) AS min_value,
+                (array_agg(step ORDER BY value DESC, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS max_step,
+                max(value) FILTER (WHERE value <> 'NaN'::float8) AS max_value
+           FROM {schema}.points GROUP BY 1, 2"
+    );
+    let stored = format!(
+        "SELECT key_id, block, first_step, min_step, min_value, max_step, max_value FROM {schema}.metric_blocks"
+    );
+    for (a, b) in [(&recomputed, &stored), (&stored, &recomputed)] {
+        let diff: i64 = raw
+            .query_one(&format!("SELECT count(*) FROM (({a}) EXCEPT ({b})) d"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(diff, 0, "stored block summaries differ from the points");
+    }
+    let n: i64 = raw
+        .query_one(&format!("SELECT count(*) FROM {schema}.metric_blocks"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, (step + 1024 + 1023) / 1024);
+}
