@@ -71,6 +71,18 @@ pub const RECOMPUTE: &str = "INSERT INTO metric_blocks (key_id, block, first_ste
       min_step = excluded.min_step, min_value = excluded.min_value,
       max_step = excluded.max_step, max_value = excluded.max_value";
 
+/// Block summaries to merge, as the columns `unnest` takes.
+#[derive(Default)]
+struct Merge {
+    key_id: Vec<i64>,
+    block: Vec<i64>,
+    first_step: Vec<i64>,
+    min_step: Vec<Option<i64>>,
+    min_value: Vec<Option<f64>>,
+    max_step: Vec<Option<i64>>,
+    max_value: Vec<Option<f64>>,
+}
+
 /// Brings the blocks of every key written in this batch up to date. `points`: the batch's
 /// points per key id, in logging order; `last_before`: each key's highest step before it.
 pub async fn update(
@@ -78,13 +90,7 @@ pub async fn update(
     points: &HashMap<i64, Vec<&[MetricPoint]>>,
     last_before: &HashMap<i64, Option<i64>>,
 ) -> Result<()> {
-    let mut merge: (Vec<i64>, Vec<i64>, Vec<i64>) = Default::default();
-    let mut extremes: (
-        Vec<Option<i64>>,
-        Vec<Option<f64>>,
-        Vec<Option<i64>>,
-        Vec<Option<f64>>,
-    ) = Default::default();
+    let mut merge = Merge::default();
     let mut recompute: (Vec<i64>, Vec<i64>) = Default::default();
     for (&key_id, parts) in points {
         // Last value per step wins, as in the upsert.
@@ -104,13 +110,13 @@ pub async fn update(
             .is_none_or(|last| lowest > last);
         if appends {
             for (block, s) in summarise(&latest) {
-                merge.0.push(key_id);
-                merge.1.push(block);
-                merge.2.push(s.first_step);
-                extremes.0.push(s.min.map(|m| m.0));
-                extremes.1.push(s.min.map(|m| m.1));
-                extremes.2.push(s.max.map(|m| m.0));
-                extremes.3.push(s.max.map(|m| m.1));
+                merge.key_id.push(key_id);
+                merge.block.push(block);
+                merge.first_step.push(s.first_step);
+                merge.min_step.push(s.min.map(|m| m.0));
+                merge.min_value.push(s.min.map(|m| m.1));
+                merge.max_step.push(s.max.map(|m| m.0));
+                merge.max_value.push(s.max.map(|m| m.1));
             }
         } else {
             let mut blocks: Vec<i64> = latest.keys().map(|s| s >> SHIFT).collect();
@@ -121,17 +127,17 @@ pub async fn update(
             recompute.1.extend(blocks);
         }
     }
-    if !merge.0.is_empty() {
+    if !merge.key_id.is_empty() {
         tx.execute(
             MERGE,
             &[
-                &merge.0,
-                &merge.1,
-                &merge.2,
-                &extremes.0,
-                &extremes.1,
-                &extremes.2,
-                &extremes.3,
+                &merge.key_id,
+                &merge.block,
+                &merge.first_step,
+                &merge.min_step,
+                &merge.min_value,
+                &merge.max_step,
+                &merge.max_value,
             ],
         )
         .await
