@@ -279,11 +279,33 @@ async fn write_points(
         }
     }
     writer.finish().await.map_err(query_error)?;
-    tx.batch_execute(
+    // A step logged twice in one batch must reach the upsert once (the last value); only
+    // then is the staging table sorted, as logging normally sends each step once.
+    // (Steps out of ascending order count as possible repeats: sorting is then safe.)
+    let mut top: HashMap<i64, i64> = HashMap::new();
+    let mut repeats = false;
+    for (seq, key, points) in series {
+        let id = key_ids[&(*seq, *key)];
+        for p in points.iter() {
+            match top.get_mut(&id) {
+                Some(t) if p.step <= *t => repeats = true,
+                Some(t) => *t = p.step,
+                None => {
+                    top.insert(id, p.step);
+                }
+            }
+        }
+    }
+    let source = if repeats {
+        "SELECT DISTINCT ON (key_id, step) key_id, step, value, logged_at
+           FROM sextant_staging ORDER BY key_id, step, ord DESC"
+    } else {
+        "SELECT key_id, step, value, logged_at FROM sextant_staging"
+    };
+    tx.batch_execute(&format!(
         "WITH up AS (
            INSERT INTO points (key_id, step, value, logged_at)
-           SELECT DISTINCT ON (key_id, step) key_id, step, value, logged_at
-             FROM sextant_staging ORDER BY key_id, step, ord DESC
+           {source}
            ON CONFLICT (key_id, step) DO UPDATE SET value = excluded.value, logged_at = excluded.logged_at
            RETURNING key_id, step, (xmax = 0) AS inserted
          ), s AS (
@@ -296,8 +318,8 @@ async fn write_points(
            last_value = CASE WHEN k.last_step IS NULL OR s.hi >= k.last_step
              THEN (SELECT st.value FROM sextant_staging st WHERE st.key_id = k.id AND st.step = s.hi ORDER BY st.ord DESC LIMIT 1)
              ELSE k.last_value END
-         FROM s WHERE k.id = s.key_id",
-    )
+         FROM s WHERE k.id = s.key_id"
+    ))
     .await
     .map_err(query_error)?;
     if !blocks {
