@@ -23,7 +23,7 @@ pg_stop() {
 pg_certs() {
   local d="$1"
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sextant-test-ca \
-    -keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1
+    -keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1 || { echo "openssl failed to make a test CA" >&2; return 1; }
   openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
     -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$d/ext"
@@ -43,6 +43,7 @@ pg_start() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
   command -v psql >/dev/null || { echo "psql missing after install" >&2; return 1; }
+  command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
   PG_TMP="$(mktemp -d)"
   chmod o+x "$PG_TMP"
   mkdir "$PG_TMP/pg"
