@@ -96,6 +96,32 @@ impl Drop for Server {
 }
 
 #[test]
+fn an_unreachable_server_is_one_clear_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args([
+            "--store",
+            &format!("postgres://u:hunter2@127.0.0.1:{port}/db"),
+            "ls",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains(&format!("cannot reach PostgreSQL at 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
 fn demo_ls_and_show_over_postgres() {
     let Some(store) = pg_store() else { return };
     let id = sextant(&store, &["demo"]).trim().to_string();

@@ -91,3 +91,62 @@ fn the_command_reports_what_it_sent() {
     let listed = run(&["--store", &b, "--json", "ls"]);
     assert!(listed.contains(&id), "{listed}");
 }
+
+#[test]
+fn watch_keeps_pushing_while_a_run_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (sqlite(dir.path(), "a"), sqlite(dir.path(), "b"));
+    let src = ExperimentTracker::new(&a).unwrap();
+    let id = src.start("live").unwrap();
+    src.log_dynamic("loss", 1.0, None, None).unwrap();
+    src.flush().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args([
+            "sync",
+            "--from",
+            &a,
+            "--to",
+            &b,
+            "--watch",
+            "--interval",
+            "0.1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let dst = sextant::open_store(&b).unwrap();
+    let wait_for = |points: u64| {
+        let start = std::time::Instant::now();
+        loop {
+            let have = pollster::block_on(dst.list_metrics(&id))
+                .ok()
+                .and_then(|m| m.first().map(|m| m.count))
+                .unwrap_or(0);
+            if have >= points {
+                return have;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "target stuck at {have} of {points} points"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert_eq!(wait_for(1), 1);
+    for i in 0..500 {
+        src.log_dynamic("loss", f64::from(i), None, None).unwrap();
+    }
+    src.flush().unwrap();
+    assert_eq!(wait_for(501), 501, "new points followed, none twice");
+    src.end_experiment(None).unwrap();
+    let start = std::time::Instant::now();
+    while pollster::block_on(dst.get_experiment(&id)).unwrap().status != Status::Completed {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "end not synced"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
