@@ -34,9 +34,11 @@ pub async fn series(
     let keep_all = i64::try_from(max_points.max(2)).unwrap_or(i64::MAX);
     let row = client
         .query_one(
+            // Each part walks the primary-key index whatever the statistics say (a fresh
+            // series has none until autovacuum analyses it).
             "SELECT (SELECT count(*) FROM (SELECT 1 FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 LIMIT $4) t),
-                    min(step), max(step)
-               FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3",
+                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step LIMIT 1),
+                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step DESC LIMIT 1)",
             &[&key_id, &from, &to, &(keep_all.saturating_add(1))],
         )
         .await
@@ -63,7 +65,10 @@ pub async fn series(
     };
     let rows = client
         .query(
-            "SELECT step, value, logged_at FROM points WHERE key_id = $1 AND step = ANY($2) ORDER BY step",
+            "SELECT p.step, p.value, p.logged_at FROM unnest($2::int8[]) AS s(step)
+               CROSS JOIN LATERAL (SELECT step, value, logged_at FROM points
+                                    WHERE key_id = $1 AND step = s.step) p
+              ORDER BY p.step",
             &[&key_id, &steps],
         )
         .await
