@@ -8,6 +8,42 @@ use sextant_core::{MetricPoint, Result, StepRange};
 use crate::errors::query_error;
 use crate::read;
 
+/// How many points `[from, to]` holds (counted up to `keep_all + 1`) and its first and
+/// last step. A range covering the whole series (the usual wide chart) is answered from
+/// the key's summary row; others walk the primary-key index.
+async fn bounds(
+    client: &Object,
+    key_id: i64,
+    from: i64,
+    to: i64,
+    keep_all: i64,
+) -> Result<(i64, Option<i64>, Option<i64>)> {
+    let row = client
+        .query_one(
+            "SELECT count, first_step, last_step FROM metric_keys WHERE id = $1",
+            &[&key_id],
+        )
+        .await
+        .map_err(query_error)?;
+    let (count, first, last): (i64, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2));
+    if let (Some(f), Some(l)) = (first, last) {
+        if from <= f && to >= l {
+            return Ok((count, first, last));
+        }
+    }
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step LIMIT $4) t),
+                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step LIMIT 1),
+                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step DESC LIMIT 1)",
+            &[&key_id, &from, &to, &(keep_all.saturating_add(1))],
+        )
+        .await
+        .map_err(query_error)?;
+    Ok((row.get(0), row.get(1), row.get(2)))
+}
+
 /// Steps below this are exact in float8, which the single-pass aggregate relies on.
 const EXACT_STEPS: i64 = 1 << 53;
 
@@ -32,18 +68,7 @@ pub async fn series(
         return Ok(Vec::new());
     }
     let keep_all = i64::try_from(max_points.max(2)).unwrap_or(i64::MAX);
-    let row = client
-        .query_one(
-            // Each part walks the primary-key index whatever the statistics say (a fresh
-            // series has none until autovacuum analyses it).
-            "SELECT (SELECT count(*) FROM (SELECT 1 FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 LIMIT $4) t),
-                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step LIMIT 1),
-                    (SELECT step FROM points WHERE key_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step DESC LIMIT 1)",
-            &[&key_id, &from, &to, &(keep_all.saturating_add(1))],
-        )
-        .await
-        .map_err(query_error)?;
-    let (count, lo, hi): (i64, Option<i64>, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+    let (count, lo, hi) = bounds(client, key_id, from, to, keep_all).await?;
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(Vec::new());
     };
