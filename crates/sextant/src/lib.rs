@@ -27,6 +27,7 @@
 mod flusher;
 mod model_link;
 mod run;
+pub mod sync;
 mod tracker;
 
 use std::sync::Arc;
@@ -45,11 +46,13 @@ pub use tracker::ExperimentTracker;
 pub const DEFAULT_STORE: &str = "sqlite://./experiments";
 
 /// A registry with every backend a native program has: `memory://`, `sqlite://DIR` and
-/// `http://host:port` (a `sextant serve` server).
+/// `http://host:port` (a `sextant serve` server) and `postgres://user:pass@host:port/db`
+/// (the team tier).
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     sextant_sqlite::register(&mut registry);
     sextant_http::register(&mut registry);
+    sextant_postgres::register(&mut registry);
     registry
 }
 

@@ -4,6 +4,7 @@ mod commands;
 mod demo;
 mod plot;
 mod serve;
+mod sync;
 mod table;
 mod traces;
 
@@ -92,6 +93,26 @@ enum Command {
         #[command(flatten)]
         server: serve::ServerArgs,
     },
+    /// Copy experiments from one store to another (any two: sqlite://, http://,
+    /// postgres://…). Sends only what the target lacks, so re-running is cheap and an
+    /// interrupted sync continues where it stopped.
+    Sync {
+        /// Source store.
+        #[arg(long, value_name = "CONNECTION")]
+        from: String,
+        /// Target store.
+        #[arg(long, value_name = "CONNECTION")]
+        to: String,
+        /// Only this experiment (full id).
+        #[arg(long, value_name = "ID")]
+        experiment: Option<String>,
+        /// Keep syncing (for runs still training) until interrupted.
+        #[arg(long)]
+        watch: bool,
+        /// Seconds between passes with --watch.
+        #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+        interval: f64,
+    },
 }
 
 /// Everything that can stop a command. Each renders as one line.
@@ -157,6 +178,16 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
+    if let Command::Sync {
+        from,
+        to,
+        experiment,
+        watch,
+        interval,
+    } = &cli.command
+    {
+        return sync::run(from, to, experiment.as_deref(), *watch, *interval, cli.json);
+    }
     let tracker = ExperimentTracker::new(&cli.store)?;
     let out = &mut io::stdout().lock();
     let json = cli.json;
@@ -180,6 +211,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Trace { id, trace_id } => traces::tree(&tracker, &id, &trace_id, json, out),
         Command::Ui { server, open } => serve::run(&tracker, &server, open),
         Command::Serve { server } => serve::run(&tracker, &server, false),
+        Command::Sync { .. } => Ok(()),
     }?;
     out.flush()?;
     Ok(())

@@ -1,0 +1,112 @@
+//! Where attachment bytes live. Metadata is always in PostgreSQL; the bytes are in the
+//! database itself (the default: every replica reaches them with no more set-up, and the
+//! database's backups include them) or, with `?artifacts=file:///DIR`, in an object store
+//! through the `object_store` crate, under `EXPERIMENT/VERSION/NAME`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt, PutPayload};
+use sextant_core::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub enum Artifacts {
+    /// `bytea` in the `attachments` row.
+    Database,
+    Objects {
+        store: Arc<dyn ObjectStore>,
+        /// The `?artifacts=` value, for messages.
+        url: String,
+    },
+}
+
+fn bad(spec: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        what: "artifacts location",
+        value: spec.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Artifacts {
+    /// Parses `?artifacts=`: absent or `postgres` → in the database; `file:///DIR` → a
+    /// directory (created if missing; on a shared mount when several hosts serve).
+    pub fn open(spec: Option<&str>) -> Result<Artifacts> {
+        let Some(spec) = spec.filter(|s| !s.is_empty() && *s != "postgres") else {
+            return Ok(Artifacts::Database);
+        };
+        let url = url::Url::parse(spec).map_err(|e| bad(spec, e.to_string()))?;
+        match url.scheme() {
+            "file" => {
+                let dir = url
+                    .to_file_path()
+                    .map_err(|_| bad(spec, "expected file:///ABSOLUTE/DIR"))?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| bad(spec, format!("cannot create {}: {e}", dir.display())))?;
+                let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                    .map_err(|e| bad(spec, e.to_string()))?;
+                Ok(Artifacts::Objects {
+                    store: Arc::new(store),
+                    url: spec.to_string(),
+                })
+            }
+            other => Err(bad(
+                spec,
+                format!("{other}:// is not supported by this build; use file:///DIR or leave artifacts out to keep them in PostgreSQL"),
+            )),
+        }
+    }
+
+    fn storage(&self, key: &str, e: object_store::Error) -> Error {
+        let url = match self {
+            Artifacts::Objects { url, .. } => url.as_str(),
+            Artifacts::Database => "postgres",
+        };
+        Error::Storage(format!("artifact store {url}: object {key:?}: {e}"))
+    }
+
+    /// Stores the bytes of a new attachment version; returns its object key.
+    pub async fn put(&self, experiment: &str, name: &str, data: &[u8]) -> Result<Option<String>> {
+        let Artifacts::Objects { store, .. } = self else {
+            return Ok(None);
+        };
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let version = format!("{nanos:x}{:x}", N.fetch_add(1, Ordering::Relaxed));
+        let key = format!("{experiment}/{version}/{name}");
+        let path = ObjPath::parse(&key).map_err(|e| self.storage(&key, e.into()))?;
+        store
+            .put(&path, PutPayload::from(data.to_vec()))
+            .await
+            .map_err(|e| self.storage(&key, e))?;
+        Ok(Some(key))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>> {
+        let Artifacts::Objects { store, .. } = self else {
+            return Err(Error::Corrupt(format!(
+                "attachment bytes are in an object store ({key:?}) but this store has no ?artifacts= location"
+            )));
+        };
+        let path = ObjPath::parse(key).map_err(|e| self.storage(key, e.into()))?;
+        let got = store.get(&path).await.map_err(|e| self.storage(key, e))?;
+        Ok(got
+            .bytes()
+            .await
+            .map_err(|e| self.storage(key, e))?
+            .to_vec())
+    }
+
+    /// Best effort: an object left behind wastes space but loses nothing.
+    pub async fn delete_all(&self, keys: &[String]) {
+        if let Artifacts::Objects { store, .. } = self {
+            for key in keys {
+                if let Ok(path) = ObjPath::parse(key) {
+                    let _ = store.delete(&path).await;
+                }
+            }
+        }
+    }
+}

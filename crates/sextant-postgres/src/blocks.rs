@@ -1,0 +1,152 @@
+//! Keeping `metric_blocks` (min/max per 1,024-step block) current within a batch's
+//! transaction. Appends — every step above the key's highest stored one, which is how
+//! training logs — are summarised here from the batch's own points and merged into the
+//! stored block (the trailing, partly filled one); anything that rewrites older steps has
+//! its touched blocks recomputed from `points` by PostgreSQL.
+
+use std::collections::{BTreeMap, HashMap};
+
+use deadpool_postgres::Transaction;
+use sextant_core::{MetricPoint, Result};
+
+use crate::errors::query_error;
+
+/// `step >> SHIFT` is a step's block, in SQL as here.
+pub const SHIFT: u32 = 10;
+
+/// One block's summary: NaN never counts as an extreme; ties go to the smaller step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub first_step: i64,
+    pub min: Option<(i64, f64)>,
+    pub max: Option<(i64, f64)>,
+}
+
+/// Summaries of `points` (ascending steps, one value per step) per block.
+pub fn summarise(points: &BTreeMap<i64, f64>) -> BTreeMap<i64, Summary> {
+    let mut out: BTreeMap<i64, Summary> = BTreeMap::new();
+    for (&step, &value) in points {
+        let s = out.entry(step >> SHIFT).or_insert(Summary {
+            first_step: step,
+            min: None,
+            max: None,
+        });
+        if value.is_nan() {
+            continue;
+        }
+        if s.min.is_none_or(|(_, m)| value < m) {
+            s.min = Some((step, value));
+        }
+        if s.max.is_none_or(|(_, m)| value > m) {
+            s.max = Some((step, value));
+        }
+    }
+    out
+}
+
+const MERGE: &str = "INSERT INTO metric_blocks AS b (key_id, block, first_step, min_step, min_value, max_step, max_value)
+    SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::float8[], $6::int8[], $7::float8[])
+    ON CONFLICT (key_id, block) DO UPDATE SET
+      first_step = LEAST(b.first_step, excluded.first_step),
+      min_step = CASE WHEN b.min_value IS NULL OR excluded.min_value < b.min_value
+                 THEN excluded.min_step ELSE b.min_step END,
+      min_value = CASE WHEN b.min_value IS NULL OR excluded.min_value < b.min_value
+                  THEN excluded.min_value ELSE b.min_value END,
+      max_step = CASE WHEN b.max_value IS NULL OR excluded.max_value > b.max_value
+                 THEN excluded.max_step ELSE b.max_step END,
+      max_value = CASE WHEN b.max_value IS NULL OR excluded.max_value > b.max_value
+                  THEN excluded.max_value ELSE b.max_value END";
+
+/// The same summary computed from `points` for the listed blocks (any write pattern).
+pub const RECOMPUTE: &str = "INSERT INTO metric_blocks (key_id, block, first_step, min_step, min_value, max_step, max_value)
+    SELECT p.key_id, p.step >> 10, min(p.step),
+           (array_agg(p.step ORDER BY p.value, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
+           min(p.value) FILTER (WHERE p.value <> 'NaN'::float8),
+           (array_agg(p.step ORDER BY p.value DESC, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
+           max(p.value) FILTER (WHERE p.value <> 'NaN'::float8)
+      FROM unnest($1::int8[], $2::int8[]) AS t(key_id, block)
+      JOIN points p ON p.key_id = t.key_id AND p.step BETWEEN t.block << 10 AND (t.block << 10) + 1023
+     GROUP BY p.key_id, p.step >> 10
+    ON CONFLICT (key_id, block) DO UPDATE SET first_step = excluded.first_step,
+      min_step = excluded.min_step, min_value = excluded.min_value,
+      max_step = excluded.max_step, max_value = excluded.max_value";
+
+/// Block summaries to merge, as the columns `unnest` takes.
+#[derive(Default)]
+struct Merge {
+    key_id: Vec<i64>,
+    block: Vec<i64>,
+    first_step: Vec<i64>,
+    min_step: Vec<Option<i64>>,
+    min_value: Vec<Option<f64>>,
+    max_step: Vec<Option<i64>>,
+    max_value: Vec<Option<f64>>,
+}
+
+/// Brings the blocks of every key written in this batch up to date. `points`: the batch's
+/// points per key id, in logging order; `last_before`: each key's highest step before it.
+pub async fn update(
+    tx: &Transaction<'_>,
+    points: &HashMap<i64, Vec<&[MetricPoint]>>,
+    last_before: &HashMap<i64, Option<i64>>,
+) -> Result<()> {
+    let mut merge = Merge::default();
+    let mut recompute: (Vec<i64>, Vec<i64>) = Default::default();
+    for (&key_id, parts) in points {
+        // Last value per step wins, as in the upsert.
+        let mut latest: BTreeMap<i64, f64> = BTreeMap::new();
+        for part in parts {
+            for p in part.iter() {
+                latest.insert(p.step, p.value);
+            }
+        }
+        let Some((&lowest, _)) = latest.first_key_value() else {
+            continue;
+        };
+        let appends = last_before
+            .get(&key_id)
+            .copied()
+            .flatten()
+            .is_none_or(|last| lowest > last);
+        if appends {
+            for (block, s) in summarise(&latest) {
+                merge.key_id.push(key_id);
+                merge.block.push(block);
+                merge.first_step.push(s.first_step);
+                merge.min_step.push(s.min.map(|m| m.0));
+                merge.min_value.push(s.min.map(|m| m.1));
+                merge.max_step.push(s.max.map(|m| m.0));
+                merge.max_value.push(s.max.map(|m| m.1));
+            }
+        } else {
+            let mut blocks: Vec<i64> = latest.keys().map(|s| s >> SHIFT).collect();
+            blocks.dedup();
+            recompute
+                .0
+                .extend(std::iter::repeat_n(key_id, blocks.len()));
+            recompute.1.extend(blocks);
+        }
+    }
+    if !merge.key_id.is_empty() {
+        tx.execute(
+            MERGE,
+            &[
+                &merge.key_id,
+                &merge.block,
+                &merge.first_step,
+                &merge.min_step,
+                &merge.min_value,
+                &merge.max_step,
+                &merge.max_value,
+            ],
+        )
+        .await
+        .map_err(query_error)?;
+    }
+    if !recompute.0.is_empty() {
+        tx.execute(RECOMPUTE, &[&recompute.0, &recompute.1])
+            .await
+            .map_err(query_error)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The `postgres://` store: Sextant's team tier. Metadata and metrics live in PostgreSQL
+//! (one schema per store, migrated on open), attachment bytes in the database or an object
+//! store (`?artifacts=`). Any number of `sextant serve` replicas can share one database.
+//!
+//! The store runs its own small tokio runtime: callers may be blocking code driving
+//! futures with `pollster` (the CLI, the blocking tracker) or tokio tasks (the server), and
+//! tokio-postgres needs a tokio reactor either way.
+
+mod artifacts;
+mod blocks;
+mod config;
+mod errors;
+mod migrate;
+mod read;
+mod series;
+mod tls;
+mod write;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use sextant_core::{
+    AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
+    MetricSummary, ModelInfo, Registry, Result, Span, StepRange, Store,
+};
+
+pub use config::{mask, ConnConfig, DEFAULT_POOL_SIZE, DEFAULT_SCHEMA};
+pub use migrate::latest as schema_version;
+
+/// Registers `postgres://` and `postgresql://`.
+pub fn register(registry: &mut Registry) {
+    for scheme in ["postgres", "postgresql"] {
+        registry.register(
+            scheme,
+            "postgres://user:pass@host:5432/db?schema=sextant",
+            move |rest| {
+                let url = format!("{scheme}://{rest}");
+                Box::pin(async move { Ok(Arc::new(PgStore::open(&url).await?) as Arc<dyn Store>) })
+            },
+        );
+    }
+}
+
+/// A runtime that may be dropped from inside another runtime's task (a plain drop would
+/// panic there), by letting its threads wind down in the background.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub pool: Pool,
+    pub cfg: ConnConfig,
+    pub artifacts: artifacts::Artifacts,
+    /// The schema version this store runs at (older only in upgrade tests).
+    pub version: i32,
+}
+
+impl Inner {
+    pub async fn conn(&self) -> Result<Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| errors::pool_error(&self.cfg, e))
+    }
+}
+
+/// The PostgreSQL store. Cheap to share (`Arc`); connections come from a pool.
+pub struct PgStore {
+    inner: Arc<Inner>,
+    handle: tokio::runtime::Handle,
+    _rt: Arc<OwnedRuntime>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("location", &self.inner.cfg.display)
+            .field("schema", &self.inner.cfg.schema)
+            .finish()
+    }
+}
+
+/// The per-connection staging table binary `COPY` writes into; emptied at every commit.
+const STAGING: &str = "CREATE TEMP TABLE IF NOT EXISTS sextant_staging (
+    key_id bigint NOT NULL, step bigint NOT NULL, value float8 NOT NULL,
+    logged_at bigint NOT NULL, ord bigint NOT NULL) ON COMMIT DELETE ROWS";
+
+impl PgStore {
+    /// Connects, checks the credentials and database, and migrates the schema to the
+    /// version this build writes.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        Self::open_at(url, migrate::latest()).await
+    }
+
+    /// Like [`open`](Self::open) but migrates only up to `version`: for testing upgrades
+    /// from an older schema.
+    #[doc(hidden)]
+    pub async fn open_at(url: &str, version: i32) -> Result<PgStore> {
+        let cfg = ConnConfig::parse(url)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sextant-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::Storage(format!("cannot start the PostgreSQL client runtime: {e}"))
+            })?;
+        let handle = rt.handle().clone();
+        let rt = Arc::new(OwnedRuntime(Some(rt)));
+        let inner = handle
+            .spawn(async move {
+                let artifacts = artifacts::Artifacts::open(cfg.artifacts.as_deref())?;
+                let pool = pool(&cfg)?;
+                let mut inner = Inner {
+                    pool,
+                    cfg,
+                    artifacts,
+                    version,
+                };
+                let mut client = inner.conn().await?;
+                inner.version = migrate::migrate(&mut client, &inner.cfg.schema, version).await?;
+                drop(client);
+                Ok::<_, Error>(inner)
+            })
+            .await
+            .map_err(join_error)??;
+        Ok(PgStore {
+            inner: Arc::new(inner),
+            handle,
+            _rt: rt,
+        })
+    }
+
+    /// The schema version recorded in the database.
+    pub async fn schema_version_in_db(&self) -> Result<i32> {
+        self.run(|inner| async move {
+            let c = inner.conn().await?;
+            let row = c
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM sextant_migrations",
+                    &[],
+                )
+                .await
+                .map_err(errors::query_error)?;
+            Ok(row.get(0))
+        })
+        .await
+    }
+
+    /// Runs `f` on the store's own runtime, so it works under any executor.
+    async fn run<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle
+            .spawn(f(self.inner.clone()))
+            .await
+            .map_err(join_error)?
+    }
+}
+
+fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::Storage(format!("PostgreSQL task failed: {e}"))
+}
+
+fn pool(cfg: &ConnConfig) -> Result<Pool> {
+    let mut pg = cfg.pg.clone();
+    // Every connection sees only this store's schema (plus its own temp tables).
+    let search_path = format!("-c search_path={}", cfg.schema);
+    let options = match pg.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {search_path}"),
+        _ => search_path,
+    };
+    pg.options(&options);
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = if pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        let tls = tls::connector(cfg.root_cert.as_deref())?;
+        Manager::from_config(pg, tls, manager_config)
+    } else {
+        pg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
+    };
+    Pool::builder(manager)
+        .max_size(cfg.pool_size)
+        .post_create(Hook::async_fn(|client, _| {
+            Box::pin(async move {
+                client
+                    .batch_execute(STAGING)
+                    .await
+                    .map_err(HookError::Backend)
+            })
+        }))
+        .build()
+        .map_err(|e| Error::Storage(format!("PostgreSQL connection pool: {e}")))
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    fn location(&self) -> String {
+        self.inner.cfg.display.clone()
+    }
+
+    async fn write(&self, batch: &Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        write::check(batch)?;
+        let batch = batch.clone();
+        self.run(|inner| async move { write::apply(&inner, &batch).await })
+            .await
+    }
+
+    async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
+        self.run(|inner| async move { read::experiments(&inner, None).await })
+            .await
+    }
+
+    async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
+        let id = id.to_string();
+        self.run(|inner| async move {
+            read::experiments(&inner, Some(&id))
+                .await?
+                .pop()
+                .ok_or(Error::ExperimentNotFound(id))
+        })
+        .await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
+        self.run(|inner| async move { read::groups(&inner).await })
+            .await
+    }
+
+    async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
+        let id = id.to_string();
+        self.run(|inner| async move { read::metrics(&inner, &id).await })
+            .await
+    }
+
+    async fn metric_points(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+    ) -> Result<Vec<MetricPoint>> {
+        let (id, key) = (id.to_string(), key.to_string());
+        self.run(|inner| async move {
+            let client = inner.conn().await?;
+            match read::key_id(&client, &id, &key).await? {
+                Some(k) => read::points(&client, k, range).await,
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    async fn metric_series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        let (id, key) = (id.to_string(), key.to_string());
+        self.run(|inner| async move {
+            let client = inner.conn().await?;
+            match read::key_id(&client, &id, &key).await? {
+                Some(k) => series::series(&client, k, range, max_points, inner.version >= 2).await,
+                None => Ok(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
+        let id = id.to_string();
+        self.run(|inner| async move { read::attachments(&inner, &id).await })
+            .await
+    }
+
+    async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>> {
+        sextant_core::validate::attachment_name(name)?;
+        let (id, name) = (id.to_string(), name.to_string());
+        self.run(|inner| async move { read::attachment(&inner, &id, &name).await })
+            .await
+    }
+
+    async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
+        let id = id.to_string();
+        let trace_id = trace_id.map(str::to_string);
+        self.run(|inner| async move { read::spans(&inner, &id, trace_id.as_deref()).await })
+            .await
+    }
+
+    async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
+        let id = id.to_string();
+        self.run(|inner| async move { read::models(&inner, &id).await })
+            .await
+    }
+
+    async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
+        let (id, update) = (id.to_string(), update.clone());
+        self.run(|inner| async move { write::update(&inner, &id, &update).await })
+            .await
+    }
+
+    async fn delete_experiment(&self, id: &str) -> Result<()> {
+        let id = id.to_string();
+        self.run(|inner| async move { write::delete(&inner, &id).await })
+            .await
+    }
+}

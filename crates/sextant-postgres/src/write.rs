@@ -1,0 +1,384 @@
+//! The write path: one transaction per batch. Points go through binary `COPY` into the
+//! connection's staging table, then one upsert moves them into `points` (the last value
+//! logged for a step wins) and one update refreshes each key's summary.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::Transaction;
+use sextant_core::{Batch, Error, ExperimentUpdate, MetricPoint, Record, Result};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+
+use crate::errors::query_error;
+use crate::Inner;
+
+/// Checks what can be checked without the database, so a bad batch costs no round trip.
+pub fn check(batch: &Batch) -> Result<()> {
+    // The one set of rules every store applies (ids, keys, steps, names, timestamps).
+    batch.validate()
+}
+
+/// Experiment ids resolved to their `seq` within one transaction.
+struct Seqs(HashMap<String, i64>);
+
+impl Seqs {
+    async fn get(&mut self, tx: &Transaction<'_>, id: &str) -> Result<i64> {
+        if let Some(s) = self.0.get(id) {
+            return Ok(*s);
+        }
+        let row = tx
+            .query_opt("SELECT seq FROM experiments WHERE id = $1", &[&id])
+            .await
+            .map_err(query_error)?
+            .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))?;
+        let seq: i64 = row.get(0);
+        self.0.insert(id.to_string(), seq);
+        Ok(seq)
+    }
+}
+
+pub async fn apply(inner: &Inner, batch: &Batch) -> Result<()> {
+    // Objects this batch wrote (removed again if it fails) and the versions it replaced
+    // (removed once it committed), so a failed batch never loses the previous bytes.
+    let mut written = Vec::new();
+    let mut replaced = Vec::new();
+    let result = apply_tx(inner, batch, &mut written, &mut replaced).await;
+    match &result {
+        Ok(()) => inner.artifacts.delete_all(&replaced).await,
+        Err(_) => inner.artifacts.delete_all(&written).await,
+    }
+    result
+}
+
+async fn apply_tx(
+    inner: &Inner,
+    batch: &Batch,
+    written: &mut Vec<String>,
+    replaced: &mut Vec<String>,
+) -> Result<()> {
+    let mut client = inner.conn().await?;
+    let tx = client.transaction().await.map_err(query_error)?;
+    let mut seqs = Seqs(HashMap::new());
+    let mut series: Vec<(i64, &str, &[MetricPoint])> = Vec::new();
+    for record in &batch.records {
+        match record {
+            Record::Create(n) => {
+                tx.execute(
+                    "INSERT INTO groups (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                    &[&n.group, &n.created_at],
+                )
+                .await
+                .map_err(query_error)?;
+                let row = tx
+                    .query_opt(
+                        "INSERT INTO experiments (id, name, group_id, status, tags, created_at, description, source)
+                         SELECT $1, $2, g.id, 'running', $3, $4, $5, $6 FROM groups g WHERE g.name = $7
+                         ON CONFLICT (id) DO NOTHING RETURNING seq",
+                        &[&n.id, &n.name, &n.tags, &n.created_at, &n.description, &n.source, &n.group],
+                    )
+                    .await
+                    .map_err(query_error)?
+                    .ok_or_else(|| Error::ExperimentExists(n.id.clone()))?;
+                seqs.0.insert(n.id.clone(), row.get(0));
+            }
+            Record::SetStatus {
+                experiment,
+                status,
+                duration,
+            } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                tx.execute(
+                    "UPDATE experiments SET status = $2, duration = COALESCE($3, duration) WHERE seq = $1",
+                    &[&seq, &status.as_str(), duration],
+                )
+                .await
+                .map_err(query_error)?;
+            }
+            Record::Params { experiment, params } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                let mut map = serde_json::Map::new();
+                for (k, v) in params {
+                    let v = serde_json::to_value(v).map_err(|e| {
+                        Error::Storage(format!("param {k:?} cannot be encoded: {e}"))
+                    })?;
+                    map.insert(k.clone(), v);
+                }
+                tx.execute(
+                    "UPDATE experiments SET params = params || $2 WHERE seq = $1",
+                    &[&seq, &serde_json::Value::Object(map)],
+                )
+                .await
+                .map_err(query_error)?;
+            }
+            Record::Metrics {
+                experiment,
+                key,
+                points,
+            } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                if !points.is_empty() {
+                    series.push((seq, key, points));
+                }
+            }
+            Record::Spans { experiment, spans } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                write_spans(&tx, seq, spans).await?;
+            }
+            Record::Attachment {
+                experiment,
+                name,
+                data,
+                created_at,
+            } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+                let old: Option<String> = tx
+                    .query_opt(
+                        "SELECT object_key FROM attachments WHERE experiment = $1 AND name = $2",
+                        &[&seq, name],
+                    )
+                    .await
+                    .map_err(query_error)?
+                    .and_then(|r| r.get(0));
+                let key = inner.artifacts.put(experiment, name, data).await?;
+                let in_db = key.is_none().then_some(data.as_slice());
+                if let Some(k) = &key {
+                    written.push(k.clone());
+                }
+                replaced.extend(old);
+                tx.execute(
+                    "INSERT INTO attachments (experiment, name, size, created_at, data, object_key)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (experiment, name) DO UPDATE SET size = excluded.size,
+                       created_at = excluded.created_at, data = excluded.data, object_key = excluded.object_key",
+                    &[&seq, name, &size, created_at, &in_db, &key],
+                )
+                .await
+                .map_err(query_error)?;
+            }
+            Record::Model { experiment, model } => {
+                let seq = seqs.get(&tx, experiment).await?;
+                let size = model.size.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+                tx.execute(
+                    "INSERT INTO models (experiment, id, name, path, created_at, size) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (experiment, id) DO UPDATE SET name = excluded.name, path = excluded.path,
+                       created_at = excluded.created_at, size = excluded.size, ord = nextval(pg_get_serial_sequence('models', 'ord'))",
+                    &[&seq, &model.id, &model.name, &model.path, &model.created_at, &size],
+                )
+                .await
+                .map_err(query_error)?;
+            }
+        }
+    }
+    if !series.is_empty() {
+        write_points(&tx, &series, inner.version >= 2).await?;
+    }
+    tx.commit().await.map_err(query_error)
+}
+
+async fn write_spans(tx: &Transaction<'_>, seq: i64, spans: &[sextant_core::Span]) -> Result<()> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO spans (experiment, trace_id, span_id, parent_span_id, name, kind, dfs_span_type,
+               start_ns, end_ns, status, status_message, attributes, events, links, trace_flags)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (experiment, trace_id, span_id) DO UPDATE SET parent_span_id = excluded.parent_span_id,
+               name = excluded.name, kind = excluded.kind, dfs_span_type = excluded.dfs_span_type,
+               start_ns = excluded.start_ns, end_ns = excluded.end_ns, status = excluded.status,
+               status_message = excluded.status_message, attributes = excluded.attributes,
+               events = excluded.events, links = excluded.links, trace_flags = excluded.trace_flags",
+        )
+        .await
+        .map_err(query_error)?;
+    for s in spans {
+        let json = |v: serde_json::Result<serde_json::Value>| {
+            v.map_err(|e| Error::Storage(format!("span {} cannot be encoded: {e}", s.span_id)))
+        };
+        let attributes = serde_json::Value::Object(s.attributes.clone());
+        let events = json(serde_json::to_value(&s.events))?;
+        let links = json(serde_json::to_value(&s.links))?;
+        let status = s.status.code() as i16;
+        tx.execute(
+            &stmt,
+            &[
+                &seq,
+                &s.trace_id,
+                &s.span_id,
+                &s.parent_span_id,
+                &s.name,
+                &s.kind,
+                &s.dfs_span_type,
+                &s.start_time_unix_nano,
+                &s.end_time_unix_nano,
+                &status,
+                &s.status_message,
+                &attributes,
+                &events,
+                &links,
+                &s.trace_flags,
+            ],
+        )
+        .await
+        .map_err(query_error)?;
+    }
+    Ok(())
+}
+
+/// `blocks`: keep the min/max blocks (schema version 2 on) current too.
+async fn write_points(
+    tx: &Transaction<'_>,
+    series: &[(i64, &str, &[MetricPoint])],
+    blocks: bool,
+) -> Result<()> {
+    let mut key_ids: HashMap<(i64, &str), i64> = HashMap::new();
+    // Each key's highest stored step before this batch: appends above it take the fast
+    // path for block summaries.
+    let mut last_before: HashMap<i64, Option<i64>> = HashMap::new();
+    let intern = tx
+        .prepare_cached(
+            "INSERT INTO metric_keys (experiment, key) VALUES ($1, $2)
+             ON CONFLICT (experiment, key) DO UPDATE SET key = excluded.key RETURNING id, last_step",
+        )
+        .await
+        .map_err(query_error)?;
+    for (seq, key, _) in series {
+        if let std::collections::hash_map::Entry::Vacant(slot) = key_ids.entry((*seq, *key)) {
+            let row = tx
+                .query_one(&intern, &[seq, key])
+                .await
+                .map_err(query_error)?;
+            slot.insert(row.get(0));
+            last_before.insert(row.get(0), row.get(1));
+        }
+    }
+    let sink = tx
+        .copy_in("COPY sextant_staging (key_id, step, value, logged_at, ord) FROM STDIN BINARY")
+        .await
+        .map_err(query_error)?;
+    let writer = BinaryCopyInWriter::new(
+        sink,
+        &[Type::INT8, Type::INT8, Type::FLOAT8, Type::INT8, Type::INT8],
+    );
+    let mut writer = std::pin::pin!(writer);
+    let mut ord: i64 = 0;
+    for (seq, key, points) in series {
+        let key_id = key_ids[&(*seq, *key)];
+        for p in points.iter() {
+            writer
+                .as_mut()
+                .write(&[&key_id, &p.step, &p.value, &p.logged_at, &ord])
+                .await
+                .map_err(query_error)?;
+            ord += 1;
+        }
+    }
+    writer.finish().await.map_err(query_error)?;
+    // A step logged twice in one batch must reach the upsert once (the last value); only
+    // then is the staging table sorted, as logging normally sends each step once.
+    // (Steps out of ascending order count as possible repeats: sorting is then safe.)
+    let mut top: HashMap<i64, i64> = HashMap::new();
+    let mut repeats = false;
+    for (seq, key, points) in series {
+        let id = key_ids[&(*seq, *key)];
+        for p in points.iter() {
+            match top.get_mut(&id) {
+                Some(t) if p.step <= *t => repeats = true,
+                Some(t) => *t = p.step,
+                None => {
+                    top.insert(id, p.step);
+                }
+            }
+        }
+    }
+    let source = if repeats {
+        "SELECT DISTINCT ON (key_id, step) key_id, step, value, logged_at
+           FROM sextant_staging ORDER BY key_id, step, ord DESC"
+    } else {
+        "SELECT key_id, step, value, logged_at FROM sextant_staging"
+    };
+    tx.batch_execute(&format!(
+        "WITH up AS (
+           INSERT INTO points (key_id, step, value, logged_at)
+           {source}
+           ON CONFLICT (key_id, step) DO UPDATE SET value = excluded.value, logged_at = excluded.logged_at
+           RETURNING key_id, step, (xmax = 0) AS inserted
+         ), s AS (
+           SELECT key_id, count(*) FILTER (WHERE inserted) AS added, min(step) AS lo, max(step) AS hi
+             FROM up GROUP BY key_id
+         )
+         UPDATE metric_keys k SET count = k.count + s.added,
+           first_step = LEAST(k.first_step, s.lo),
+           last_step = GREATEST(k.last_step, s.hi),
+           last_value = CASE WHEN k.last_step IS NULL OR s.hi >= k.last_step
+             THEN (SELECT st.value FROM sextant_staging st WHERE st.key_id = k.id AND st.step = s.hi ORDER BY st.ord DESC LIMIT 1)
+             ELSE k.last_value END
+         FROM s WHERE k.id = s.key_id"
+    ))
+    .await
+    .map_err(query_error)?;
+    if !blocks {
+        return Ok(());
+    }
+    let mut by_key: HashMap<i64, Vec<&[MetricPoint]>> = HashMap::new();
+    for (seq, key, points) in series {
+        by_key
+            .entry(key_ids[&(*seq, *key)])
+            .or_default()
+            .push(points);
+    }
+    crate::blocks::update(tx, &by_key, &last_before).await
+}
+
+pub async fn update(inner: &Inner, id: &str, u: &ExperimentUpdate) -> Result<()> {
+    let client = inner.conn().await?;
+    let n = client
+        .execute(
+            "UPDATE experiments SET name = COALESCE($2, name), description = COALESCE($3, description),
+               tags = COALESCE($4, tags) WHERE id = $1",
+            &[&id, &u.name, &u.description, &u.tags],
+        )
+        .await
+        .map_err(query_error)?;
+    if n == 0 {
+        return Err(Error::ExperimentNotFound(id.to_string()));
+    }
+    Ok(())
+}
+
+pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
+    let mut client = inner.conn().await?;
+    let tx = client.transaction().await.map_err(query_error)?;
+    let seq: i64 = tx
+        .query_opt(
+            "SELECT seq FROM experiments WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(query_error)?
+        .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))?
+        .get(0);
+    let objects: Vec<String> = tx
+        .query(
+            "SELECT object_key FROM attachments WHERE experiment = $1 AND object_key IS NOT NULL",
+            &[&seq],
+        )
+        .await
+        .map_err(query_error)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for table in ["points", "metric_blocks"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE key_id IN (SELECT id FROM metric_keys WHERE experiment = $1)"),
+            &[&seq],
+        )
+        .await
+        .map_err(query_error)?;
+    }
+    tx.execute("DELETE FROM experiments WHERE seq = $1", &[&seq])
+        .await
+        .map_err(query_error)?;
+    tx.commit().await.map_err(query_error)?;
+    inner.artifacts.delete_all(&objects).await;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Attachment bytes in an object store (`?artifacts=file:///DIR`), metadata in PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sextant_core::{conformance, Batch, Error, NewExperiment, Record, Store};
+use sextant_native::SystemEnv;
+use sextant_postgres::PgStore;
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn attachment(exp: &str, name: &str, data: &[u8]) -> Record {
+    Record::Attachment {
+        experiment: exp.into(),
+        name: name.into(),
+        data: data.to_vec(),
+        created_at: 5,
+    }
+}
+
+#[test]
+fn conforms_with_a_file_object_store() {
+    let Some(url) = common::url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().to_path_buf();
+    pollster::block_on(conformance::run_all(Arc::new(SystemEnv), || {
+        let sub = base.join(common::fresh_schema_name());
+        let url = common::with_param(
+            &common::fresh(&url),
+            "artifacts",
+            &format!("file://{}", sub.display()),
+        );
+        async move { Arc::new(PgStore::open(&url).await.unwrap()) as Arc<dyn Store> }
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_live_in_the_object_store_and_follow_replacements_and_deletes() {
+    let Some(url) = common::url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = common::fresh_schema_name();
+    let store_url = common::with_param(
+        &common::with_param(&url, "schema", &schema),
+        "artifacts",
+        &format!("file://{}", dir.path().display()),
+    );
+    let store = PgStore::open(&store_url).await.unwrap();
+    let create = Record::Create(NewExperiment {
+        id: "e1".into(),
+        name: "e1".into(),
+        group: "g".into(),
+        tags: vec![],
+        created_at: 1,
+        description: None,
+        source: None,
+    });
+    store
+        .write(&Batch {
+            records: vec![create, attachment("e1", "plots/a.bin", b"first")],
+        })
+        .await
+        .unwrap();
+    let f = files(dir.path());
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].0.starts_with("e1/") && f[0].0.ends_with("plots/a.bin"),
+        "{f:?}"
+    );
+    assert_eq!(f[0].1, b"first");
+    let raw = common::raw(&url).await;
+    let in_db: Option<Vec<u8>> = raw
+        .query_one(&format!("SELECT data FROM {schema}.attachments"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(in_db.is_none(), "bytes are not duplicated into PostgreSQL");
+
+    // A batch that fails after writing a new version keeps the old bytes readable.
+    let bad = Batch {
+        records: vec![
+            attachment("e1", "plots/a.bin", b"second"),
+            attachment("missing", "x.txt", b"x"),
+        ],
+    };
+    assert!(matches!(
+        store.write(&bad).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+    assert_eq!(
+        store.get_attachment("e1", "plots/a.bin").await.unwrap(),
+        b"first"
+    );
+    assert_eq!(
+        files(dir.path()).len(),
+        1,
+        "the failed batch's object is removed"
+    );
+
+    // A replacement leaves exactly the new version.
+    store
+        .write(&Batch {
+            records: vec![attachment("e1", "plots/a.bin", b"second")],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_attachment("e1", "plots/a.bin").await.unwrap(),
+        b"second"
+    );
+    let f = files(dir.path());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].1, b"second");
+
+    store.delete_experiment("e1").await.unwrap();
+    assert!(
+        files(dir.path()).is_empty(),
+        "deleting the run deletes its objects"
+    );
+}
+
+#[test]
+fn unsupported_artifact_locations_are_named() {
+    let Some(url) = common::url() else { return };
+    let bad = common::with_param(&common::fresh(&url), "artifacts", "ftp://host/x");
+    let e = pollster::block_on(PgStore::open(&bad)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("ftp://") && msg.contains("file:///DIR"),
+        "{msg}"
+    );
+}
