@@ -17,6 +17,14 @@ if [ "$(cat "$VENV/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$VE
   echo "$want" > "$VENV/.requirements-hash"
 fi
 
+NODE_DIR="$ROOT/tests/otlp-node"
+node_want="$(sha256sum "$NODE_DIR/package-lock.json" | cut -c1-16)"
+if [ "$(cat "$NODE_DIR/node_modules/.lock-hash" 2>/dev/null)" != "$node_want" ]; then
+  say "otlp: npm ci (JS exporters)"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$node_want" > "$NODE_DIR/node_modules/.lock-hash"
+fi
+
 say "otlp: building sextant"
 cargo build -q -p sextant --bin sextant
 
@@ -43,6 +51,8 @@ if [ "${1:-}" = "--bench" ]; then
   "$VENV/bin/python" scripts/otlp/test_otlp.py "$URL" "$TOKEN" --bench "${2:-100}"
 else
   OTLP_TRACE_FILE="$TMP/trace-id" "$VENV/bin/python" scripts/otlp/test_otlp.py "$URL" "$TOKEN" $((1 << 20))
+  say "otlp: JS exporters (protobuf and JSON) -> $URL/v1/traces"
+  timeout 120 node "$NODE_DIR/test.mjs" "$URL" "$TOKEN"
   say "otlp: the trace as the CLI shows it"
   "$ROOT/target/debug/sextant" --store "sqlite://$TMP/store" trace otlp-trainer "$(cat "$TMP/trace-id")" 2>&1 | tee "$TMP/trace.txt"
   grep -q "llm-call" "$TMP/trace.txt" && grep -q "root-svc" "$TMP/trace.txt"

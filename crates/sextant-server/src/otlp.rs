@@ -483,3 +483,156 @@ pub async fn export(
     state.events.wrote(&batch);
     Ok(respond(enc, &sorted))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+
+    fn kv(key: &str, v: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(v) }),
+            ..Default::default()
+        }
+    }
+
+    fn span(name: &str, span_id: u8, attrs: Vec<KeyValue>) -> otel::Span {
+        otel::Span {
+            trace_id: vec![7; 16],
+            span_id: vec![span_id; 8],
+            name: name.into(),
+            start_time_unix_nano: 10,
+            end_time_unix_nano: 20,
+            attributes: attrs,
+            ..Default::default()
+        }
+    }
+
+    fn request(resource: Vec<KeyValue>, spans: Vec<otel::Span>) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: resource,
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn service_names_make_distinct_valid_ids() {
+        assert_eq!(service_experiment_id("trainer"), "otlp-trainer");
+        let dotted = service_experiment_id("a.b");
+        assert_ne!(dotted, service_experiment_id("a_b"));
+        for s in ["a.b", "", "ünïcode svc", &"x".repeat(500)] {
+            let id = service_experiment_id(s);
+            assert!(validate::experiment_id(&id).is_ok(), "{s:?} -> {id:?}");
+        }
+    }
+
+    #[test]
+    fn routing_prefers_span_then_resource_then_header_then_service() {
+        let exp = |v: &str| {
+            kv(
+                EXPERIMENT_ATTRIBUTE,
+                any_value::Value::StringValue(v.into()),
+            )
+        };
+        let svc = kv("service.name", any_value::Value::StringValue("svc".into()));
+        let spans = vec![span("own", 1, vec![exp("mine")]), span("plain", 2, vec![])];
+        let by = |req: &ExportTraceServiceRequest, header| {
+            sort(req, header)
+                .by_experiment
+                .iter()
+                .map(|(id, (_, s))| (id.clone(), s.iter().map(|s| s.name.clone()).collect()))
+                .collect::<Vec<(String, Vec<String>)>>()
+        };
+        let plain = request(vec![svc.clone()], spans.clone());
+        assert_eq!(
+            by(&plain, None),
+            [
+                ("mine".into(), vec!["own".into()]),
+                ("otlp-svc".into(), vec!["plain".into()])
+            ]
+        );
+        assert_eq!(by(&plain, Some("hdr"))[0].0, "hdr");
+        let named = request(vec![svc, exp("res")], spans);
+        assert_eq!(
+            by(&named, Some("hdr"))[1],
+            ("res".into(), vec!["plain".into()])
+        );
+    }
+
+    #[test]
+    fn bad_spans_are_counted_not_fatal() {
+        let mut bad_time = span("backwards", 3, vec![]);
+        bad_time.end_time_unix_nano = 5;
+        let mut huge = span("huge", 4, vec![]);
+        huge.end_time_unix_nano = u64::MAX;
+        let bad_exp = span(
+            "bad-exp",
+            5,
+            vec![kv(
+                EXPERIMENT_ATTRIBUTE,
+                any_value::Value::StringValue("../x".into()),
+            )],
+        );
+        let req = request(
+            vec![],
+            vec![
+                span("ok", 1, vec![]),
+                bad_time,
+                huge,
+                bad_exp,
+                span("zero", 0, vec![]),
+            ],
+        );
+        let sorted = sort(&req, None);
+        assert_eq!(sorted.rejected, 4);
+        assert!(sorted
+            .first_error
+            .is_some_and(|e| e.contains("backwards") && e.contains("before")));
+        let (_, spans) = &sorted.by_experiment["otlp-unknown_service"];
+        assert_eq!(spans.len(), 1);
+    }
+
+    #[test]
+    fn values_map_to_json() {
+        use any_value::Value as V;
+        let nested = AnyValue {
+            value: Some(V::KvlistValue(
+                opentelemetry_proto::tonic::common::v1::KeyValueList {
+                    values: vec![kv("n", V::IntValue(i64::MAX))],
+                },
+            )),
+        };
+        assert_eq!(
+            json_value(Some(&nested)),
+            serde_json::json!({ "n": i64::MAX })
+        );
+        let nan = AnyValue {
+            value: Some(V::DoubleValue(f64::NAN)),
+        };
+        assert_eq!(json_value(Some(&nan)), Value::String("NaN".into()));
+        assert_eq!(json_value(None), Value::Null);
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors() {
+        let e = decode(b"\xff\xff\xff", Encoding::Protobuf).err();
+        assert!(e.is_some_and(|e| e.status == StatusCode::BAD_REQUEST));
+        let e = decode(b"{\"resourceSpans\": 3}", Encoding::Json).err();
+        assert!(e.is_some_and(|e| e.message.contains("OTLP JSON")));
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let e = decompress(&h, Bytes::from_static(b"nope"), 100).err();
+        assert!(e.is_some_and(|e| e.status == StatusCode::BAD_REQUEST));
+    }
+}
