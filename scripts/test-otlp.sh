@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # OTLP/HTTP traces on `sextant serve`, tested with the real OpenTelemetry Python SDK and
 # exporter (in target/otlp-venv, keyed by scripts/otlp/requirements.txt) against a server
-# over a temp sqlite:// store. `--bench N` also measures spans/s over N exports of 100.
+# over a temp sqlite:// store. `--bench N` instead measures spans/s over N exports of 100
+# (SEXTANT_BIN picks the binary, e.g. target/release/sextant, for a meaningful figure).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
@@ -25,8 +26,11 @@ if [ "$(cat "$NODE_DIR/node_modules/.lock-hash" 2>/dev/null)" != "$node_want" ];
   echo "$node_want" > "$NODE_DIR/node_modules/.lock-hash"
 fi
 
-say "otlp: building sextant"
-cargo build -q -p sextant --bin sextant
+BIN="${SEXTANT_BIN:-$ROOT/target/debug/sextant}"
+if [ -z "${SEXTANT_BIN:-}" ]; then
+  say "otlp: building sextant"
+  cargo build -q -p sextant --bin sextant
+fi
 
 TMP="$(mktemp -d)"
 SERVER_PID=""
@@ -34,7 +38,7 @@ cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 
 TOKEN="otlp-test-token"
-"$ROOT/target/debug/sextant" --store "sqlite://$TMP/store" serve --port 0 --max-body-mib 1 \
+"$BIN" --store "sqlite://$TMP/store" serve --port 0 --max-body-mib 1 \
   --token "$TOKEN" 2>"$TMP/serve.log" &
 SERVER_PID=$!
 URL=""
@@ -54,7 +58,7 @@ else
   say "otlp: JS exporters (protobuf and JSON) -> $URL/v1/traces"
   timeout 120 node "$NODE_DIR/test.mjs" "$URL" "$TOKEN"
   say "otlp: the trace as the CLI shows it"
-  "$ROOT/target/debug/sextant" --store "sqlite://$TMP/store" trace otlp-trainer "$(cat "$TMP/trace-id")" 2>&1 | tee "$TMP/trace.txt"
+  "$BIN" --store "sqlite://$TMP/store" trace otlp-trainer "$(cat "$TMP/trace-id")" 2>&1 | tee "$TMP/trace.txt"
   grep -q "llm-call" "$TMP/trace.txt" && grep -q "root-svc" "$TMP/trace.txt"
 fi
 kill -0 "$SERVER_PID" || { echo "server died"; cat "$TMP/serve.log"; exit 1; }

@@ -164,6 +164,20 @@ def test_routing_and_gzip():
     print("ok: span attribute > resource attribute > header > service.name routing; gzip bodies")
 
 
+def test_deleted_experiment_is_recreated():
+    p, ex = provider({"service.name": "ephemeral"})
+    nested_trace(p, "first")
+    req = urllib.request.Request(BASE + "/api/experiments/otlp-ephemeral", method="DELETE", headers=AUTH)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 204
+    tid = nested_trace(p, "again")
+    p.shutdown()
+    assert ex.results == [SpanExportResult.SUCCESS] * 4, ex.results
+    traces = get("/api/experiments/otlp-ephemeral/traces")
+    assert [t["trace_id"] for t in traces] == [tid], traces
+    print("ok: an experiment deleted while a service exports is created again")
+
+
 def hexid(n, width):
     return format(n, f"0{width}x")
 
@@ -279,6 +293,7 @@ if __name__ == "__main__":
     limit = int(sys.argv[3])
     test_service_experiment()
     test_routing_and_gzip()
+    test_deleted_experiment_is_recreated()
     test_json_and_partial_success()
     test_protobuf_response_partial()
     test_bad_bodies(limit)

@@ -49,6 +49,14 @@ impl Known {
             s.insert(id.to_string());
         }
     }
+    /// After an experiment was deleted behind our back.
+    fn forget(&self, ids: &[(String, String)]) {
+        if let Ok(mut s) = self.0.lock() {
+            for (id, _) in ids {
+                s.remove(id);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -471,8 +479,17 @@ pub async fn export(
     let (store, known, b) = (state.store.clone(), state.otlp.clone(), batch.clone());
     let created = blocking(move || {
         pollster::block_on(async {
-            let created = ensure_experiments(&store, &known, wanted, unix_millis()).await?;
-            store.write(&b).await?;
+            let mut created =
+                ensure_experiments(&store, &known, wanted.clone(), unix_millis()).await?;
+            match store.write(&b).await {
+                // Deleted since we cached it: create it again, once.
+                Err(Error::ExperimentNotFound(_)) => {
+                    known.forget(&wanted);
+                    created = ensure_experiments(&store, &known, wanted, unix_millis()).await?;
+                    store.write(&b).await?;
+                }
+                other => other?,
+            }
             Ok(created)
         })
     })
