@@ -262,6 +262,14 @@ def test_bad_bodies(limit_bytes):
     err(*post(bomb, "application/x-protobuf", {"Content-Encoding": "gzip"})[::2], 413, "limit")
     err(*post(b"", "application/json", {"x-sextant-experiment": "../etc"})[::2], 400, "experiment id")
     err(*post(b"{}", "application/json", auth=False)[::2], 401, "token")
+    # Protobuf is accepted at /v1/traces only; the rest of the API stays JSON-only.
+    req = urllib.request.Request(BASE + "/api/batch", data=b"\x0a\x00",
+                                 headers={**AUTH, "Content-Type": "application/x-protobuf"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("protobuf to /api/batch was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 415, e.code
     # The server is still up and serving after all of that.
     assert get("/api/health")["ok"] is True
     print("ok: malformed protobuf/JSON/gzip -> 400, wrong type/encoding -> 415, oversize and gzip bomb -> 413, no token -> 401")
