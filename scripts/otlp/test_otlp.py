@@ -275,10 +275,33 @@ def test_bad_bodies(limit_bytes):
     print("ok: malformed protobuf/JSON/gzip -> 400, wrong type/encoding -> 415, oversize and gzip bomb -> 413, no token -> 401")
 
 
-def bench(n_batches, per_batch=100):
+def null_sink():
+    """A local server that reads each body and answers an empty 200: the exporter's own
+    ceiling, the baseline for the server's figure."""
+    import http.server
+    import threading
+
+    class Sink(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}"
+
+
+def bench(n_batches, per_batch=100, base=None, label="sextant serve"):
     """Spans/s through the real exporter, batches of `per_batch` spans, sequential."""
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    exporter = OTLPSpanExporter(endpoint=f"{BASE}/v1/traces", headers=AUTH, timeout=30)
+    exporter = OTLPSpanExporter(endpoint=f"{base or BASE}/v1/traces", headers=AUTH, timeout=30)
     p = TracerProvider(resource=Resource.create({"service.name": "bench"}))
     tracer = p.get_tracer("bench")
     spans = []
@@ -291,12 +314,14 @@ def bench(n_batches, per_batch=100):
         assert exporter.export(spans[b * per_batch:(b + 1) * per_batch]) == SpanExportResult.SUCCESS
     dt = time.perf_counter() - t0
     n = n_batches * per_batch
-    print(f"bench: {n} spans in {n_batches} exports of {per_batch}: {n / dt:,.0f} spans/s ({dt:.2f} s)")
+    print(f"bench ({label}): {n} spans in {n_batches} exports of {per_batch}: {n / dt:,.0f} spans/s ({dt:.2f} s)")
 
 
 if __name__ == "__main__":
     if "--bench" in sys.argv:
-        bench(int(sys.argv[sys.argv.index("--bench") + 1]))
+        n = int(sys.argv[sys.argv.index("--bench") + 1])
+        bench(n, base=null_sink(), label="baseline: exporter into a null Python sink")
+        bench(n)
         sys.exit(0)
     limit = int(sys.argv[3])
     test_service_experiment()
