@@ -20,6 +20,8 @@ say "dashboard tests"
 bash scripts/test-dashboard.sh
 say "PostgreSQL store tests (a throwaway cluster)"
 bash scripts/test-postgres.sh
+say "OTLP ingest with the real Python and JS exporters"
+bash scripts/test-otlp.sh
 say "Python package tests"
 bash scripts/test-python.sh
 say "soak: 8 processes x 25 demo runs and 2 luml-sdk writers into one new store"

@@ -109,12 +109,17 @@ pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Resp
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v != "0")
             || headers.contains_key(header::TRANSFER_ENCODING);
-        let json = headers
+        let media = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        if has_body && !json {
+            .map(str::trim);
+        let json = media.is_some_and(|v| v.eq_ignore_ascii_case("application/json"));
+        // OTLP exporters send protobuf; a browser cannot send that type cross-site
+        // without a CORS preflight, so it is as safe as JSON.
+        let otlp = req.uri().path() == "/v1/traces"
+            && media.is_some_and(|v| v.eq_ignore_ascii_case("application/x-protobuf"));
+        if has_body && !json && !otlp {
             return ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "writes must be sent as Content-Type: application/json",

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod events;
 mod guard;
+mod otlp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use assets::dashboard_built;
 pub use error::ApiError;
+pub use otlp::{EXPERIMENT_ATTRIBUTE, EXPERIMENT_HEADER};
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ pub(crate) struct AppState {
     store: Arc<dyn Store>,
     token: Option<Arc<str>>,
     events: Arc<events::Events>,
+    max_body_bytes: usize,
+    otlp: Arc<otlp::Known>,
 }
 
 /// Runs blocking store work on tokio's blocking pool; a panic there becomes a 500.
@@ -115,6 +119,8 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         store,
         token: opts.token.as_deref().map(Arc::from),
         events,
+        max_body_bytes: opts.max_body_bytes,
+        otlp: Arc::default(),
     };
     let api = Router::new()
         .route("/health", get(api::health))
@@ -144,6 +150,7 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         });
     let mut app = Router::new()
         .nest("/api", api)
+        .route("/v1/traces", post(otlp::export))
         .fallback(dashboard)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

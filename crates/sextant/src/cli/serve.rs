@@ -65,6 +65,7 @@ pub fn run(tracker: &ExperimentTracker, args: &ServerArgs, open: bool) -> CliRes
             err,
             "  JSON API:  {url}api/experiments   (log here with --store http://{addr})"
         );
+        let _ = writeln!(err, "  OTLP traces: {url}v1/traces");
         if !sextant_server::dashboard_built() {
             let _ = writeln!(err, "  note: the dashboard is not built into this binary; run scripts/build-dashboard.sh and rebuild");
         }
