@@ -3,10 +3,14 @@
 //! and the trackers give the same answer. See `docs/search.md` for the language.
 
 pub mod ast;
+#[cfg(feature = "conformance")]
+pub mod corpus;
 mod date;
 mod eval;
 mod parse;
 
+#[cfg(test)]
+mod corpus_tests;
 #[cfg(test)]
 mod tests;
 
