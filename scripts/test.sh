@@ -18,6 +18,7 @@ say "browser and npm package tests"
 bash scripts/test-web.sh
 say "dashboard tests"
 bash scripts/test-dashboard.sh
+bash scripts/test-search.sh
 say "Python package tests"
 bash scripts/test-python.sh
 say "soak: 8 processes x 25 demo runs and 2 luml-sdk writers into one new store"

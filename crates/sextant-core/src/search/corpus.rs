@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::Query;
 use crate::{Env, MemoryStore, StartOptions, Store, Tracker};
 
-/// Filters over [`seed`]'s runs. Those without `or` stay inside luml's subset.
+/// Filters over [`seed`]'s runs that luml-sdk 0.4's own validator accepts
+/// (scripts/luml_search_check.py checks it).
 pub const CORPUS: &[&str] = &[
     "metrics.val_acc > 0.5",
     "metrics.val_acc >= 0.5 and params.optimizer = 'adamw'",
@@ -15,19 +16,13 @@ pub const CORPUS: &[&str] = &[
     "metrics.loss < 0.5",
     "metrics.loss <= 0.25",
     "metrics.val_acc != 0.5",
-    "metrics.`val/acc` > 0.5",
     "metrics.missing > 0",
     "params.optimizer = 'sgd'",
     "params.optimizer != 'sgd'",
     "params.optimizer LIKE 'adam%'",
     "params.optimizer ILIKE 'ADAM%'",
-    "params.optimizer IN ('sgd', 'adam')",
-    "params.optimizer NOT IN ('sgd')",
-    "params.lr < 0.01",
     "params.lr = 0.1",
     "params.lr = '0.1'",
-    "params.epochs >= 10",
-    "params.epochs IN (5, 20)",
     "params.note LIKE '%warm%'",
     "tags = 'baseline'",
     "tags != 'baseline'",
@@ -44,8 +39,21 @@ pub const CORPUS: &[&str] = &[
     "attribute.created_at > 1700000020000",
     "metrics.val_acc > 0.5 or tags = 'baseline'",
     "(params.optimizer = 'sgd' or params.optimizer = 'adam') and metrics.loss < 1",
-    "attributes.status IN ('failed', 'running') or params.lr > 0.05",
+    "group_id = 'g0' and (tags = 'ablation' or metrics.val_acc < 0.2)",
+    "name LIKE 'vit%' and metrics.loss > 0.1",
+];
+
+/// Filters only Sextant accepts: params compared by `<`/`IN`, keys with `/`, the
+/// `attributes.` prefix. luml rejects each (the same script checks that too).
+pub const SEXTANT_ONLY: &[&str] = &[
     "group = 'g0' and (tags = 'ablation' or metrics.val_acc < 0.2)",
+    "metrics.`val/acc` > 0.5",
+    "params.optimizer IN ('sgd', 'adam')",
+    "params.optimizer NOT IN ('sgd')",
+    "params.lr < 0.01",
+    "params.epochs >= 10",
+    "params.epochs IN (5, 20)",
+    "attributes.status IN ('failed', 'running') or params.lr > 0.05",
 ];
 
 /// A clock that ticks one second per reading and a counter for randomness, so two trackers
@@ -127,7 +135,7 @@ pub async fn check_store(store: Arc<dyn Store>, n: u64) -> crate::Result<Vec<usi
         store.list_experiments().await?,
     );
     let mut counts = Vec::new();
-    for (filter, order) in CORPUS.iter().zip(
+    for (filter, order) in CORPUS.iter().chain(SEXTANT_ONLY).zip(
         [
             "",
             "metrics.val_acc DESC",
