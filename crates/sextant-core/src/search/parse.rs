@@ -24,14 +24,33 @@ pub fn filter(text: &str) -> crate::Result<Expr> {
 }
 
 pub fn order_by(text: &str) -> crate::Result<Vec<OrderKey>> {
-    let one = (key, opt(preceded(multispace1, direction))).map(|(key, d)| OrderKey {
-        key,
-        descending: d.unwrap_or(false),
-    });
-    let list = separated(1.., one, (multispace0, ',', multispace0));
-    delimited(multispace0, list, (multispace0, end))
+    let end = eof.void().context(label("ASC, DESC, `,` or the end"));
+    delimited(multispace0, order_keys, (multispace0, end))
         .parse(LocatingSlice::new(text))
         .map_err(|e| to_error("order_by", text, &e))
+}
+
+fn order_keys(input: &mut Input<'_>) -> PResult<Vec<OrderKey>> {
+    let mut keys = vec![order_key(input)?];
+    let more: Vec<OrderKey> = repeat(
+        0..,
+        preceded(
+            (multispace0, ',', multispace0),
+            cut_err(order_key.context(label("a key to sort by"))),
+        ),
+    )
+    .parse_next(input)?;
+    keys.extend(more);
+    Ok(keys)
+}
+
+fn order_key(input: &mut Input<'_>) -> PResult<OrderKey> {
+    (key, opt(preceded(multispace1, direction)))
+        .map(|(key, d)| OrderKey {
+            key,
+            descending: d.unwrap_or(false),
+        })
+        .parse_next(input)
 }
 
 /// "expected X at column N", X being the innermost thing the grammar was looking for.
