@@ -36,7 +36,11 @@ fn measure(label: &str, store: &Arc<dyn Store>) {
         std::hint::black_box(list());
         t.elapsed()
     });
-    println!("{label}: {} runs; load all (baseline) {}", all.len(), ms(load));
+    println!(
+        "{label}: {} runs; load all (baseline) {}",
+        all.len(),
+        ms(load)
+    );
     for (filter, order) in FILTERS {
         let q = Query::parse(filter, order).expect("filter");
         let kept = q.apply(all.clone()).len();
@@ -68,7 +72,10 @@ fn main() {
     let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("open"));
     let t = Instant::now();
     pollster::block_on(corpus::seed(sqlite.clone(), n)).expect("seed sqlite");
-    println!("seeded {n} SQLite runs in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "seeded {n} SQLite runs in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let memory: Arc<dyn Store> = Arc::new(MemoryStore::new());
     pollster::block_on(corpus::seed(memory.clone(), n)).expect("seed memory");
     measure("sqlite", &sqlite);
