@@ -2,6 +2,8 @@
 //! SQLite and memory stores: the load-all baseline (`list_experiments`), then load + filter +
 //! sort with the search evaluator, and the evaluator alone. Prints medians of 5 passes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
