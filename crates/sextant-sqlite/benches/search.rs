@@ -1,6 +1,8 @@
 //! Filter latency over many runs (default 10,000; SEXTANT_SEARCH_RUNS to change), for the
 //! SQLite and memory stores: the load-all baseline (`list_experiments`), then load + filter +
-//! sort with the search evaluator, and the evaluator alone. Prints medians of 5 passes.
+//! sort with the search evaluator, that without the load, and matching alone (no sort, no
+//! freeing of dropped runs). Prints medians of 5 passes; run with `cargo bench -p
+//! sextant-sqlite --bench search` (seeding 10,000 SQLite runs takes a few minutes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
@@ -57,10 +59,16 @@ fn measure(label: &str, store: &Arc<dyn Store>) {
             std::hint::black_box(q.apply(copy));
             t.elapsed()
         });
+        let matches_only = median(|| {
+            let t = Instant::now();
+            std::hint::black_box(all.iter().filter(|e| q.matches(e)).count());
+            t.elapsed()
+        });
         println!(
-            "  {filter:?} order_by {order:?}: {kept} kept; load+filter {}, filter alone {}",
+            "  {filter:?} order_by {order:?}: {kept} kept; load+filter+sort {}, filter+sort alone {}, matching alone {}",
             ms(total),
-            ms(eval)
+            ms(eval),
+            ms(matches_only)
         );
     }
 }
