@@ -98,7 +98,10 @@ fn order_by_parses_several_keys() {
     let e = Query::parse("", "metrics.a sideways")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("expected ASC, DESC, `,` or the end at column 11"), "{e}");
+    assert!(
+        e.contains("expected ASC, DESC, `,` or the end at column 11"),
+        "{e}"
+    );
     let e = Query::parse("", "metrics.a DESC,").unwrap_err().to_string();
     assert!(e.contains("column 16"), "{e}");
     assert!(Query::parse("", "tags")
