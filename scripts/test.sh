@@ -24,6 +24,8 @@ say "OTLP ingest with the real Python and JS exporters"
 bash scripts/test-otlp.sh
 say "Python package tests"
 bash scripts/test-python.sh
+say "search language (and luml-sdk's own validator on its corpus)"
+bash scripts/test-search.sh
 say "soak: 8 processes x 25 demo runs and 2 luml-sdk writers into one new store"
 SEXTANT_SOAK_RUNS=25 SEXTANT_SOAK_LUML_PYTHON="${PY_VENV:-$ROOT/target/py-venv}/bin/python" \
   cargo test -p sextant --test soak -- --nocapture

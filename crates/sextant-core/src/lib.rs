@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod query;
 pub mod registry;
+pub mod search;
 pub mod store;
 pub mod tracker;
 pub mod validate;

@@ -201,14 +201,23 @@ pub fn page(
     cursor: Option<&str>,
     limit: usize,
 ) -> crate::Result<Page> {
+    let mut list: Vec<ExperimentInfo> = all.into_iter().filter(|e| filter.matches(e)).collect();
+    sort(&mut list, order);
+    cut(list, cursor, limit)
+}
+
+/// Cuts one page from an already filtered and sorted list.
+pub fn cut(
+    mut list: Vec<ExperimentInfo>,
+    cursor: Option<&str>,
+    limit: usize,
+) -> crate::Result<Page> {
     let start: usize = match cursor {
         Some(c) => c
             .parse()
             .map_err(|_| crate::Error::invalid("cursor", c, "not a cursor this server returned"))?,
         None => 0,
     };
-    let mut list: Vec<ExperimentInfo> = all.into_iter().filter(|e| filter.matches(e)).collect();
-    sort(&mut list, order);
     let total = list.len();
     let limit = limit.max(1);
     let end = start.saturating_add(limit).min(total);

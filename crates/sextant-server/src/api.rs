@@ -62,6 +62,8 @@ pub async fn list_experiments(
     Query(q): Params,
 ) -> ApiResult<Response> {
     let filter = ExperimentFilter::from_query(|k| q.get(k).map(String::as_str))?;
+    let text = |k: &str| q.get(k).map_or("", String::as_str);
+    let search = sextant_core::search::Query::parse(text("filter"), text("order_by"))?;
     let sort: Sort = match q.get("sort") {
         Some(s) if !s.is_empty() => s.parse()?,
         _ => Sort::default(),
@@ -77,7 +79,12 @@ pub async fn list_experiments(
         Box::pin(async move { s.list_experiments().await })
     })
     .await?;
-    let page = sextant_core::query::page(all, &filter, &sort, cursor.as_deref(), limit)?;
+    // `filter` narrows what the older params keep; `order_by`, when given, replaces `sort`.
+    let mut kept = search.apply(all.into_iter().filter(|e| filter.matches(e)).collect());
+    if search.order_by.is_empty() {
+        sextant_core::query::sort(&mut kept, &sort);
+    }
+    let page = sextant_core::query::cut(kept, cursor.as_deref(), limit)?;
     Ok(Json(page).into_response())
 }
 

@@ -234,6 +234,19 @@ impl ExperimentTracker {
         self.shared.run(Tracker::list_experiments)
     }
 
+    /// The experiments a search-language filter keeps (`metrics.acc > 0.9 and tags =
+    /// 'baseline'`; see docs/search.md), newest first. An empty filter keeps them all.
+    pub fn list_experiments_filtered(&self, filter: &str) -> Result<Vec<ExperimentInfo>> {
+        self.search_experiments(filter, "")
+    }
+
+    /// Like [`Self::list_experiments_filtered`], sorted by `order_by`
+    /// (`metrics.val_acc DESC, attributes.created_at`).
+    pub fn search_experiments(&self, filter: &str, order_by: &str) -> Result<Vec<ExperimentInfo>> {
+        let query = sextant_core::search::Query::parse(filter, order_by)?;
+        Ok(query.apply(self.list_experiments()?))
+    }
+
     pub fn get_experiment(&self, id: Option<&str>) -> Result<ExperimentInfo> {
         self.shared.run(|t| t.get_experiment(id))
     }

@@ -47,13 +47,25 @@ pub(super) fn print_json(out: Out, value: &impl Serialize) -> CliResult {
     Ok(())
 }
 
-pub fn ls(tracker: &ExperimentTracker, json: bool, out: Out) -> CliResult {
-    let experiments = tracker.list_experiments()?;
+pub fn ls(
+    tracker: &ExperimentTracker,
+    filter: &str,
+    order_by: &str,
+    json: bool,
+    out: Out,
+) -> CliResult {
+    let searching = !filter.trim().is_empty();
+    let experiments = tracker.search_experiments(filter, order_by)?;
     if json {
         return print_json(out, &experiments);
     }
     if experiments.is_empty() {
-        writeln!(out, "no experiments in {}", tracker.store().location())?;
+        let what = if searching {
+            "no experiments match the filter"
+        } else {
+            "no experiments"
+        };
+        writeln!(out, "{what} in {}", tracker.store().location())?;
         return Ok(());
     }
     let ids: Vec<&str> = experiments.iter().map(|e| e.id.as_str()).collect();

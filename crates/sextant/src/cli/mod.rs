@@ -32,7 +32,15 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List experiments, newest first.
-    Ls,
+    Ls {
+        /// Keep the runs this search filter matches, e.g.
+        /// "metrics.val_acc > 0.9 and params.optimizer = 'adamw'" (see docs/search.md).
+        #[arg(long, value_name = "FILTER", default_value = "")]
+        filter: String,
+        /// Sort by these keys, e.g. "metrics.val_acc DESC, attributes.created_at".
+        #[arg(long, value_name = "KEYS", default_value = "")]
+        order_by: String,
+    },
     /// Show one experiment: params, latest metrics, attachments, traces, models.
     Show {
         /// Experiment id (a unique prefix is enough).
@@ -192,7 +200,7 @@ fn run(cli: Cli) -> CliResult {
     let out = &mut io::stdout().lock();
     let json = cli.json;
     match cli.command {
-        Command::Ls => commands::ls(&tracker, json, out),
+        Command::Ls { filter, order_by } => commands::ls(&tracker, &filter, &order_by, json, out),
         Command::Show { id } => commands::show(&tracker, &id, json, out),
         Command::Metrics {
             id,
