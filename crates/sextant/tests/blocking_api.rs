@@ -450,3 +450,36 @@ fn a_run_handle_logs_without_ids_or_steps() {
         1
     );
 }
+
+/// A record the store refuses for good (its experiment deleted under the tracker) is
+/// dropped and reported; the rest of the same flush lands, and later flushes are not
+/// blocked by it.
+#[test]
+fn a_permanently_refused_record_never_blocks_the_rest() {
+    let store = shared_store();
+    let t = ExperimentTracker::with_store(store.clone());
+    let a = t.start_run(StartOptions::new().name("kept")).unwrap();
+    let b = t.start_run(StartOptions::new().name("doomed")).unwrap();
+    t.flush().unwrap();
+    for i in 0..100 {
+        a.log_dynamic("x", f64::from(i)).unwrap();
+        b.log_dynamic("x", f64::from(i)).unwrap();
+    }
+    pollster::block_on(store.delete_experiment(b.id())).unwrap();
+    let err = t.flush().unwrap_err();
+    assert!(
+        matches!(err, Error::ExperimentNotFound(ref id) if id == b.id()),
+        "{err}"
+    );
+    assert_eq!(
+        a.metric_history("x").unwrap().len(),
+        100,
+        "the good half was dropped too"
+    );
+    for i in 100..200 {
+        a.log_dynamic("x", f64::from(i)).unwrap();
+    }
+    t.flush().unwrap();
+    assert_eq!(a.metric_history("x").unwrap().len(), 200);
+    a.end().unwrap();
+}
