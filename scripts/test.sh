@@ -30,5 +30,5 @@ say "soak: 8 processes x 25 demo runs and 2 luml-sdk writers into one new store"
 SEXTANT_SOAK_RUNS=25 SEXTANT_SOAK_LUML_PYTHON="${PY_VENV:-$ROOT/target/py-venv}/bin/python" \
   cargo test -p sextant --test soak -- --nocapture
 say "fuzz: the batch decoder and the snapshot importer (bounded)"
-SEXTANT_FUZZ_CASES=30000 cargo test -p sextant-core -p sextant-luml --test fuzz_batch --test fuzz_snapshot -- --nocapture
+SEXTANT_FUZZ_CASES=100000 cargo test -p sextant-core -p sextant-luml --test fuzz_batch --test fuzz_snapshot -- --nocapture
 say "all tests passed"
