@@ -136,7 +136,6 @@ impl State {
                 data,
                 created_at,
             } => {
-                crate::validate::attachment_name(&name)?;
                 let e = self.experiment_mut(&experiment)?;
                 e.attachments.insert(name, (data, created_at));
             }
@@ -172,9 +171,6 @@ impl Store for MemoryStore {
                 && !state.experiments.contains_key(id)
             {
                 return Err(Error::ExperimentNotFound(id.to_string()));
-            }
-            if let Record::Attachment { name, .. } = r {
-                crate::validate::attachment_name(name)?;
             }
             if let Record::Create(n) = r {
                 if state.experiments.contains_key(&n.id) {

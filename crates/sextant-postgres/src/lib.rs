@@ -215,7 +215,8 @@ impl Store for PgStore {
         if batch.is_empty() {
             return Ok(());
         }
-        write::check(batch)?;
+        // The rules every store applies, before any round trip to the database.
+        batch.validate()?;
         let batch = batch.clone();
         self.run(|inner| async move { write::apply(&inner, &batch).await })
             .await

@@ -12,12 +12,6 @@ use tokio_postgres::types::Type;
 use crate::errors::query_error;
 use crate::Inner;
 
-/// Checks what can be checked without the database, so a bad batch costs no round trip.
-pub fn check(batch: &Batch) -> Result<()> {
-    // The one set of rules every store applies (ids, keys, steps, names, timestamps).
-    batch.validate()
-}
-
 /// Experiment ids resolved to their `seq` within one transaction.
 struct Seqs(HashMap<String, i64>);
 

@@ -71,26 +71,27 @@ impl SqliteStore {
         }
         let meta_path = root.join("meta.db");
         match Self::open_writable(&root, &meta_path) {
-            Ok(conn) => Ok(SqliteStore {
-                root,
-                meta_path,
-                meta: Mutex::new(conn),
-                exps: Mutex::new(HashMap::new()),
-                read_only: None,
-            }),
+            Ok(conn) => Ok(Self::over(root, conn, None)),
             // A store on a read-only mount (or in a folder we may not write) can still be
             // read; writes then say why they cannot happen.
             Err(e @ (Error::ReadOnly(_) | Error::Storage(_))) if meta_path.is_file() => {
-                let conn = open_read_only(&meta_path).map_err(|_| e_copy(&e))?;
-                Ok(SqliteStore {
-                    root,
-                    meta_path,
-                    meta: Mutex::new(conn),
-                    exps: Mutex::new(HashMap::new()),
-                    read_only: Some(e.to_string()),
-                })
+                match open_read_only(&meta_path) {
+                    Ok(conn) => Ok(Self::over(root, conn, Some(e.to_string()))),
+                    Err(_) => Err(e),
+                }
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// The store over an open meta.db connection; `read_only` says why writes are refused.
+    fn over(root: PathBuf, meta: Connection, read_only: Option<String>) -> Self {
+        SqliteStore {
+            meta_path: root.join("meta.db"),
+            root,
+            meta: Mutex::new(meta),
+            exps: Mutex::new(HashMap::new()),
+            read_only,
         }
     }
 
@@ -108,13 +109,7 @@ impl SqliteStore {
             });
         }
         let conn = open_read_only(&meta_path)?;
-        Ok(SqliteStore {
-            root,
-            meta_path,
-            meta: Mutex::new(conn),
-            exps: Mutex::new(HashMap::new()),
-            read_only: Some("opened read-only".into()),
-        })
+        Ok(Self::over(root, conn, Some("opened read-only".into())))
     }
 
     fn open_writable(root: &Path, meta_path: &Path) -> Result<Connection> {
@@ -548,14 +543,6 @@ impl Drop for StagedFiles {
         for (tmp, _) in &self.files {
             let _ = std::fs::remove_file(tmp);
         }
-    }
-}
-
-/// The same error again (core errors do not implement `Clone`).
-fn e_copy(e: &Error) -> Error {
-    match e {
-        Error::ReadOnly(m) => Error::ReadOnly(m.clone()),
-        other => Error::Storage(other.to_string()),
     }
 }
 

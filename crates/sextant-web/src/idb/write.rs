@@ -6,7 +6,7 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
-use sextant_core::{validate, Batch, Env, Error, ExperimentInfo, MetricPoint, Record, Result};
+use sextant_core::{Batch, Env, Error, ExperimentInfo, MetricPoint, Record, Result};
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbObjectStore, IdbRequest, IdbTransaction};
 
@@ -193,7 +193,6 @@ impl<'a> Plan<'a> {
             .get_mut(exp)
             .ok_or_else(|| Error::Storage("experiment read missing from the plan".into()))?;
         if let Record::Create(new) = record {
-            validate::experiment_id(&new.id)?;
             if slot.is_some() {
                 return Err(Error::ExperimentExists(new.id.clone()));
             }
@@ -265,8 +264,10 @@ impl<'a> Plan<'a> {
                 }
                 self.totals.insert(id, totals);
             }
-            Record::Attachment { name, .. } => validate::attachment_name(name)?,
-            Record::Create(_) | Record::Spans { .. } | Record::Model { .. } => {}
+            Record::Create(_)
+            | Record::Spans { .. }
+            | Record::Model { .. }
+            | Record::Attachment { .. } => {}
         }
         Ok(())
     }

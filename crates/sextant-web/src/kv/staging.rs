@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sextant_core::{validate, Error, ExperimentInfo, MetricPoint, Record, Result, Span};
+use sextant_core::{Error, ExperimentInfo, MetricPoint, Record, Result, Span};
 
 use super::{
     codec, to_json, AttachmentEntry, ExperimentEntry, GroupEntry, KvBackend, KvStore, MetricEntry,
@@ -47,7 +47,6 @@ impl<'a, B: KvBackend> Staging<'a, B> {
     pub(super) fn apply(&mut self, record: &Record) -> Result<()> {
         match record {
             Record::Create(new) => {
-                validate::experiment_id(&new.id)?;
                 let slot = self.slot(&new.id)?;
                 if slot.is_some() {
                     return Err(Error::ExperimentExists(new.id.clone()));
@@ -123,7 +122,6 @@ impl<'a, B: KvBackend> Staging<'a, B> {
                 data,
                 created_at,
             } => {
-                validate::attachment_name(name)?;
                 self.existing(experiment)?.attachments.insert(
                     name.clone(),
                     AttachmentEntry {
