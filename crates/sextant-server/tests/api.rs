@@ -2,6 +2,8 @@
 //! live updates, and the `http://` store passing the store conformance suite through it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,15 +24,7 @@ struct Server {
 fn start(opts: ServeOptions) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s: Arc<dyn Store> = store.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let opts = ServeOptions { port: 0, ..opts };
-    std::thread::spawn(move || {
-        let _ = sextant_server::serve_blocking(s, opts, move |addr| {
-            let _ = tx.send(addr);
-        });
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let addr = common::serve(store.clone(), opts);
     Server {
         url: format!("http://{addr}"),
         _dir: dir,

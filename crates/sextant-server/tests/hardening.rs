@@ -4,6 +4,8 @@
 //! oversize bodies, and clients that never finish their headers.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -22,14 +24,7 @@ struct Server {
 fn start(opts: ServeOptions) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let opts = ServeOptions { port: 0, ..opts };
-    std::thread::spawn(move || {
-        let _ = sextant_server::serve_blocking(store, opts, move |addr| {
-            let _ = tx.send(addr);
-        });
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let addr = common::serve(store, opts);
     Server {
         addr: addr.to_string(),
         _dir: dir,

@@ -3,9 +3,10 @@
 //! Python and JS exporters are driven by scripts/test-otlp.sh.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -21,18 +22,7 @@ use sextant_sqlite::SqliteStore;
 fn start() -> (String, Arc<SqliteStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let s: Arc<dyn Store> = store.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let opts = ServeOptions {
-        port: 0,
-        ..ServeOptions::default()
-    };
-    std::thread::spawn(move || {
-        let _ = sextant_server::serve_blocking(s, opts, move |addr| {
-            let _ = tx.send(addr);
-        });
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let addr = common::serve(store.clone(), ServeOptions::default());
     (format!("http://{addr}"), store, dir)
 }
 

@@ -1,6 +1,8 @@
 //! `GET /api/experiments?filter=&order_by=` against a live loopback server.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,20 +13,7 @@ use sextant_server::ServeOptions;
 use sextant_sqlite::SqliteStore;
 
 fn start(store: Arc<dyn Store>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let opts = ServeOptions {
-        port: 0,
-        ..ServeOptions::default()
-    };
-    std::thread::spawn(move || {
-        let _ = sextant_server::serve_blocking(store, opts, move |addr| {
-            let _ = tx.send(addr);
-        });
-    });
-    format!(
-        "http://{}",
-        rx.recv_timeout(Duration::from_secs(20)).unwrap()
-    )
+    format!("http://{}", common::serve(store, ServeOptions::default()))
 }
 
 fn list(base: &str, params: &[(&str, &str)]) -> (u16, Value) {
