@@ -3,29 +3,14 @@
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+/// The built dashboard (or an empty folder: see build.rs), embedded in release and debug
+/// builds alike so every binary serves the same files.
+#[derive(rust_embed::Embed)]
+#[folder = "$SEXTANT_ASSETS_DIR"]
+struct Assets;
 
 pub fn dashboard_built() -> bool {
-    !ASSETS.is_empty()
-}
-
-pub fn content_type(name: &str) -> &'static str {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "wasm" => "application/wasm",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "txt" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+    Assets::get("index.html").is_some()
 }
 
 const NOT_BUILT: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sextant</title></head>
@@ -45,16 +30,21 @@ pub fn serve(path: &str) -> Response {
     }
     let path = path.trim_start_matches('/');
     let wanted = if path.is_empty() { "index.html" } else { path };
-    let found = ASSETS.iter().find(|(name, _)| *name == wanted).or_else(|| {
+    let found = Assets::get(wanted).or_else(|| {
         // Unknown paths without an extension are app routes; files that are missing are 404s.
         let is_route = !wanted.rsplit('/').next().unwrap_or("").contains('.');
-        is_route
-            .then(|| ASSETS.iter().find(|(name, _)| *name == "index.html"))
-            .flatten()
+        is_route.then(|| Assets::get("index.html")).flatten()
     });
     match found {
-        Some((name, bytes)) => {
-            ([(header::CONTENT_TYPE, content_type(name))], *bytes).into_response()
+        Some(file) => {
+            let mime = file.metadata.mimetype();
+            // Text types without a charset would be sniffed; the dashboard is UTF-8.
+            let content_type = if mime.starts_with("text/") && !mime.contains("charset") {
+                format!("{mime}; charset=utf-8")
+            } else {
+                mime.to_owned()
+            };
+            ([(header::CONTENT_TYPE, content_type)], file.data).into_response()
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
