@@ -117,7 +117,7 @@ fn demo_then_ls_show_and_metrics() {
         .collect();
     assert_eq!(attachments.len(), 3, "{attachments:?}");
     assert!(attachments.contains(&"notes.md") && attachments.contains(&"config.json"));
-    assert!(attachments.iter().any(|a| a.ends_with(".png")));
+    assert!(attachments.iter().any(|a| a.ends_with(".svg")));
     let traces = show["traces"].as_array().unwrap();
     assert_eq!(traces.len(), 1);
     // Recorded through enable_tracing from #[instrument]ed functions: epoch → 4 batches →
@@ -126,16 +126,19 @@ fn demo_then_ls_show_and_metrics() {
     assert_eq!(traces[0]["span_count"], 13);
     assert_eq!(traces[0]["state"], "ok");
 
-    // The PNG attachment is a real PNG.
-    let png = std::fs::read(
+    // The plot is a real SVG chart.
+    let svg = std::fs::read_to_string(
         dir.path()
             .join("experiments")
             .join(&id)
             .join("attachments")
-            .join(attachments.iter().find(|a| a.ends_with(".png")).unwrap()),
+            .join(attachments.iter().find(|a| a.ends_with(".svg")).unwrap()),
     )
     .unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<polyline"),
+        "{svg}"
+    );
 
     // The human overview, reached by a unique prefix of the id.
     let text = ok(&store, &["show", &id[..8]]);

@@ -6,8 +6,8 @@ use sextant::{ExperimentTracker, ParamValue, StartOptions};
 use sextant_core::Env;
 use sextant_native::SystemEnv;
 
-use super::plot::line_chart_png;
-use super::CliResult;
+use super::plot::line_chart_svg;
+use super::{CliError, CliResult};
 
 const STEPS: i64 = 1_000;
 const EPOCHS: i64 = 10;
@@ -125,8 +125,8 @@ pub fn run(tracker: &ExperimentTracker) -> CliResult<String> {
     let config = serde_json::to_string_pretty(&config)?;
     tracker.log_attachment("config.json", config, exp)?;
     tracker.log_attachment(
-        "plots/train_loss.png",
-        line_chart_png(&losses, 640, 360)?,
+        "plots/train_loss.svg",
+        line_chart_svg(&losses, 640, 360).map_err(CliError::Plot)?,
         exp,
     )?;
 

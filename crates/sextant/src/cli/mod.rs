@@ -137,7 +137,7 @@ pub(crate) enum CliError {
         available: String,
     },
     #[error("cannot render the demo plot: {0}")]
-    Plot(#[from] png::EncodingError),
+    Plot(String),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("cannot write output: {0}")]

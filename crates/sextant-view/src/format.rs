@@ -9,7 +9,8 @@ pub fn value(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "∞" } else { "-∞" }.into();
+        // Spelled as JSON-lossless, Python and JS spell them, so copied text reads back.
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     if v == 0.0 {
         return "0".into();
@@ -38,6 +39,19 @@ fn trim_zeros(s: String) -> String {
         return s;
     }
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A value exactly (the shortest text that reads back the same), in exponent form when
+/// plain decimals would be long: for tables of raw points, where rounding would hide steps.
+pub fn exact(v: f64) -> String {
+    if !v.is_finite() {
+        return value(v);
+    }
+    if v == 0.0 || (1e-4..1e15).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// An axis label for `v` on an axis whose ticks are `step` apart: as many decimals as
@@ -213,7 +227,7 @@ mod tests {
         assert_eq!(value(1.5e-7), "1.5e-7");
         assert_eq!(value(2.0e20), "2e20");
         assert_eq!(value(f64::NAN), "NaN");
-        assert_eq!(value(f64::NEG_INFINITY), "-∞");
+        assert_eq!(value(f64::NEG_INFINITY), "-Infinity");
         assert_eq!(value(-0.5), "-0.5");
     }
 
