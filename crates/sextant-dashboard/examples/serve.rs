@@ -12,72 +12,40 @@
 use std::sync::Arc;
 
 use sextant_core::{
-    Batch, MemoryStore, MetricPoint, NewExperiment, ParamValue, Record, Status, Store,
+    Batch, MetricPoint, NewExperiment, ParamValue, Record, Registry, Status, Store,
 };
 use sextant_server::ServeOptions;
 
 #[derive(Debug, thiserror::Error)]
 enum ServeError {
-    #[error("{0}")]
-    Usage(String),
     #[error(transparent)]
     Store(#[from] sextant_core::Error),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
+/// Serves the dashboard and the JSON API over a store, optionally seeded for benchmarks.
+#[derive(Debug, clap::Parser)]
 struct Args {
+    /// Where runs live: `memory://` or `sqlite://DIR`.
+    #[arg(long, default_value = "memory://")]
     store: String,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Log one run with this many points in `train/loss`.
+    #[arg(long, default_value_t = 0)]
     seed_points: u64,
+    /// Log this many small runs.
+    #[arg(long, default_value_t = 0)]
     seed_runs: u64,
 }
 
-fn parse_args() -> Result<Args, ServeError> {
-    let mut args = Args {
-        store: "memory://".into(),
-        port: 0,
-        seed_points: 0,
-        seed_runs: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .ok_or_else(|| ServeError::Usage(format!("{flag} needs a value")))
-        };
-        let number = |v: String| {
-            v.parse::<u64>()
-                .map_err(|_| ServeError::Usage(format!("{v:?} is not a number")))
-        };
-        match flag.as_str() {
-            "--store" => args.store = value()?,
-            "--port" => {
-                args.port = u16::try_from(number(value()?)?)
-                    .map_err(|_| ServeError::Usage("port out of range".into()))?
-            }
-            "--seed-points" => args.seed_points = number(value()?)?,
-            "--seed-runs" => args.seed_runs = number(value()?)?,
-            other => {
-                return Err(ServeError::Usage(format!(
-                    "unknown flag {other}; use --store, --port, --seed-points, --seed-runs"
-                )))
-            }
-        }
-    }
-    Ok(args)
-}
-
+/// The same route from a connection string to a store as every other entry point.
 fn open(store: &str) -> Result<Arc<dyn Store>, ServeError> {
-    if store == "memory://" {
-        return Ok(Arc::new(MemoryStore::new()));
-    }
-    match store.strip_prefix("sqlite://") {
-        Some(dir) => Ok(Arc::new(sextant_sqlite::SqliteStore::open(dir)?)),
-        None => Err(ServeError::Usage(format!(
-            "--store {store:?}: use memory:// or sqlite://DIR"
-        ))),
-    }
+    let mut registry = Registry::new();
+    sextant_sqlite::register(&mut registry);
+    Ok(pollster::block_on(registry.open(store))?)
 }
 
 fn create(id: &str, name: &str, group: &str, tags: &[&str], created_at: i64) -> Record {
@@ -191,7 +159,7 @@ fn seed_runs(store: &dyn Store, n: u64) -> Result<(), ServeError> {
 }
 
 fn run() -> Result<(), ServeError> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     let store = open(&args.store)?;
     if args.seed_points > 0 {
         seed_points(store.as_ref(), args.seed_points)?;
