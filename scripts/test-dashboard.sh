@@ -8,7 +8,7 @@ cd "$ROOT"
 ensure_rust
 
 say "dashboard unit tests (native)"
-cargo test -p sextant-dashboard
+cargo test -p sextant-view -p sextant-dashboard
 
 bash "$ROOT/scripts/build-dashboard.sh"
 

@@ -13,13 +13,14 @@ pub enum Source {
     IndexedDb(String),
     /// localStorage keys of this page's origin under a prefix.
     LocalStorage(String),
-    /// A snapshot file opened in this tab, by file name (not reopenable from a URL).
-    File(String),
+    /// A snapshot file opened in this tab, by file name (not reopenable from a URL):
+    /// `snapshot://NAME`, its own scheme, since `file://` names the npm package's Node store.
+    Snapshot(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
-    #[error("unknown data source {0:?}: use server, http://host:port, idb://name, localstorage://prefix or file://name")]
+    #[error("unknown data source {0:?}: use server, http://host:port, idb://name, localstorage://prefix or snapshot://file-name")]
     Unknown(String),
     #[error("data source {0:?} has no name after ://")]
     Empty(String),
@@ -51,7 +52,7 @@ impl Source {
         match scheme.to_ascii_lowercase().as_str() {
             "idb" | "indexeddb" => Ok(Source::IndexedDb(rest.into())),
             "localstorage" => Ok(Source::LocalStorage(rest.into())),
-            "file" => Ok(Source::File(rest.into())),
+            "snapshot" => Ok(Source::Snapshot(rest.into())),
             _ => Err(SourceError::Unknown(t.into())),
         }
     }
@@ -63,7 +64,7 @@ impl Source {
             Source::Server(Some(url)) => url.clone(),
             Source::IndexedDb(name) => format!("idb://{name}"),
             Source::LocalStorage(prefix) => format!("localstorage://{prefix}"),
-            Source::File(name) => format!("file://{name}"),
+            Source::Snapshot(name) => format!("snapshot://{name}"),
         }
     }
 
@@ -77,7 +78,7 @@ impl Source {
                 .to_string(),
             Source::IndexedDb(name) => format!("This browser · IndexedDB {name}"),
             Source::LocalStorage(prefix) => format!("This browser · localStorage {prefix}"),
-            Source::File(name) => format!("File · {name}"),
+            Source::Snapshot(name) => format!("File · {name}"),
         }
     }
 
@@ -87,7 +88,7 @@ impl Source {
     }
 
     pub fn changes(&self) -> bool {
-        !matches!(self, Source::File(_))
+        !matches!(self, Source::Snapshot(_))
     }
 }
 
@@ -102,7 +103,7 @@ mod tests {
             Source::Server(Some("http://127.0.0.1:5000".into())),
             Source::IndexedDb("sextant".into()),
             Source::LocalStorage("runs".into()),
-            Source::File("run.tar".into()),
+            Source::Snapshot("run.tar".into()),
         ] {
             assert_eq!(Source::parse(&s.to_param()), Ok(s));
         }
@@ -126,6 +127,11 @@ mod tests {
             Err(SourceError::Empty(_))
         ));
         assert!(Source::parse("nonsense").is_err());
+        // file:// is the Node store's scheme, not a snapshot in this tab.
+        assert!(matches!(
+            Source::parse("file://run.tar"),
+            Err(SourceError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -135,6 +141,6 @@ mod tests {
             "h:5000"
         );
         assert!(Source::Server(None).pushes_changes());
-        assert!(!Source::File("f".into()).changes());
+        assert!(!Source::Snapshot("f".into()).changes());
     }
 }

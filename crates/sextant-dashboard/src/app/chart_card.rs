@@ -92,7 +92,7 @@ pub struct ChartCard {
 }
 
 impl ChartCard {
-    fn store(&self) -> Option<Rc<dyn sextant_core::Store>> {
+    fn store(&self) -> Option<std::sync::Arc<dyn sextant_core::Store>> {
         self.ctx.as_ref()?.store()
     }
 

@@ -1,6 +1,7 @@
 //! What every page shares: the data source, its open store, the live-change hub, the theme.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use sextant_core::Store;
 use yew::prelude::*;
@@ -12,7 +13,7 @@ use crate::view::source::Source;
 #[derive(Clone)]
 pub enum Conn {
     Opening,
-    Ready(Rc<dyn Store>),
+    Ready(Arc<dyn Store>),
     Failed(String),
 }
 
@@ -48,7 +49,7 @@ impl PartialEq for Ctx {
 }
 
 impl Ctx {
-    pub fn store(&self) -> Option<Rc<dyn Store>> {
+    pub fn store(&self) -> Option<Arc<dyn Store>> {
         match &self.conn {
             Conn::Ready(s) => Some(s.clone()),
             _ => None,

@@ -4,6 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
 use sextant_core::{ExperimentInfo, Store};
 use wasm_bindgen::closure::Closure;
@@ -59,7 +60,7 @@ impl Live {
     }
 
     /// Starts the feed that suits the source.
-    pub fn start(source: &Source, store: Rc<dyn Store>) -> Rc<Live> {
+    pub fn start(source: &Source, store: Arc<dyn Store>) -> Rc<Live> {
         let live = Rc::new(Live::default());
         let feed = if source.pushes_changes() {
             events_feed(source, &live)
@@ -127,7 +128,7 @@ fn events_feed(source: &Source, live: &Rc<Live>) -> Option<Feed> {
     })
 }
 
-fn poll_feed(store: Rc<dyn Store>, live: &Rc<Live>) -> Option<Feed> {
+fn poll_feed(store: Arc<dyn Store>, live: &Rc<Live>) -> Option<Feed> {
     let weak: Weak<Live> = Rc::downgrade(live);
     let previous: Rc<RefCell<Option<Vec<ExperimentInfo>>>> = Rc::new(RefCell::new(None));
     let busy = Rc::new(Cell::new(false));

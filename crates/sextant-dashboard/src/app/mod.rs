@@ -68,7 +68,7 @@ fn initial_source(query_str: &str) -> (Source, bool) {
         return (s, true);
     }
     if let Some(Ok(s)) = dom::local_get(SOURCE_KEY).map(|s| Source::parse(&s)) {
-        if !matches!(s, Source::File(_)) {
+        if !matches!(s, Source::Snapshot(_)) {
             return (s, false);
         }
     }
@@ -201,7 +201,7 @@ fn Root() -> Html {
         let state = state.clone();
         let nav = nav.clone();
         Callback::from(move |source: Source| {
-            if !matches!(source, Source::File(_)) {
+            if !matches!(source, Source::Snapshot(_)) {
                 dom::local_set(SOURCE_KEY, &source.to_param());
             }
             if let Some(nav) = &nav {
@@ -238,7 +238,7 @@ fn Root() -> Html {
                 match snapshot::open(&file).await {
                     Ok(store) => {
                         open::remember_file(&name, store);
-                        set_source.emit(Source::File(name));
+                        set_source.emit(Source::Snapshot(name));
                     }
                     Err(e) => file_error.set(Some(format!("Could not open {name}: {e}"))),
                 }

@@ -3,11 +3,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use sextant_core::{MemoryStore, Store};
-use sextant_http::HttpStore;
+use sextant_core::{MemoryStore, OpenOptions, Store};
 
 use super::dom;
 use crate::view::source::Source;
@@ -15,10 +13,10 @@ use crate::view::source::Source;
 thread_local! {
     /// Snapshot files opened in this tab, by name: a file cannot be reopened from a URL,
     /// but navigating between pages keeps it.
-    static FILES: RefCell<HashMap<String, Rc<MemoryStore>>> = RefCell::new(HashMap::new());
+    static FILES: RefCell<HashMap<String, Arc<MemoryStore>>> = RefCell::new(HashMap::new());
 }
 
-pub fn remember_file(name: &str, store: Rc<MemoryStore>) {
+pub fn remember_file(name: &str, store: Arc<MemoryStore>) {
     FILES.with(|f| f.borrow_mut().insert(name.to_string(), store));
 }
 
@@ -40,35 +38,31 @@ pub fn server_url(source: &Source) -> Option<String> {
     }
 }
 
-pub async fn open(source: &Source) -> Result<Rc<dyn Store>, String> {
-    match source {
-        Source::Server(_) => {
-            let url = server_url(source).unwrap_or_default();
-            let token = match source {
-                Source::Server(Some(u)) => token_for(u),
-                _ => None,
-            };
-            let store = HttpStore::new(&url, token).map_err(|e| e.to_string())?;
-            store.check().await.map_err(|e| e.to_string())?;
-            Ok(Rc::new(store))
-        }
-        Source::IndexedDb(name) => {
-            let store =
-                sextant_web::idb::IndexedDbStore::open(name, Arc::new(sextant_web::env::JsEnv))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            Ok(Rc::new(store))
-        }
-        Source::LocalStorage(prefix) => {
-            let store = sextant_web::local::open(prefix, Arc::new(sextant_web::env::JsEnv))
-                .map_err(|e| e.to_string())?;
-            Ok(Rc::new(store))
-        }
-        Source::File(name) => FILES
+/// Opens a source through the same registry as every other entry point (the JS platform's
+/// stores plus `http(s)://`); a snapshot comes from the files opened in this tab.
+pub async fn open(source: &Source) -> Result<Arc<dyn Store>, String> {
+    if let Source::Snapshot(name) = source {
+        return FILES
             .with(|f| f.borrow().get(name).cloned())
-            .map(|s| s as Rc<dyn Store>)
+            .map(|s| s as Arc<dyn Store>)
             .ok_or_else(|| {
                 format!("the file {name:?} is not open in this tab: open it again (Sources → Open a file)")
-            }),
+            });
     }
+    let (connection, token) = match source {
+        Source::Server(Some(url)) => (url.clone(), token_for(url)),
+        // This origin's server authenticates with its cookie.
+        Source::Server(None) => (dom::origin(), None),
+        other => (other.to_param(), None),
+    };
+    let mut registry = sextant_web::registry();
+    sextant_http::register(&mut registry);
+    let options = OpenOptions {
+        token,
+        ..OpenOptions::default()
+    };
+    registry
+        .open_with(&connection, options)
+        .await
+        .map_err(|e| e.to_string())
 }

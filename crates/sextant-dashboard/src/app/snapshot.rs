@@ -3,7 +3,7 @@
 //! fetched only now: the dashboard itself stays small. The worker hands back the
 //! experiment as a batch of records, written into a memory store.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use sextant_core::{Batch, MemoryStore, Store};
@@ -84,12 +84,12 @@ async fn exchange(worker: &Worker, bytes: Uint8Array) -> Result<String, String> 
 }
 
 /// Reads a snapshot file into a memory store holding its experiment.
-pub async fn open(file: &File) -> Result<Rc<MemoryStore>, String> {
+pub async fn open(file: &File) -> Result<Arc<MemoryStore>, String> {
     let bytes = read_file(file).await?;
     let json = in_worker(bytes).await?;
     let batch: Batch = serde_json::from_str(&json)
         .map_err(|e| format!("the snapshot reader sent something unexpected: {e}"))?;
     let store = MemoryStore::new();
     store.write(&batch).await.map_err(|e| e.to_string())?;
-    Ok(Rc::new(store))
+    Ok(Arc::new(store))
 }
