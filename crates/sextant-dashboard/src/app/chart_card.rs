@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::chart::{Chart, DrawSeries};
-use super::charts::{RunRef, Settings};
+use super::chart_settings::{RunRef, Settings};
 use super::ctx::Ctx;
 use super::dom;
 use super::route::{Link, Route};

@@ -7,9 +7,9 @@ use sextant_core::{ExperimentInfo, MetricSummary, Status};
 use yew::prelude::*;
 
 use super::attachments::AttachmentsTab;
+use super::changes::use_changes;
 use super::charts::{ChartsView, RunRef};
 use super::ctx::{use_ctx, Conn};
-use super::live::use_changes;
 use super::overview::OverviewTab;
 use super::route::{use_query_param, Link, Route};
 use super::traces::TracesTab;

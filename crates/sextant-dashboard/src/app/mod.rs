@@ -1,8 +1,10 @@
 //! The yew app: a header (source, theme), routes to the pages, and the shared context.
 
 mod attachments;
+mod changes;
 mod chart;
 mod chart_card;
+mod chart_settings;
 mod charts;
 mod compare;
 mod ctx;
