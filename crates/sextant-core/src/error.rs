@@ -1,5 +1,9 @@
 //! One error type for the whole core, so every binding can turn it into its own error shape.
 
+/// The underlying failure (a rusqlite, I/O or driver error) kept behind a storage error, so
+/// `source()` chains reach it; the message already says what it means for the user.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in Sextant. Messages name the bad input.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -41,19 +45,35 @@ pub enum Error {
         trace_id: String,
     },
     /// The backing storage refused the write because it is full; nothing stored was lost.
-    #[error("store is full: {0}")]
-    QuotaExceeded(String),
+    #[error("store is full: {message}")]
+    QuotaExceeded {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// Files or databases that exist but cannot be read as a Sextant/luml store.
-    #[error("corrupt store: {0}")]
-    Corrupt(String),
+    #[error("corrupt store: {message}")]
+    Corrupt {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
     /// Any other failure of the backing storage, with context. May pass (I/O, a lock).
-    #[error("storage error: {0}")]
-    Storage(String),
+    #[error("storage error: {message}")]
+    Storage {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// The store was opened read-only (a read-only mount, or no write permission).
-    #[error("store is read-only: {0}")]
-    ReadOnly(String),
+    #[error("store is read-only: {message}")]
+    ReadOnly {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// The server refused the credentials (a missing, wrong or revoked token).
     #[error("not authorized: {0}")]
     Unauthorized(String),
@@ -80,11 +100,11 @@ impl Error {
             Error::InvalidInput { .. } => "INVALID_INPUT",
             Error::AttachmentNotFound { .. } => "ATTACHMENT_NOT_FOUND",
             Error::TraceNotFound { .. } => "TRACE_NOT_FOUND",
-            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
-            Error::Corrupt(_) => "CORRUPT",
+            Error::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
+            Error::Corrupt { .. } => "CORRUPT",
             Error::Snapshot(_) => "SNAPSHOT",
-            Error::Storage(_) => "STORAGE",
-            Error::ReadOnly(_) => "READ_ONLY",
+            Error::Storage { .. } => "STORAGE",
+            Error::ReadOnly { .. } => "READ_ONLY",
             Error::Unauthorized(_) => "UNAUTHORIZED",
             Error::Forbidden(_) => "FORBIDDEN",
             Error::Unavailable(_) => "UNAVAILABLE",
@@ -119,7 +139,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::Storage(_) | Error::QuotaExceeded(_) | Error::Unavailable(_)
+            Error::Storage { .. } | Error::QuotaExceeded { .. } | Error::Unavailable(_)
         )
     }
 
@@ -153,19 +173,64 @@ impl Error {
                     reason: field("reason").unwrap_or(message),
                 }
             }
-            "QUOTA_EXCEEDED" => Error::QuotaExceeded(message),
-            "CORRUPT" => Error::Corrupt(message),
+            "QUOTA_EXCEEDED" => Error::quota_exceeded(message),
+            "CORRUPT" => Error::corrupt(message),
             "SNAPSHOT" => Error::Snapshot(message),
-            "READ_ONLY" => Error::ReadOnly(message),
+            "READ_ONLY" => Error::read_only(message),
             "UNAUTHORIZED" => Error::Unauthorized(message),
             "FORBIDDEN" => Error::Forbidden(message),
             "UNAVAILABLE" => Error::Unavailable(message),
-            _ => Error::Storage(message),
+            _ => Error::storage(message),
         }
     }
 }
 
 impl Error {
+    /// A storage failure that may pass (I/O, a lock): see [`Error::Storage`].
+    pub fn storage(message: impl Into<String>) -> Self {
+        Error::Storage {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Files or databases that cannot be read as a store: see [`Error::Corrupt`].
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Error::Corrupt {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The storage is full: see [`Error::QuotaExceeded`].
+    pub fn quota_exceeded(message: impl Into<String>) -> Self {
+        Error::QuotaExceeded {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The store cannot be written: see [`Error::ReadOnly`].
+    pub fn read_only(message: impl Into<String>) -> Self {
+        Error::ReadOnly {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Keeps `cause` as this error's `source()` (storage, corrupt, quota and read-only errors;
+    /// other kinds describe bad input and have no cause to keep).
+    pub fn with_source(mut self, cause: impl Into<Cause>) -> Self {
+        if let Error::Storage { source, .. }
+        | Error::Corrupt { source, .. }
+        | Error::QuotaExceeded { source, .. }
+        | Error::ReadOnly { source, .. } = &mut self
+        {
+            *source = Some(cause.into());
+        }
+        self
+    }
+
     pub(crate) fn invalid(
         what: &'static str,
         value: impl Into<String>,

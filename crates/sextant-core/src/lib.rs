@@ -23,7 +23,7 @@ pub mod conformance;
 
 pub use dump::ExperimentDump;
 pub use env::{BoxFuture, Env, MaybeSend, MaybeSync};
-pub use error::{Error, Result};
+pub use error::{Cause, Error, Result};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use query::{ExperimentFilter, Page, Sort, SortKey};

@@ -58,7 +58,7 @@ impl MemoryStore {
     fn lock(&self) -> Result<MutexGuard<'_, State>> {
         self.state
             .lock()
-            .map_err(|_| Error::Storage("memory store lock poisoned by a panic".into()))
+            .map_err(|_| Error::storage("memory store lock poisoned by a panic"))
     }
 }
 

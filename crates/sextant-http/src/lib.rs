@@ -94,7 +94,7 @@ impl HttpStore {
         let body = self.finish(reply)?;
         serde_json::from_slice::<serde_json::Value>(&body)
             .map(|_| ())
-            .map_err(|e| Error::Storage(format!("unexpected reply from /health: {e}")))
+            .map_err(|e| Error::storage(format!("unexpected reply from /health: {e}")))
     }
 
     /// [`HttpStore::health`] for any target: fails clearly when no Sextant server answers.
@@ -141,8 +141,8 @@ impl HttpStore {
                 "the server at {} replied {status}: {message}",
                 self.base
             )),
-            507 => Error::QuotaExceeded(message),
-            _ => Error::Storage(format!("server error {status}: {message}")),
+            507 => Error::quota_exceeded(message),
+            _ => Error::storage(format!("server error {status}: {message}")),
         }
     }
 
@@ -178,7 +178,7 @@ impl HttpStore {
             .await;
         let body = self.finish(reply)?;
         serde_json::from_slice(&body)
-            .map_err(|e| Error::Storage(format!("unexpected reply from {path}: {e}")))
+            .map_err(|e| Error::storage(format!("unexpected reply from {path}: {e}")))
     }
 
     async fn get_bytes(&self, path: &str) -> Result<Vec<u8>> {
@@ -242,7 +242,7 @@ impl Store for HttpStore {
 
     async fn write(&self, batch: &Batch) -> Result<()> {
         let body = serde_json::to_vec(batch)
-            .map_err(|e| Error::Storage(format!("cannot encode batch: {e}")))?;
+            .map_err(|e| Error::storage(format!("cannot encode batch: {e}")))?;
         self.send("POST", "/batch", body).await.map(|_| ())
     }
 
@@ -363,7 +363,7 @@ impl Store for HttpStore {
     }
 
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
-        let body = serde_json::to_vec(update).map_err(|e| Error::Storage(e.to_string()))?;
+        let body = serde_json::to_vec(update).map_err(|e| Error::storage(e.to_string()))?;
         self.send("PATCH", &format!("/experiments/{}", encode_path(id)), body)
             .await
             .map(|_| ())

@@ -165,7 +165,7 @@ pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
             conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         })?;
         if !now.eq_ignore_ascii_case("wal") {
-            return Err(Error::Storage(format!(
+            return Err(Error::storage(format!(
                 "{}: cannot switch to WAL journaling (still {now})",
                 path.display()
             )));

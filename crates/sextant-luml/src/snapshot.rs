@@ -341,7 +341,7 @@ fn read_attachments_tar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
 /// under `meta_artifacts/<snapshot id>/`, plus a `meta-<hex>.json` naming it. Returns the
 /// snapshot id. The model's existing members are left byte for byte as they were.
 pub fn append_to_model(model: &Path, dump: &ExperimentDump) -> Result<String> {
-    let io = |e: std::io::Error| Error::Storage(format!("{}: {e}", model.display()));
+    let io = |e: std::io::Error| Error::storage(format!("{}: {e}", model.display()));
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -12,18 +12,21 @@ pub type SqlResult<T> = Result<T, Error>;
 /// How long a writer waits for other processes' locks before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The core error a SQLite failure means, naming the file; the rusqlite error stays
+/// reachable as its `source()`.
 pub fn sql_err(path: &Path, e: rusqlite::Error) -> Error {
-    match e.sqlite_error_code() {
+    let error = match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
-            Error::Corrupt(format!(
+            Error::corrupt(format!(
                 "{} is not a readable SQLite database ({e}); it was left untouched",
                 path.display()
             ))
         }
-        Some(ErrorCode::DiskFull) => Error::QuotaExceeded(format!("{}: {e}", path.display())),
-        Some(ErrorCode::ReadOnly) => Error::ReadOnly(format!("{}: {e}", path.display())),
-        _ => Error::Storage(format!("{}: {e}", path.display())),
-    }
+        Some(ErrorCode::DiskFull) => Error::quota_exceeded(format!("{}: {e}", path.display())),
+        Some(ErrorCode::ReadOnly) => Error::read_only(format!("{}: {e}", path.display())),
+        _ => Error::storage(format!("{}: {e}", path.display())),
+    };
+    error.with_source(e)
 }
 
 /// `.at(path)` on a rusqlite result: the one way SQLite errors become core errors naming
@@ -38,15 +41,19 @@ impl<T> SqlContext<T> for rusqlite::Result<T> {
     }
 }
 
+/// The core error an I/O failure means (a full disk, a read-only mount, anything else),
+/// naming the path; the `io::Error` stays reachable as its `source()`.
 pub fn io_err(path: &Path, e: std::io::Error) -> Error {
     const ENOSPC: i32 = 28;
     const EDQUOT: i32 = 122;
     const EROFS: i32 = 30;
-    match e.raw_os_error() {
-        Some(ENOSPC) | Some(EDQUOT) => Error::QuotaExceeded(format!("{}: {e}", path.display())),
-        Some(EROFS) => Error::ReadOnly(format!("{}: {e}", path.display())),
-        _ => Error::Storage(format!("{}: {e}", path.display())),
-    }
+    let message = format!("{}: {e}", path.display());
+    let error = match e.raw_os_error() {
+        Some(ENOSPC) | Some(EDQUOT) => Error::quota_exceeded(message),
+        Some(EROFS) => Error::read_only(message),
+        _ => Error::storage(message),
+    };
+    error.with_source(e)
 }
 
 /// Begins a write transaction that takes the write lock first (`BEGIN IMMEDIATE`).
@@ -90,5 +97,48 @@ pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) ->
             }
             other => return other.at(path),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn errors_name_the_file_and_keep_their_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exp.db");
+        std::fs::write(
+            &path,
+            b"this is not a database, it is a text file of some length",
+        )
+        .unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let err = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .at(&path)
+            .unwrap_err();
+        assert_eq!(err.code(), "CORRUPT");
+        assert!(err.to_string().contains("exp.db"), "{err}");
+        let cause = err.source().expect("the rusqlite error is kept");
+        assert!(
+            cause.downcast_ref::<rusqlite::Error>().is_some(),
+            "{cause:?}"
+        );
+
+        let full = io_err(&path, std::io::Error::from_raw_os_error(28));
+        assert_eq!(full.code(), "QUOTA_EXCEEDED");
+        assert!(full.is_transient());
+        let cause = full.source().expect("the io error is kept");
+        assert_eq!(
+            cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|e| e.raw_os_error()),
+            Some(28)
+        );
     }
 }

@@ -62,7 +62,7 @@ impl Artifacts {
             Artifacts::Objects { url, .. } => url.as_str(),
             Artifacts::Database => "postgres",
         };
-        Error::Storage(format!("artifact store {url}: object {key:?}: {e}"))
+        Error::storage(format!("artifact store {url}: object {key:?}: {e}"))
     }
 
     /// Stores the bytes of a new attachment version; returns its object key.
@@ -86,7 +86,7 @@ impl Artifacts {
 
     pub async fn get(&self, key: &str) -> Result<Vec<u8>> {
         let Artifacts::Objects { store, .. } = self else {
-            return Err(Error::Corrupt(format!(
+            return Err(Error::corrupt(format!(
                 "attachment bytes are in an object store ({key:?}) but this store has no ?artifacts= location"
             )));
         };

@@ -31,9 +31,9 @@ pub fn connect_error(cfg: &ConnConfig, e: &tokio_postgres::Error) -> Error {
         } else {
             format!("PostgreSQL at {at}: {}", db.message())
         };
-        return Error::Storage(msg);
+        return Error::storage(msg);
     }
-    Error::Storage(format!(
+    Error::storage(format!(
         "cannot reach PostgreSQL at {at}: {}",
         root_cause(e)
     ))
@@ -55,24 +55,25 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A failure of a query on an open connection.
 pub fn query_error(e: tokio_postgres::Error) -> Error {
-    match e.as_db_error() {
+    let error = match e.as_db_error() {
         Some(db) if *db.code() == SqlState::DISK_FULL => {
-            Error::QuotaExceeded(format!("PostgreSQL: {}", db.message()))
+            Error::quota_exceeded(format!("PostgreSQL: {}", db.message()))
         }
-        Some(db) => Error::Storage(format!(
+        Some(db) => Error::storage(format!(
             "PostgreSQL: {} ({})",
             db.message(),
             db.code().code()
         )),
-        None => Error::Storage(format!("PostgreSQL: {}", root_cause(&e))),
-    }
+        None => Error::storage(format!("PostgreSQL: {}", root_cause(&e))),
+    };
+    error.with_source(e)
 }
 
 /// A failure to get a pooled connection.
 pub fn pool_error(cfg: &ConnConfig, e: deadpool_postgres::PoolError) -> Error {
     match e {
         deadpool_postgres::PoolError::Backend(pg) => connect_error(cfg, &pg),
-        other => Error::Storage(format!(
+        other => Error::storage(format!(
             "PostgreSQL at {}: no connection: {other}",
             cfg.endpoint
         )),

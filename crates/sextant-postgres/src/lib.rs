@@ -110,7 +110,7 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| {
-                Error::Storage(format!("cannot start the PostgreSQL client runtime: {e}"))
+                Error::storage(format!("cannot start the PostgreSQL client runtime: {e}"))
             })?;
         let handle = rt.handle().clone();
         let rt = Arc::new(OwnedRuntime(Some(rt)));
@@ -169,7 +169,7 @@ impl PgStore {
 }
 
 fn join_error(e: tokio::task::JoinError) -> Error {
-    Error::Storage(format!("PostgreSQL task failed: {e}"))
+    Error::storage(format!("PostgreSQL task failed: {e}"))
 }
 
 fn pool(cfg: &ConnConfig) -> Result<Pool> {
@@ -202,7 +202,7 @@ fn pool(cfg: &ConnConfig) -> Result<Pool> {
             })
         }))
         .build()
-        .map_err(|e| Error::Storage(format!("PostgreSQL connection pool: {e}")))
+        .map_err(|e| Error::storage(format!("PostgreSQL connection pool: {e}")))
 }
 
 #[async_trait::async_trait]

@@ -71,7 +71,7 @@ async fn migrate_locked(client: &mut Object, schema: &str, target: i32) -> Resul
         .map_err(query_error)?;
     let current: i32 = row.get(0);
     if current > latest() {
-        return Err(Error::Corrupt(format!(
+        return Err(Error::corrupt(format!(
             "PostgreSQL schema {schema:?} is at version {current}, newer than this sextant understands ({}): upgrade sextant, or use another ?schema=",
             latest()
         )));
@@ -85,7 +85,7 @@ async fn migrate_locked(client: &mut Object, schema: &str, target: i32) -> Resul
             .await
             .map_err(query_error)?;
         tx.batch_execute(sql).await.map_err(|e| {
-            Error::Storage(format!(
+            Error::storage(format!(
                 "migration {version} ({description}) failed on schema {schema:?}: {}",
                 query_error(e)
             ))

@@ -37,7 +37,7 @@ pub async fn key_id(client: &Object, id: &str, key: &str) -> Result<Option<i64>>
 
 fn params(id: &str, json: serde_json::Value) -> Result<BTreeMap<String, ParamValue>> {
     serde_json::from_value(json)
-        .map_err(|e| Error::Corrupt(format!("params of experiment {id:?} in PostgreSQL: {e}")))
+        .map_err(|e| Error::corrupt(format!("params of experiment {id:?} in PostgreSQL: {e}")))
 }
 
 /// All experiments (or the one with `only`), newest first, with params and latest metrics.
@@ -213,7 +213,7 @@ pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> 
     match (data, key) {
         (Some(d), _) => Ok(d),
         (None, Some(k)) => inner.artifacts.get(&k).await,
-        (None, None) => Err(Error::Corrupt(format!(
+        (None, None) => Err(Error::corrupt(format!(
             "attachment {name:?} of experiment {id:?} has no bytes in PostgreSQL"
         ))),
     }
@@ -222,7 +222,7 @@ pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> 
 fn span(r: &Row) -> Result<Span> {
     let span_id: String = r.get(1);
     let bad = |what: &str, e: serde_json::Error| {
-        Error::Corrupt(format!("span {span_id} {what} in PostgreSQL: {e}"))
+        Error::corrupt(format!("span {span_id} {what} in PostgreSQL: {e}"))
     };
     let attributes = match r.get::<_, serde_json::Value>(10) {
         serde_json::Value::Object(m) => m,

@@ -10,7 +10,7 @@ use sextant_core::{Error, Result};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 fn bad(what: impl Into<String>) -> Error {
-    Error::Storage(format!("PostgreSQL TLS: {}", what.into()))
+    Error::storage(format!("PostgreSQL TLS: {}", what.into()))
 }
 
 pub fn connector(root_cert: Option<&str>) -> Result<MakeRustlsConnect> {

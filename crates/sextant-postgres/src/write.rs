@@ -93,7 +93,7 @@ async fn apply_tx(
                 let mut map = serde_json::Map::new();
                 for (k, v) in params {
                     let v = serde_json::to_value(v).map_err(|e| {
-                        Error::Storage(format!("param {k:?} cannot be encoded: {e}"))
+                        Error::storage(format!("param {k:?} cannot be encoded: {e}"))
                     })?;
                     map.insert(k.clone(), v);
                 }
@@ -186,7 +186,7 @@ async fn write_spans(tx: &Transaction<'_>, seq: i64, spans: &[sextant_core::Span
         .map_err(query_error)?;
     for s in spans {
         let json = |v: serde_json::Result<serde_json::Value>| {
-            v.map_err(|e| Error::Storage(format!("span {} cannot be encoded: {e}", s.span_id)))
+            v.map_err(|e| Error::storage(format!("span {} cannot be encoded: {e}", s.span_id)))
         };
         let attributes = serde_json::Value::Object(s.attributes.clone());
         let events = json(serde_json::to_value(&s.events))?;

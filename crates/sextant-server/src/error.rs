@@ -59,11 +59,11 @@ pub fn status_of(e: &Error) -> StatusCode {
         | Error::ExperimentNotOpen(_)
         | Error::ExperimentEnded { .. } => StatusCode::BAD_REQUEST,
         Error::ExperimentExists(_) => StatusCode::CONFLICT,
-        Error::QuotaExceeded(_) => StatusCode::INSUFFICIENT_STORAGE,
+        Error::QuotaExceeded { .. } => StatusCode::INSUFFICIENT_STORAGE,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) | Error::ReadOnly(_) => StatusCode::FORBIDDEN,
+        Error::Forbidden(_) | Error::ReadOnly { .. } => StatusCode::FORBIDDEN,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Corrupt(_) | Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Corrupt { .. } | Error::Storage { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

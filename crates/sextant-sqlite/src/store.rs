@@ -47,7 +47,7 @@ pub struct SqliteStore {
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     m.lock()
-        .map_err(|_| Error::Storage("sqlite store lock poisoned by a panic".into()))
+        .map_err(|_| Error::storage("sqlite store lock poisoned by a panic"))
 }
 
 impl SqliteStore {
@@ -74,7 +74,7 @@ impl SqliteStore {
             Ok(conn) => Ok(Self::over(root, conn, None)),
             // A store on a read-only mount (or in a folder we may not write) can still be
             // read; writes then say why they cannot happen.
-            Err(e @ (Error::ReadOnly(_) | Error::Storage(_))) if meta_path.is_file() => {
+            Err(e @ (Error::ReadOnly { .. } | Error::Storage { .. })) if meta_path.is_file() => {
                 match open_read_only(&meta_path) {
                     Ok(conn) => Ok(Self::over(root, conn, Some(e.to_string()))),
                     Err(_) => Err(e),
@@ -127,7 +127,7 @@ impl SqliteStore {
 
     fn check_writable(&self) -> Result<()> {
         match &self.read_only {
-            Some(why) => Err(Error::ReadOnly(format!(
+            Some(why) => Err(Error::read_only(format!(
                 "{} was opened read-only ({why}); nothing can be written to it",
                 self.root.display()
             ))),
@@ -218,7 +218,7 @@ impl SqliteStore {
             self.connect_exp(exps, id)?;
         }
         exps.get_mut(id)
-            .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))
+            .ok_or_else(|| Error::storage(format!("experiment {id} connection vanished")))
     }
 
     /// Opens exp.db for a write, checking existence through the caller's meta.db
@@ -243,7 +243,7 @@ impl SqliteStore {
         let path = self.exp_db_path(id);
         let conn = if self.read_only.is_some() {
             if !path.is_file() {
-                return Err(Error::Corrupt(format!(
+                return Err(Error::corrupt(format!(
                     "{} is missing (the store is read-only, so it cannot be created)",
                     path.display()
                 )));
@@ -673,7 +673,7 @@ impl Store for SqliteStore {
         for id in &order {
             let ec = exps
                 .get(*id)
-                .ok_or_else(|| Error::Storage(format!("experiment {id} connection vanished")))?;
+                .ok_or_else(|| Error::storage(format!("experiment {id} connection vanished")))?;
             let tx = begin(&ec.conn, &ec.path)?;
             let records: Vec<&Record> = batch
                 .records

@@ -250,7 +250,7 @@ fn corrupt_meta_db_is_reported_and_left_alone() {
     std::fs::write(&meta, &garbage).unwrap();
     let err = SqliteStore::open(tmp.path()).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, sextant_core::Error::Corrupt(_)), "{msg}");
+    assert!(matches!(err, sextant_core::Error::Corrupt { .. }), "{msg}");
     assert!(msg.contains("meta.db"), "{msg}");
     assert_eq!(
         std::fs::read(&meta).unwrap(),

@@ -276,7 +276,7 @@ fn a_read_only_store_reads_and_refuses_writes_clearly() {
     );
     assert_eq!(series.last().unwrap().step, 99_999);
     let err = write(&store, vec![points("a", "x", 0..1)]).unwrap_err();
-    assert!(matches!(err, Error::ReadOnly(_)), "{err}");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err}");
     assert!(!err.is_transient());
     assert!(err.to_string().contains("read-only"), "{err}");
     drop(store);
@@ -324,7 +324,7 @@ fn a_store_on_a_read_only_mount_opens_for_reading() {
             10
         );
         let err = write(&store, vec![points("a", "x", 10..11)]).unwrap_err();
-        assert!(matches!(err, Error::ReadOnly(_)), "{err}");
+        assert!(matches!(err, Error::ReadOnly { .. }), "{err}");
     });
     let _ = std::process::Command::new("umount").arg(&ro).status();
     if let Err(p) = result {
@@ -408,7 +408,7 @@ fn a_full_disk_is_quota_exceeded_and_loses_nothing() {
             vec![attachment("a", "big.bin", &vec![7u8; 4 << 20])],
         )
         .unwrap_err();
-        assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+        assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
         assert!(err.is_transient(), "space may be freed: keep and retry");
         assert_eq!(
             block_on(store.metric_points("a", "x", Default::default()))

@@ -101,14 +101,14 @@ impl<H: FileHost> FileBackend<H> {
     fn map(&self) -> Result<MutexGuard<'_, BTreeMap<String, String>>> {
         self.map
             .lock()
-            .map_err(|_| Error::Storage("file store lock poisoned by a panic".into()))
+            .map_err(|_| Error::storage("file store lock poisoned by a panic"))
     }
 }
 
 /// Applies every line to `map`; returns how many torn lines were skipped.
 fn replay(bytes: &[u8], path: &str, map: &mut BTreeMap<String, String>) -> Result<usize> {
     let corrupt = |line: usize, what: &str| {
-        Error::Corrupt(format!(
+        Error::corrupt(format!(
             "{path} line {line}: {what}; the file was left untouched"
         ))
     };
@@ -189,7 +189,7 @@ impl<H: FileHost> KvBackend for FileBackend<H> {
     /// neither the file nor memory holds any of it.
     fn apply(&self, writes: &[(String, Option<String>)]) -> Result<()> {
         let mut line = serde_json::to_vec(&Line(writes))
-            .map_err(|e| Error::Storage(format!("cannot encode a write for {}: {e}", self.path)))?;
+            .map_err(|e| Error::storage(format!("cannot encode a write for {}: {e}", self.path)))?;
         line.push(b'\n');
         let mut map = self.map()?;
         self.host.append(&self.path, &line)?;

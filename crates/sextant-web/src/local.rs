@@ -31,10 +31,9 @@ impl LocalStorageBackend {
             .and_then(|w| w.local_storage().ok().flatten())
             .is_some();
         if !available {
-            return Err(Error::Storage(
+            return Err(Error::storage(
                 "localStorage is not available here (Node, a worker, or storage disabled): \
-                 use idb://NAME in workers, file://PATH or memory:// in Node"
-                    .into(),
+                 use idb://NAME in workers, file://PATH or memory:// in Node",
             ));
         }
         Ok(LocalStorageBackend {
@@ -46,10 +45,10 @@ impl LocalStorageBackend {
 fn failure(what: &str, key: &str, e: &wasm_bindgen::JsValue) -> Error {
     match e.dyn_ref::<DomException>() {
         Some(d) if d.name() == "QuotaExceededError" => {
-            Error::QuotaExceeded(format!("no room for key {key:?}: {}", d.message()))
+            Error::quota_exceeded(format!("no room for key {key:?}: {}", d.message()))
         }
-        Some(d) => Error::Storage(format!("localStorage {what} {key:?}: {}", d.message())),
-        None => Error::Storage(format!("localStorage {what} {key:?} failed")),
+        Some(d) => Error::storage(format!("localStorage {what} {key:?}: {}", d.message())),
+        None => Error::storage(format!("localStorage {what} {key:?} failed")),
     }
 }
 

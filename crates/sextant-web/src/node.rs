@@ -35,10 +35,9 @@ pub fn install_file_host(host: JsFileHost) {
 /// The installed host, or an error saying `file://` needs Node.
 pub fn host() -> Result<JsFileHost> {
     HOST.with(|h| h.borrow().clone()).ok_or_else(|| {
-        Error::Storage(
+        Error::storage(
             "file:// stores need Node (the package's Node entry provides file access); in a \
-             browser use idb://NAME"
-                .into(),
+             browser use idb://NAME",
         )
     })
 }
@@ -53,9 +52,9 @@ fn failure(what: &str, path: &str, e: &JsValue) -> Error {
         .map(|err| String::from(err.message()))
         .unwrap_or_else(|| format!("{e:?}"));
     if code == "ENOSPC" || code == "EDQUOT" {
-        Error::QuotaExceeded(format!("{what} {path}: {message}"))
+        Error::quota_exceeded(format!("{what} {path}: {message}"))
     } else {
-        Error::Storage(format!("{what} {path}: {message}"))
+        Error::storage(format!("{what} {path}: {message}"))
     }
 }
 
@@ -67,7 +66,7 @@ impl FileHost for JsFileHost {
         }
         data.dyn_into::<js_sys::Uint8Array>()
             .map(|bytes| Some(bytes.to_vec()))
-            .map_err(|_| Error::Storage(format!("reading {path}: the host returned no bytes")))
+            .map_err(|_| Error::storage(format!("reading {path}: the host returned no bytes")))
     }
 
     fn append(&self, path: &str, data: &[u8]) -> Result<()> {

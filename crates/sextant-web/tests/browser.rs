@@ -137,7 +137,7 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
             .collect(),
     };
     let err = store.write(&big).await.unwrap_err();
-    assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+    assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
     let msg = err.to_string();
     assert!(
         msg.contains("localStorage is full") && msg.contains("intact"),
@@ -158,7 +158,7 @@ async fn a_full_localstorage_fails_cleanly_and_keeps_earlier_data() {
         }
     }
     let err = t.flush().await.unwrap_err();
-    assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+    assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
     let dropped = t.take_dropped();
     assert!(dropped.points > 0, "{dropped:?}");
     assert_eq!(

@@ -18,7 +18,7 @@ impl FileHost for StdFs {
         match std::fs::read(path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Storage(e.to_string())),
+            Err(e) => Err(Error::storage(e.to_string())),
         }
     }
     fn append(&self, path: &str, data: &[u8]) -> Result<()> {
@@ -26,10 +26,10 @@ impl FileHost for StdFs {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| Error::Storage(e.to_string()))?;
+            .map_err(|e| Error::storage(e.to_string()))?;
         f.write_all(data)
             .and_then(|()| f.sync_all())
-            .map_err(|e| Error::Storage(e.to_string()))
+            .map_err(|e| Error::storage(e.to_string()))
     }
 }
 
@@ -114,7 +114,7 @@ fn a_file_from_something_else_is_refused() {
     let path = dir.path().join("other.json");
     std::fs::write(&path, "{\"hello\": 1}\n").unwrap();
     let err = filelog::open(StdFs, path.to_str().unwrap(), Arc::new(SystemEnv)).unwrap_err();
-    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("line 1"), "{err}");
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),

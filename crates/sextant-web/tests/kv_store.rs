@@ -37,7 +37,7 @@ impl KvBackend for MapBackend {
         let mut map = self.map.lock().unwrap();
         let old = map.get(key).map_or(0, |v| key.len() + v.len());
         if self.quota > 0 && MapBackend::used(&map) - old + key.len() + value.len() > self.quota {
-            return Err(Error::QuotaExceeded(format!(
+            return Err(Error::quota_exceeded(format!(
                 "quota of {} reached",
                 self.quota
             )));
@@ -125,7 +125,7 @@ fn a_full_backend_rolls_the_batch_back_and_keeps_earlier_data() {
                 .collect(),
         };
         let err = s.write(&batch).await.unwrap_err();
-        assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+        assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
         let msg = err.to_string();
         assert!(
             msg.contains("rolled back") && msg.contains("intact"),
@@ -162,7 +162,7 @@ fn a_full_backend_never_wedges_the_tracker() {
             }
         }
         let err = t.flush().await.unwrap_err();
-        assert!(matches!(err, Error::QuotaExceeded(_)), "{err}");
+        assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
         let dropped = t.take_dropped();
         let stored = s.list_metrics(&id).await.unwrap();
         assert!(!stored.is_empty() && dropped.records > 0, "{dropped:?}");
@@ -195,7 +195,7 @@ impl Store for Flaky {
     }
     async fn write(&self, batch: &Batch) -> Result<()> {
         if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
-            return Err(Error::Storage("disk hiccup".into()));
+            return Err(Error::storage("disk hiccup"));
         }
         self.inner.write(batch).await
     }
@@ -257,7 +257,7 @@ fn a_transient_failure_keeps_the_batch_for_the_next_flush() {
         }
         *flaky.fail_next.lock().unwrap() = true;
         let err = t.flush().await.unwrap_err();
-        assert!(matches!(err, Error::Storage(_)), "{err}");
+        assert!(matches!(err, Error::Storage { .. }), "{err}");
         assert_eq!(t.pending().points, 100, "kept for retry");
         assert_eq!(t.take_dropped(), Dropped::default());
         t.log_dynamic("loss", 100.0, None, None).unwrap();

@@ -83,7 +83,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     written.map_err(|e| {
         let _ = fs::remove_file(&tmp);
-        Error::Storage(format!("writing {}: {e}", path.display()))
+        Error::storage(format!("writing {}: {e}", path.display()))
     })
 }
 
@@ -100,6 +100,6 @@ pub(crate) fn file_error(what: &'static str, path: &Path, e: &io::Error) -> Erro
     if e.kind() == io::ErrorKind::NotFound {
         invalid(what, path, "does not exist")
     } else {
-        Error::Storage(format!("reading {what} {}: {e}", path.display()))
+        Error::storage(format!("reading {what} {}: {e}", path.display()))
     }
 }

@@ -183,7 +183,7 @@ impl Tracker {
     /// Whether data whose write failed with `e` is kept for the next flush.
     fn retries(&self, e: &Error) -> bool {
         e.is_transient()
-            && !(matches!(e, Error::QuotaExceeded(_))
+            && !(matches!(e, Error::QuotaExceeded { .. })
                 && self.full_store_final.load(Ordering::Relaxed))
     }
 
@@ -202,7 +202,7 @@ impl Tracker {
     fn lock(&self) -> Result<MutexGuard<'_, State>> {
         self.state
             .lock()
-            .map_err(|_| Error::Storage("tracker state lock poisoned by a panic".into()))
+            .map_err(|_| Error::storage("tracker state lock poisoned by a panic"))
     }
 
     /// The current experiment's id, if any.

@@ -115,7 +115,7 @@ pub async fn committed(tx: &IdbTransaction, context: &str) -> Result<()> {
     }
     Err(match tx.error() {
         Some(e) => dom_failure(context, &e),
-        None => Error::Storage(format!("IndexedDB {context}: the transaction was aborted")),
+        None => Error::storage(format!("IndexedDB {context}: the transaction was aborted")),
     })
 }
 
@@ -123,12 +123,12 @@ pub async fn committed(tx: &IdbTransaction, context: &str) -> Result<()> {
 /// [`Error::QuotaExceeded`].
 pub fn dom_failure(context: &str, e: &DomException) -> Error {
     if e.name() == "QuotaExceededError" {
-        Error::QuotaExceeded(format!(
+        Error::quota_exceeded(format!(
             "IndexedDB {context}: {}; the write was rolled back and earlier data is intact",
             e.message()
         ))
     } else {
-        Error::Storage(format!(
+        Error::storage(format!(
             "IndexedDB {context}: {}: {}",
             e.name(),
             e.message()
@@ -146,5 +146,5 @@ pub fn js_failure(context: &str, e: &JsValue) -> Error {
         .map(|err| String::from(err.message()))
         .or_else(|| e.as_string())
         .unwrap_or_else(|| format!("{e:?}"));
-    Error::Storage(format!("IndexedDB {context}: {text}"))
+    Error::storage(format!("IndexedDB {context}: {text}"))
 }

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use crate::chunks::{self, MetricTotals};
 
 fn corrupt(what: &str) -> Error {
-    Error::Corrupt(format!("IndexedDB row is not what Sextant wrote: {what}"))
+    Error::corrupt(format!("IndexedDB row is not what Sextant wrote: {what}"))
 }
 
 /// A plain object with these fields.
@@ -18,7 +18,7 @@ pub fn object(fields: &[(&str, JsValue)]) -> Result<JsValue> {
     let obj = Object::new();
     for (name, value) in fields {
         Reflect::set(&obj, &JsValue::from_str(name), value)
-            .map_err(|_| Error::Storage(format!("cannot build an IndexedDB row ({name})")))?;
+            .map_err(|_| Error::storage(format!("cannot build an IndexedDB row ({name})")))?;
     }
     Ok(obj.into())
 }
@@ -42,7 +42,7 @@ fn number_field(row: &JsValue, name: &str) -> Result<f64> {
 fn to_json<T: serde::Serialize>(value: &T) -> Result<JsValue> {
     serde_json::to_string(value)
         .map(|s| JsValue::from_str(&s))
-        .map_err(|e| Error::Storage(format!("cannot encode a row: {e}")))
+        .map_err(|e| Error::storage(format!("cannot encode a row: {e}")))
 }
 
 fn from_json<T: for<'de> serde::Deserialize<'de>>(row: &JsValue, name: &str) -> Result<T> {

@@ -111,9 +111,8 @@ pub fn factory() -> Result<IdbFactory> {
         .ok()
         .and_then(|f| f.dyn_into::<IdbFactory>().ok())
         .ok_or_else(|| {
-            Error::Storage(
-                "IndexedDB is not available here (Node has none): use memory:// or file://PATH"
-                    .into(),
+            Error::storage(
+                "IndexedDB is not available here (Node has none): use memory:// or file://PATH",
             )
         })
 }
@@ -125,7 +124,7 @@ fn migrate(req: &IdbOpenDbRequest, from: u32, to: u32) -> Result<()> {
         .map_err(|e| js_failure("upgrading", &e))?;
     let tx = req
         .transaction()
-        .ok_or_else(|| Error::Storage("IndexedDB upgrade has no transaction".into()))?;
+        .ok_or_else(|| Error::storage("IndexedDB upgrade has no transaction"))?;
     for (i, step) in MIGRATIONS
         .iter()
         .enumerate()
@@ -133,7 +132,7 @@ fn migrate(req: &IdbOpenDbRequest, from: u32, to: u32) -> Result<()> {
         .skip(from as usize)
     {
         step(&db, &tx).map_err(|e| {
-            Error::Storage(format!("upgrading the schema to version {}: {e}", i + 1))
+            Error::storage(format!("upgrading the schema to version {}: {e}", i + 1))
         })?;
     }
     Ok(())
@@ -170,12 +169,12 @@ pub async fn open(name: &str, version: u32) -> Result<IdbDatabase> {
     }
     if outcome == "error" {
         return Err(match req.error() {
-            Ok(Some(e)) if e.name() == "VersionError" => Error::Storage(format!(
+            Ok(Some(e)) if e.name() == "VersionError" => Error::storage(format!(
                 "IndexedDB {context} has a newer schema than this build knows (version \
                  {version}): it was written by a newer @sextant/tracker"
             )),
             Ok(Some(e)) => super::request::dom_failure(&context, &e),
-            _ => Error::Storage(format!("IndexedDB {context} could not be opened")),
+            _ => Error::storage(format!("IndexedDB {context} could not be opened")),
         });
     }
     req.result()

@@ -191,7 +191,7 @@ impl<'a> Plan<'a> {
         let exp = record.experiment();
         let slot = infos
             .get_mut(exp)
-            .ok_or_else(|| Error::Storage("experiment read missing from the plan".into()))?;
+            .ok_or_else(|| Error::storage("experiment read missing from the plan"))?;
         if let Record::Create(new) = record {
             if slot.is_some() {
                 return Err(Error::ExperimentExists(new.id.clone()));

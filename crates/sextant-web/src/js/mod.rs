@@ -292,7 +292,7 @@ impl ExperimentTracker {
 
     fn usable(&self) -> sextant_core::Result<()> {
         if self.inner.closed.get() {
-            return Err(Error::Storage(format!(
+            return Err(Error::storage(format!(
                 "this ExperimentTracker ({}) was closed",
                 self.inner.tracker.store().location()
             )));

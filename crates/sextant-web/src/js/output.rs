@@ -30,7 +30,7 @@ extern "C" {
 fn serialize<T: Serialize>(value: &T) -> Result<JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| Error::Storage(format!("cannot hand a value to JS: {e}")))
+        .map_err(|e| Error::storage(format!("cannot hand a value to JS: {e}")))
 }
 
 #[wasm_bindgen(module = "/src/js/values.js")]
@@ -209,7 +209,7 @@ pub fn attachments(list: &[AttachmentInfo]) -> Result<JsValue> {
 fn set(obj: &Object, name: &str, value: &JsValue) -> Result<()> {
     Reflect::set(obj, &JsValue::from_str(name), value)
         .map(drop)
-        .map_err(|_| Error::Storage(format!("cannot build a JS object ({name})")))
+        .map_err(|_| Error::storage(format!("cannot build a JS object ({name})")))
 }
 
 fn opt_str(v: Option<&str>) -> JsValue {

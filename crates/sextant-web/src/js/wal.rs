@@ -75,7 +75,7 @@ pub async fn replay(store: &dyn Store) -> Result<usize> {
         };
         let _ = storage.remove_item(&key);
         let batch: Batch = serde_json::from_str(&text)
-            .map_err(|e| Error::Corrupt(format!("saved page data {key:?}: {e}")))?;
+            .map_err(|e| Error::corrupt(format!("saved page data {key:?}: {e}")))?;
         for record in batch.records {
             let written = match without_stored_spans(store, record).await {
                 Ok(Some(record)) => {

@@ -32,7 +32,7 @@ pub fn encode_points(base: i64, points: &[MetricPoint]) -> String {
 
 /// Reads what [`encode_points`] wrote; `what` names the key for the error message.
 pub fn decode_points(base: i64, text: &str, what: &str) -> Result<Vec<MetricPoint>> {
-    let bad = |detail: &str| Error::Corrupt(format!("metric chunk {what:?}: {detail}"));
+    let bad = |detail: &str| Error::corrupt(format!("metric chunk {what:?}: {detail}"));
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -99,7 +99,7 @@ pub fn base64_decode(text: &str, what: &str) -> Result<Vec<u8>> {
         for (i, b) in chunk.iter().enumerate() {
             let v = lookup[usize::from(*b)];
             if v == 255 {
-                return Err(Error::Corrupt(format!("{what:?} is not valid base64")));
+                return Err(Error::corrupt(format!("{what:?} is not valid base64")));
             }
             n |= u32::from(v) << (18 - 6 * i);
         }

@@ -58,7 +58,7 @@ pub trait KvBackend: MaybeSend + MaybeSync + std::fmt::Debug {
                         None => self.remove(key),
                     };
                     if let Err(undo_err) = restored {
-                        return Err(Error::Storage(format!(
+                        return Err(Error::storage(format!(
                             "{e}; restoring {key:?} after it also failed: {undo_err}"
                         )));
                     }
@@ -175,7 +175,7 @@ impl<B: KvBackend> KvStore<B> {
 
     fn parse<T: for<'de> Deserialize<'de>>(&self, key: &str, text: &str) -> Result<T> {
         serde_json::from_str(text).map_err(|e| {
-            Error::Corrupt(format!(
+            Error::corrupt(format!(
                 "{} key {key:?} is not what Sextant wrote: {e}",
                 self.backend.name()
             ))
@@ -240,12 +240,14 @@ impl<B: KvBackend> KvStore<B> {
     /// Sets every key or none (see [`KvBackend::apply`]).
     fn commit(&self, writes: Vec<(String, Option<String>)>) -> Result<()> {
         match self.backend.apply(&writes) {
-            Err(Error::QuotaExceeded(detail)) => {
+            Err(Error::QuotaExceeded {
+                message: detail, ..
+            }) => {
                 let size: usize = writes
                     .iter()
                     .map(|(k, v)| k.len() + v.as_ref().map_or(0, String::len))
                     .sum();
-                Err(Error::QuotaExceeded(format!(
+                Err(Error::quota_exceeded(format!(
                     "{} is full ({detail}): a write of {} keys, {size} characters, did not fit \
                      and was rolled back; everything stored before it is intact. Delete old \
                      experiments, or use idb:// for large runs",
@@ -259,7 +261,7 @@ impl<B: KvBackend> KvStore<B> {
 }
 
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Storage(format!("cannot encode: {e}")))
+    serde_json::to_string(value).map_err(|e| Error::storage(format!("cannot encode: {e}")))
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]

@@ -35,7 +35,7 @@ impl<'a, B: KvBackend> Staging<'a, B> {
         }
         self.entries
             .get_mut(id)
-            .ok_or_else(|| Error::Storage("staged experiment vanished".into()))
+            .ok_or_else(|| Error::storage("staged experiment vanished"))
     }
 
     fn existing(&mut self, id: &str) -> Result<&mut ExperimentEntry> {
