@@ -4,6 +4,8 @@
 //! targets and for `wasm32-unknown-unknown` alike; bindings supply a clock and randomness
 //! through [`Env`] (`sextant-native` natively).
 
+#![warn(missing_docs)]
+
 pub mod downsample;
 pub mod dump;
 pub mod env;
