@@ -5,7 +5,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use percent_encoding::percent_decode_str;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
@@ -32,17 +33,13 @@ fn presented(req: &Request) -> (Option<String>, bool) {
             }
         }
     }
-    for cookie in headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-    {
-        for part in cookie.split(';') {
-            if let Some(t) = part.trim().strip_prefix(&format!("{COOKIE}=")) {
-                let t = percent_decode_str(t).decode_utf8_lossy().into_owned();
-                return (Some(t), false);
-            }
-        }
+    // Cookie values are percent-encoded when set (see `remember`), decoded here.
+    let jar = CookieJar::from_headers(headers);
+    if let Some(t) = jar.get(COOKIE) {
+        let t = percent_decode_str(t.value())
+            .decode_utf8_lossy()
+            .into_owned();
+        return (Some(t), false);
     }
     let query = req.uri().query().unwrap_or("");
     // Form decoding: the dashboard percent-encodes the token, and `+` is a space there.
@@ -54,6 +51,19 @@ fn presented(req: &Request) -> (Option<String>, bool) {
     (None, false)
 }
 
+/// Sets the token as an HttpOnly, same-site cookie, percent-encoded (cookie values may
+/// not hold spaces, `;` or non-ASCII, tokens may).
+fn remember(resp: &mut Response, token: &str) {
+    let cookie = Cookie::build((COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build();
+    if let Ok(v) = HeaderValue::from_str(&cookie.encoded().to_string()) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(expected) = state.token.as_deref() else {
         return next.run(req).await;
@@ -63,11 +73,7 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         Some(t) if same(&t, expected) => {
             let mut resp = next.run(req).await;
             if from_query {
-                let value = utf8_percent_encode(&t, NON_ALPHANUMERIC);
-                let cookie = format!("{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/");
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    resp.headers_mut().append(header::SET_COOKIE, v);
-                }
+                remember(&mut resp, &t);
             }
             resp
         }
