@@ -184,8 +184,8 @@ impl Batch {
 ///   [`Store::delete_experiment`]) also return [`Error::ReadOnly`] on a store opened
 ///   read-only and [`Error::QuotaExceeded`] when the storage is full; nothing is changed then.
 ///
-/// Use [`Error::is_transient`] to decide whether to retry. [`crate::conformance`] holds
-/// the cases every store must pass.
+/// Use [`Error::is_transient`] to decide whether to retry. The `conformance` module
+/// (feature `conformance`) holds the cases every store must pass.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
