@@ -175,8 +175,10 @@ impl Batch {
 /// # Errors every method may return
 ///
 /// - [`Error::ExperimentNotFound`]: a method taking an experiment `id` was given one the
-///   store does not hold. An id that breaks the id rules can never exist and gives the same
-///   error, except where a method's docs say otherwise.
+///   store does not hold. An id that breaks the id rules (`../x`) can never exist; stores
+///   answer it with `ExperimentNotFound` or [`Error::InvalidInput`] (the memory, browser
+///   and PostgreSQL stores the first, the HTTP store the second, SQLite depending on the
+///   method), so treat both as "no such experiment".
 /// - [`Error::Storage`] (transient: I/O, a lock, a poisoned mutex), [`Error::Corrupt`]
 ///   (files that exist but cannot be read as a store) and, for remote stores,
 ///   [`Error::Unavailable`], [`Error::Unauthorized`] and [`Error::Forbidden`].
@@ -216,14 +218,14 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     /// (its count drops to 0 when they are deleted).
     async fn list_groups(&self) -> Result<Vec<GroupInfo>>;
 
-    /// The metric keys of an experiment, sorted by key.
-    /// Errors: [`Error::ExperimentNotFound`] (SQLite: [`Error::InvalidInput`] for an
-    /// id that breaks the id rules; the same holds for every per-experiment read below).
+    /// The metric keys of an experiment, sorted by key (bytewise).
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>>;
 
     /// A metric's points in `range` (both ends inclusive), ordered by step, at full
-    /// resolution. Unknown key or an empty range (`from > to`): empty, not an error.
-    /// Errors: [`Error::ExperimentNotFound`].
+    /// resolution. Unknown key or an empty range (`from > to`): empty, not an error
+    /// (the HTTP store: [`Error::InvalidInput`] for `from > to` or a key that breaks the
+    /// key rules, as the server checks them). Errors: [`Error::ExperimentNotFound`].
     async fn metric_points(
         &self,
         id: &str,
