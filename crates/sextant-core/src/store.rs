@@ -197,7 +197,7 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
 
     /// Applies every record or, on error, as many as the store can roll back: none.
     /// By reference, so a tracker can keep a failed batch for retry without a copy.
-    /// An empty batch succeeds without touching storage.
+    /// An empty batch writes nothing (a read-only SQLite store still refuses it).
     ///
     /// Errors: [`Error::InvalidInput`] when [`Batch::validate`] rejects a record (checked
     /// before anything is written); [`Error::ExperimentExists`] for a [`Record::Create`] of
@@ -235,8 +235,9 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
 
     /// At most `max_points` points over `range` for a chart, keeping the first and last
     /// point and each bucket's extremes, so spikes survive; `max_points` below 4 counts as
-    /// 4. A range holding at most `max_points` points comes back whole. Stores with a faster way (SQL
-    /// aggregation, an index) override this. Errors: as [`Store::metric_points`].
+    /// 4. A range holding at most `max_points` points comes back whole. Stores with a
+    /// faster way (SQL aggregation, an index) override this.
+    /// Errors: as [`Store::metric_points`].
     async fn metric_series(
         &self,
         id: &str,
@@ -256,12 +257,13 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     /// Errors: [`Error::ExperimentNotFound`]; [`Error::AttachmentNotFound`] for a name not
     /// stored (SQLite also when its file has vanished from disk); [`Error::InvalidInput`]
     /// for a name that breaks the attachment rules (`../x`), checked before the
-    /// experiment (the memory store says `AttachmentNotFound` instead).
+    /// experiment (the memory and browser stores say `AttachmentNotFound` instead).
     async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>>;
 
     /// Spans of one trace, or of every trace when `trace_id` is `None`, by start time.
     /// An unknown trace id gives an empty list, never [`Error::TraceNotFound`] (the
-    /// tracker's `get_trace` turns that into the error). Errors: [`Error::ExperimentNotFound`].
+    /// tracker's `get_trace` turns that into the error).
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>>;
 
     /// One summary per trace, by start time (see [`trace_summaries`]).
@@ -270,18 +272,20 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         Ok(trace_summaries(&self.list_spans(id, None).await?))
     }
 
-    /// The models linked to an experiment (order differs: SQLite by creation time, the
-    /// memory store as linked). Errors: [`Error::ExperimentNotFound`].
+    /// The models linked to an experiment, in no promised order (SQLite: by creation
+    /// time; the memory store: as linked). Errors: [`Error::ExperimentNotFound`].
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>>;
 
     /// Changes the fields of `update` that are `Some`; the others stay as they are.
-    /// Errors: [`Error::ExperimentNotFound`]; SQLite alone also checks the new name and
-    /// tags and returns [`Error::InvalidInput`] for a bad one (other stores store them as given).
+    /// Errors: [`Error::ExperimentNotFound`]. SQLite and the HTTP store (its server) also
+    /// check the new name and tags and return [`Error::InvalidInput`] for a bad one; the
+    /// others store them as given ([`crate::Tracker::update_experiment`] checks first).
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()>;
 
     /// Removes the experiment with all its metrics, spans, attachments and model links;
     /// its group stays. Errors: [`Error::ExperimentNotFound`], also when it was already
-    /// deleted (the key-value store: [`Error::InvalidInput`] for an id that breaks the rules).
+    /// deleted (the key-value store: [`Error::InvalidInput`] for an id that breaks the
+    /// rules).
     async fn delete_experiment(&self, id: &str) -> Result<()>;
 
     /// Makes everything written so far self-contained on disk (SQLite: folds the write-ahead
