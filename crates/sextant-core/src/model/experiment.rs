@@ -75,10 +75,11 @@ impl std::fmt::Display for Status {
 /// One experiment as the list and detail views show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentInfo {
-    /// Unique and fixed: a UUID unless the caller chose one; names its folder on disk.
+    /// Unique and fixed: a UUID unless the caller chose one; in a SQLite store it names the
+    /// experiment's folder.
     pub id: String,
-    /// Shown in tables; need not be unique (the id is). Generated (`brave-red-otter`) when
-    /// not given.
+    /// Shown in tables; need not be unique (the id is). Generated (`brave-falcon-042`)
+    /// when not given.
     pub name: String,
     /// Group name (every experiment has one; `default` unless given).
     pub group: String,
@@ -185,7 +186,7 @@ pub struct AttachmentInfo {
 /// A model file linked to the experiment that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// Unique within the experiment; linking the same id again replaces the link.
+    /// Linking the same id again replaces the earlier link.
     pub id: String,
     /// Display name, e.g. the file name.
     pub name: String,

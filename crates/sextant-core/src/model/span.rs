@@ -82,7 +82,7 @@ pub struct Span {
     pub dfs_span_type: i64,
     /// Unix nanoseconds.
     pub start_time_unix_nano: i64,
-    /// Unix nanoseconds; never before the start.
+    /// Unix nanoseconds; the tracker refuses an end before the start.
     pub end_time_unix_nano: i64,
     /// How the operation ended.
     #[serde(default)]

@@ -42,7 +42,7 @@ impl Default for FlushPolicy {
 pub struct StartOptions {
     /// Resume this experiment if it exists, else create it with this id.
     pub id: Option<String>,
-    /// Display name; a generated one (`brave-red-otter`) when `None`.
+    /// Display name; a generated one (`brave-falcon-042`) when `None`.
     pub name: Option<String>,
     /// Group name; [`DEFAULT_GROUP`] when `None`.
     pub group: Option<String>,
