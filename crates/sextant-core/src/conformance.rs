@@ -42,6 +42,7 @@ fn ok<T>(r: crate::Result<T>, what: &str) -> T {
     }
 }
 
+/// Start, end and fail: status, default group, generated names, duration set at end.
 pub async fn lifecycle(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     let info = ok(t.get_experiment(Some(&id)).await, "get");
@@ -80,6 +81,7 @@ pub async fn lifecycle(t: &Tracker) {
     assert_eq!(all.len(), 2);
 }
 
+/// Params of every type (unicode too) read back typed; a key logged again replaces it.
 pub async fn params(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     ok(t.log_static("lr", 0.001, None), "lr");
@@ -118,6 +120,7 @@ pub async fn params(t: &Tracker) {
     assert_eq!(listed[0].params.len(), 6);
 }
 
+/// Auto-step, replacing a step, NaN and ±infinity kept, latest values and key listing.
 pub async fn metrics(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     for v in [1.0, 0.8, 0.6] {
@@ -181,6 +184,7 @@ pub async fn metrics(t: &Tracker) {
     assert!(ok(t.get_metric_history(None, "nope").await, "unknown key").is_empty());
 }
 
+/// Downsampling keeps spikes and both ends within the budget; narrow ranges come whole.
 pub async fn series_and_ranges(t: &Tracker) {
     ok(t.start_experiment(StartOptions::new()).await, "start");
     for i in 0..10_000i64 {
@@ -217,6 +221,7 @@ pub async fn series_and_ranges(t: &Tracker) {
     );
 }
 
+/// Nested and binary attachments, replacement, `AttachmentNotFound`, escaping names refused.
 pub async fn attachments(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     ok(
@@ -279,6 +284,7 @@ pub fn test_span(trace: u8, span: u8, parent: Option<u8>, start: i64, end: i64) 
     }
 }
 
+/// Spans read back exactly, trace summaries and states, `TraceNotFound`, bad spans refused.
 pub async fn traces(t: &Tracker) {
     ok(t.start_experiment(StartOptions::new()).await, "start");
     let mut root = test_span(1, 1, None, 1_000, 9_000);
@@ -326,6 +332,7 @@ pub async fn traces(t: &Tracker) {
     ));
 }
 
+/// Group counts, `update_experiment`, and `delete_experiment` (twice: `ExperimentNotFound`).
 pub async fn groups_update_delete(t: &Tracker) {
     let a = ok(
         t.start_experiment(StartOptions::new().group("g1")).await,
@@ -373,6 +380,7 @@ pub async fn groups_update_delete(t: &Tracker) {
     ));
 }
 
+/// Every error kind the tracker promises for bad calls, with nothing logged lost.
 pub async fn errors_keep_data(t: &Tracker) {
     assert!(matches!(
         t.log_dynamic("x", 1.0, None, None),
@@ -423,6 +431,7 @@ pub async fn errors_keep_data(t: &Tracker) {
     assert_eq!(points.len(), 1, "errors lose nothing already logged");
 }
 
+/// Resuming an ended run sets it running and auto-step continues after the stored steps.
 pub async fn resume_continues_steps(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     for _ in 0..5 {
@@ -447,6 +456,7 @@ pub async fn resume_continues_steps(t: &Tracker) {
     );
 }
 
+/// A linked model reads back as given.
 pub async fn models(t: &Tracker) {
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     let model = ModelInfo {
@@ -460,6 +470,7 @@ pub async fn models(t: &Tracker) {
     assert_eq!(ok(t.list_models(Some(&id)).await, "models"), vec![model]);
 }
 
+/// Export from one store, import into another: identical data; a second import is refused.
 pub async fn dump_round_trip(from: &Tracker, to: &Tracker) {
     let id = ok(
         from.start_experiment(StartOptions::new().group("g").tags(["t"]))

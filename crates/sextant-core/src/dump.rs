@@ -8,12 +8,18 @@ use crate::model::{
 };
 use crate::store::{Batch, Record, Store};
 
+/// Everything about one experiment, for moving it between stores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentDump {
+    /// The experiment itself, params and status included (its id is kept on import).
     pub info: ExperimentInfo,
+    /// Every point of every metric key, at full resolution, ordered by step.
     pub metrics: BTreeMap<String, Vec<MetricPoint>>,
+    /// Every span of every trace, by start time.
     pub spans: Vec<Span>,
+    /// Each attachment's listing with its bytes.
     pub attachments: Vec<(AttachmentInfo, Vec<u8>)>,
+    /// Model links (the model files themselves are not part of the dump).
     pub models: Vec<ModelInfo>,
 }
 

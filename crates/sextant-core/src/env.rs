@@ -10,6 +10,7 @@ use std::pin::Pin;
 pub trait MaybeSend: Send {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Send + ?Sized> MaybeSend for T {}
+/// Nothing on wasm (see the native definition).
 #[cfg(target_arch = "wasm32")]
 pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
@@ -20,21 +21,29 @@ impl<T: ?Sized> MaybeSend for T {}
 pub trait MaybeSync: Sync {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Sync + ?Sized> MaybeSync for T {}
+/// Nothing on wasm (see the native definition).
 #[cfg(target_arch = "wasm32")]
 pub trait MaybeSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSync for T {}
 
+/// A boxed future: `Send` natively, not on wasm (see [`MaybeSend`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future: `Send` natively, not on wasm (see [`MaybeSend`]).
 #[cfg(target_arch = "wasm32")]
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Clock and randomness, injected so the core has no platform code.
 pub trait Env: MaybeSend + MaybeSync + std::fmt::Debug {
+    /// Wall-clock time in nanoseconds since the Unix epoch (span times use it as is).
     fn now_unix_nanos(&self) -> i64;
+    /// 128 random bits for experiment ids and generated names; need not be cryptographic,
+    /// but must differ between processes so two runs never pick the same id.
     fn random_u128(&self) -> u128;
 
+    /// Wall-clock time in milliseconds since the Unix epoch, the unit of every
+    /// `created_at` and `logged_at`.
     fn now_unix_millis(&self) -> i64 {
         self.now_unix_nanos() / 1_000_000
     }

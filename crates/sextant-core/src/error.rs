@@ -11,66 +11,105 @@ pub enum Error {
     #[error(
         "invalid store connection string {input:?}: expected backend://config, one of: {forms}"
     )]
-    InvalidConnectionString { input: String, forms: String },
+    InvalidConnectionString {
+        /// The string as given.
+        input: String,
+        /// The registered `backend://config` forms, comma-separated, to show the user.
+        forms: String,
+    },
     /// The connection string named a backend nobody registered.
     #[error("unknown store backend {scheme:?} in {input:?}; valid forms: {forms}")]
     UnknownBackend {
+        /// The part before `://`.
         scheme: String,
+        /// The whole connection string as given.
         input: String,
+        /// The registered forms, comma-separated, to show the user.
         forms: String,
     },
+    /// A tracker call without an experiment id while no experiment is current.
     #[error("no active experiment: call start_experiment first or pass an experiment id")]
     NoActiveExperiment,
+    /// The store holds no experiment with this id (never created, or deleted).
     #[error("experiment {0:?} not found")]
     ExperimentNotFound(String),
+    /// Creating an experiment whose id is taken; stores never overwrite one.
     #[error("experiment {0:?} already exists")]
     ExperimentExists(String),
     /// Logging to an experiment this tracker has not started or resumed.
     #[error("experiment {0:?} is not open in this tracker: call start_experiment with its id to resume it")]
     ExperimentNotOpen(String),
+    /// Logging to an experiment this tracker has ended; resuming it makes logging work again.
     #[error("experiment {id:?} has ended ({status}); start_experiment with its id resumes it")]
-    ExperimentEnded { id: String, status: String },
+    ExperimentEnded {
+        /// The experiment's id.
+        id: String,
+        /// How it ended: `completed` or `failed` (sent as `name` on the wire).
+        status: String,
+    },
     /// A key, name, id, step or value that breaks the contract's rules.
     #[error("invalid {what} {value:?}: {reason}")]
     InvalidInput {
+        /// What was wrong, e.g. `metric key` or `attachment name`.
         what: &'static str,
+        /// The rejected value as given (may be empty).
         value: String,
+        /// Which rule it breaks, phrased to tell the user how to fix it.
         reason: String,
     },
+    /// The experiment exists but holds no attachment of this name.
     #[error("attachment {name:?} not found in experiment {experiment:?}")]
-    AttachmentNotFound { experiment: String, name: String },
+    AttachmentNotFound {
+        /// The experiment's id.
+        experiment: String,
+        /// The attachment name asked for.
+        name: String,
+    },
+    /// The experiment exists but has no span with this trace id (from the tracker's
+    /// `get_trace` and the server; [`crate::Store::list_spans`] returns an empty list instead).
     #[error("trace {trace_id:?} not found in experiment {experiment:?}")]
     TraceNotFound {
+        /// The experiment's id.
         experiment: String,
+        /// The trace id asked for (32 hex digits).
         trace_id: String,
     },
     /// The backing storage refused the write because it is full; nothing stored was lost.
     #[error("store is full: {message}")]
     QuotaExceeded {
+        /// What failed, naming the file, database or server involved.
         message: String,
+        /// The underlying error, when there is one.
         #[source]
         source: Option<Cause>,
     },
     /// Files or databases that exist but cannot be read as a Sextant/luml store.
     #[error("corrupt store: {message}")]
     Corrupt {
+        /// What failed, naming the file, database or server involved.
         message: String,
+        /// The underlying error, when there is one.
         #[source]
         source: Option<Cause>,
     },
+    /// A luml snapshot (tar) that cannot be read or written.
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
     /// Any other failure of the backing storage, with context. May pass (I/O, a lock).
     #[error("storage error: {message}")]
     Storage {
+        /// What failed, naming the file, database or server involved.
         message: String,
+        /// The underlying error, when there is one.
         #[source]
         source: Option<Cause>,
     },
     /// The store was opened read-only (a read-only mount, or no write permission).
     #[error("store is read-only: {message}")]
     ReadOnly {
+        /// What failed, naming the file, database or server involved.
         message: String,
+        /// The underlying error, when there is one.
         #[source]
         source: Option<Cause>,
     },
@@ -244,4 +283,5 @@ impl Error {
     }
 }
 
+/// The result of every fallible call in Sextant.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

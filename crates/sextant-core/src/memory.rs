@@ -26,6 +26,8 @@ struct State {
     groups: BTreeMap<String, (String, i64)>,
 }
 
+/// A [`Store`] held in memory (`memory://`): gone when dropped, never read-only, never full.
+/// The reference the conformance suite is written against.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -51,6 +53,7 @@ impl Default for ExperimentInfo {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -8,8 +8,11 @@ use crate::model::{ExperimentInfo, ParamValue, Status};
 /// What to keep. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentFilter {
+    /// Only this group (exact name).
     pub group: Option<String>,
+    /// Only runs carrying this tag (exact).
     pub tag: Option<String>,
+    /// Only runs in this state.
     pub status: Option<Status>,
     /// Case-insensitive substring of the name, id, group, description or a tag.
     pub text: Option<String>,
@@ -29,6 +32,7 @@ impl ExperimentFilter {
         })
     }
 
+    /// True when the run passes every field that is set.
     pub fn matches(&self, e: &ExperimentInfo) -> bool {
         self.group.as_ref().is_none_or(|g| &e.group == g)
             && self.tag.as_ref().is_none_or(|t| e.tags.contains(t))
@@ -52,12 +56,19 @@ fn text_matches(e: &ExperimentInfo, needle: &str) -> bool {
 /// A column to sort by: a built-in field, `param:NAME` or `metric:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SortKey {
+    /// `created_at` (or `created`): creation time.
     Created,
+    /// `name`, ignoring case.
     Name,
+    /// `group`, by group name.
     Group,
+    /// `status`, by its name (`completed` < `failed` < `running`).
     Status,
+    /// `duration`; runs without one (still running) sort last either way.
     Duration,
+    /// `param:NAME`: numbers (and bools) by value, then text, then runs without it.
     Param(String),
+    /// `metric:NAME`: the latest value; missing and NaN last either way.
     Metric(String),
 }
 
@@ -65,7 +76,9 @@ pub enum SortKey {
 /// `name`, `param:lr`, `-metric:val/acc`…
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sort {
+    /// What to sort by; ties fall back to newest first, then id.
     pub key: SortKey,
+    /// Written with a leading `-`.
     pub descending: bool,
 }
 
@@ -146,6 +159,8 @@ pub fn newest_first(list: &mut [ExperimentInfo]) {
     });
 }
 
+/// Sorts by `sort`; ties go newest first, then by id, so the order (and so every page
+/// boundary) is the same on each request.
 pub fn sort(list: &mut [ExperimentInfo], sort: &Sort) {
     use std::cmp::Ordering;
     let dir = |o: Ordering| if sort.descending { o.reverse() } else { o };
@@ -186,6 +201,7 @@ pub fn sort(list: &mut [ExperimentInfo], sort: &Sort) {
 /// One page of a filtered, sorted list and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page {
+    /// This page's runs, in order.
     pub experiments: Vec<ExperimentInfo>,
     /// Total matching the filter (all pages).
     pub total: usize,

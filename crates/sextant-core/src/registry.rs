@@ -134,6 +134,7 @@ impl Registry {
             .join(", ")
     }
 
+    /// The registered scheme names (`sqlite`, `memory`, …), in registration order.
     pub fn schemes(&self) -> Vec<&'static str> {
         self.backends.iter().map(|b| b.scheme).collect()
     }

@@ -18,39 +18,60 @@ pub enum Record {
     Create(NewExperiment),
     /// Sets the status (and duration, when ending). Also used to resume a run.
     SetStatus {
+        /// Id of an existing experiment.
         experiment: String,
+        /// The new lifecycle state; `Running` resumes an ended run.
         status: Status,
+        /// Run time in seconds; `None` keeps the stored duration.
         duration: Option<f64>,
     },
+    /// Static params; a key logged again replaces its value, other keys are kept.
     Params {
+        /// Id of an existing experiment.
         experiment: String,
+        /// Key and value pairs, applied in order (a later duplicate key wins).
         params: Vec<(String, ParamValue)>,
     },
     /// Points of one key; a point at an existing step replaces it.
     Metrics {
+        /// Id of an existing experiment.
         experiment: String,
+        /// The metric key, e.g. `train/loss`.
         key: String,
+        /// In any order; steps need not be contiguous.
         points: Vec<MetricPoint>,
     },
+    /// Trace spans; a span with an existing (trace id, span id) replaces it.
     Spans {
+        /// Id of an existing experiment.
         experiment: String,
+        /// Finished spans, in any order; parents may arrive after their children.
         spans: Vec<Span>,
     },
-    /// The name has been validated by the tracker; stores check it again before touching files.
+    /// A file; one with the same name replaces it. The name has been validated by the
+    /// tracker; stores check it again before touching files.
     Attachment {
+        /// Id of an existing experiment.
         experiment: String,
+        /// A relative path with `/` separators (`plots/loss.png`), never leaving the folder.
         name: String,
+        /// The file's bytes (base64 in JSON).
         #[serde(with = "bytes_base64")]
         data: Vec<u8>,
+        /// Unix time in milliseconds.
         created_at: i64,
     },
+    /// Links a model file to the experiment; a model with the same id replaces it.
     Model {
+        /// Id of an existing experiment.
         experiment: String,
+        /// What to link; the file itself is not copied.
         model: ModelInfo,
     },
 }
 
 impl Record {
+    /// The id of the experiment this record writes to (the new id for [`Record::Create`]).
     pub fn experiment(&self) -> &str {
         match self {
             Record::Create(n) => &n.id,
@@ -67,10 +88,12 @@ impl Record {
 /// Records written together, in order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
+    /// Applied in this order; records may name different experiments.
     pub records: Vec<Record>,
 }
 
 impl Batch {
+    /// True when there is nothing to write (stores may skip the round trip).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -135,6 +158,7 @@ impl Batch {
         Ok(())
     }
 
+    /// Metric points across all [`Record::Metrics`], for buffer limits and progress.
     pub fn point_count(&self) -> usize {
         self.records
             .iter()
@@ -147,24 +171,61 @@ impl Batch {
 }
 
 /// A storage backend. Async because IndexedDB and HTTP are; no `Send` needed on wasm.
+///
+/// # Errors every method may return
+///
+/// - [`Error::ExperimentNotFound`]: a method taking an experiment `id` was given one the
+///   store does not hold. An id that breaks the id rules (`../x`) can never exist; stores
+///   answer it with `ExperimentNotFound` or [`Error::InvalidInput`] (the memory, browser
+///   and PostgreSQL stores the first, the HTTP store the second, SQLite depending on the
+///   method), so treat both as "no such experiment".
+/// - [`Error::Storage`] (transient: I/O, a lock, a poisoned mutex), [`Error::Corrupt`]
+///   (files that exist but cannot be read as a store) and, for remote stores,
+///   [`Error::Unavailable`], [`Error::Unauthorized`] and [`Error::Forbidden`].
+/// - Methods that change data ([`Store::write`], [`Store::update_experiment`],
+///   [`Store::delete_experiment`]) also return [`Error::ReadOnly`] on a store opened
+///   read-only and [`Error::QuotaExceeded`] when the storage is full; nothing is changed then.
+///
+/// Use [`Error::is_transient`] to decide whether to retry. The `conformance` module
+/// (feature `conformance`) holds the cases every store must pass.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
-    /// The connection string this store was opened with.
+    /// The connection string this store was opened with, for display: secrets are left
+    /// out (no token; PostgreSQL masks the password).
     fn location(&self) -> String;
 
     /// Applies every record or, on error, as many as the store can roll back: none.
     /// By reference, so a tracker can keep a failed batch for retry without a copy.
+    /// An empty batch writes nothing (a read-only SQLite store still refuses it).
+    ///
+    /// Errors: [`Error::InvalidInput`] when [`Batch::validate`] rejects a record (checked
+    /// before anything is written); [`Error::ExperimentExists`] for a [`Record::Create`] of
+    /// an id already stored; [`Error::ExperimentNotFound`] for a record naming an
+    /// experiment that neither exists nor is created earlier in the batch.
     async fn write(&self, batch: &Batch) -> Result<()>;
 
-    /// Every experiment, newest first, with params and latest metrics current.
+    /// Every experiment, newest first (ties by id), with params and latest metrics current
+    /// even while it runs. One experiment whose data cannot be read does not fail the list:
+    /// it is listed with [`ExperimentInfo::unreadable`] saying why.
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>>;
+
+    /// One experiment, as [`Store::list_experiments`] shows it.
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo>;
+
+    /// Every group, by name, with its experiment count. A group outlives its experiments
+    /// (its count drops to 0 when they are deleted).
     async fn list_groups(&self) -> Result<Vec<GroupInfo>>;
 
-    /// The metric keys of an experiment, sorted by key.
+    /// The metric keys of an experiment, sorted by key (bytewise).
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>>;
-    /// A metric's points in `range`, ordered by step. Unknown key: empty.
+
+    /// A metric's points in `range` (both ends inclusive), ordered by step, at full
+    /// resolution. Unknown key or an empty range (`from > to`): empty, not an error
+    /// (the HTTP store: [`Error::InvalidInput`] for `from > to` or a key that breaks the
+    /// key rules, as the server checks them). Errors: [`Error::ExperimentNotFound`].
     async fn metric_points(
         &self,
         id: &str,
@@ -172,8 +233,11 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         range: StepRange,
     ) -> Result<Vec<MetricPoint>>;
 
-    /// At most `max_points` points over `range`, keeping each bucket's extremes.
-    /// Stores with a faster way (SQL aggregation, an index) override this.
+    /// At most `max_points` points over `range` for a chart, keeping the first and last
+    /// point and each bucket's extremes, so spikes survive; `max_points` below 4 counts as
+    /// 4. A range holding at most `max_points` points comes back whole. Stores with a
+    /// faster way (SQL aggregation, an index) override this.
+    /// Errors: as [`Store::metric_points`].
     async fn metric_series(
         &self,
         id: &str,
@@ -185,21 +249,48 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         Ok(crate::downsample::downsample(&points, max_points))
     }
 
+    /// An experiment's attachments (names and sizes, not bytes), sorted by name.
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>>;
+
+    /// The bytes of one attachment.
+    /// Errors: [`Error::ExperimentNotFound`]; [`Error::AttachmentNotFound`] for a name not
+    /// stored (SQLite also when its file has vanished from disk); [`Error::InvalidInput`]
+    /// for a name that breaks the attachment rules (`../x`), checked before the
+    /// experiment (the memory and browser stores say `AttachmentNotFound` instead).
     async fn get_attachment(&self, id: &str, name: &str) -> Result<Vec<u8>>;
 
     /// Spans of one trace, or of every trace when `trace_id` is `None`, by start time.
+    /// An unknown trace id gives an empty list, never [`Error::TraceNotFound`] (the
+    /// tracker's `get_trace` turns that into the error).
+    /// Errors: [`Error::ExperimentNotFound`].
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>>;
 
+    /// One summary per trace, by start time (see [`trace_summaries`]).
+    /// Errors: as [`Store::list_spans`].
     async fn list_traces(&self, id: &str) -> Result<Vec<TraceSummary>> {
         Ok(trace_summaries(&self.list_spans(id, None).await?))
     }
 
+    /// The models linked to an experiment, in no promised order (SQLite: by creation
+    /// time; the memory store: as linked). Errors: [`Error::ExperimentNotFound`].
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>>;
+
+    /// Changes the fields of `update` that are `Some`; the others stay as they are.
+    /// Errors: [`Error::ExperimentNotFound`]. SQLite and the HTTP store (its server) also
+    /// check the new name and tags and return [`Error::InvalidInput`] for a bad one; the
+    /// others store them as given ([`crate::Tracker::update_experiment`] checks first).
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()>;
+
+    /// Removes the experiment with all its metrics, spans, attachments and model links;
+    /// its group stays. Errors: [`Error::ExperimentNotFound`], also when it was already
+    /// deleted (the key-value store: [`Error::InvalidInput`] for an id that breaks the
+    /// rules).
     async fn delete_experiment(&self, id: &str) -> Result<()>;
+
     /// Makes everything written so far self-contained on disk (SQLite: folds the write-ahead
-    /// log into the database files), for a clean close. The store stays usable.
+    /// log into the database files), for a clean close. The store stays usable. Does
+    /// nothing by default and on a read-only store.
     async fn checkpoint(&self) -> Result<()> {
         Ok(())
     }

@@ -121,6 +121,7 @@ pub fn millis(what: &'static str, at: i64) -> Result<()> {
     Ok(())
 }
 
+/// Metric steps count from 0: a negative step is [`Error::InvalidInput`].
 pub fn step(step: i64) -> Result<()> {
     if step < 0 {
         return Err(Error::invalid("step", step.to_string(), "must be >= 0"));

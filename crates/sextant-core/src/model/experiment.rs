@@ -8,9 +8,12 @@ use super::{lossless_f64, ParamValue};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Started or resumed and not ended yet (also how a crashed run stays).
     #[serde(alias = "active")]
     Running,
+    /// Ended normally (`end_experiment`).
     Completed,
+    /// Ended by `fail_experiment`.
     #[serde(alias = "error")]
     Failed,
 }
@@ -25,6 +28,7 @@ impl Status {
         }
     }
 
+    /// Sextant's spelling, as shown and serialized: `running`, `completed`, `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Running => "running",
@@ -71,20 +75,29 @@ impl std::fmt::Display for Status {
 /// One experiment as the list and detail views show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentInfo {
+    /// Unique and fixed: a UUID unless the caller chose one; in a SQLite store it names the
+    /// experiment's folder.
     pub id: String,
+    /// Shown in tables; need not be unique (the id is). Generated (`brave-falcon-042`)
+    /// when not given.
     pub name: String,
     /// Group name (every experiment has one; `default` unless given).
     pub group: String,
+    /// Lifecycle state.
     pub status: Status,
+    /// Free labels, in the order given; filters match any of them.
     pub tags: Vec<String>,
     /// Unix milliseconds.
     pub created_at: i64,
-    /// Seconds, once ended.
+    /// Seconds, once ended; `None` while running (or when a store never recorded it).
     pub duration: Option<f64>,
+    /// Free text set at start or by `update_experiment`; `None` when never set.
     pub description: Option<String>,
+    /// The script or program that ran, as the caller gave it.
     pub source: Option<String>,
+    /// Static params: each key's latest logged value.
     pub params: BTreeMap<String, ParamValue>,
-    /// Each metric's value at its highest step.
+    /// Each metric's value at its highest step (not the last one logged).
     #[serde(with = "lossless_f64::map")]
     pub metrics: BTreeMap<String, f64>,
     /// Set when the experiment is listed but its data cannot be read (a corrupt or
@@ -96,12 +109,19 @@ pub struct ExperimentInfo {
 /// What a store needs to create an experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewExperiment {
+    /// Must pass [`crate::validate::experiment_id`]; the tracker generates a UUID.
     pub id: String,
+    /// Display name; the tracker generates one when the user gives none.
     pub name: String,
+    /// Group name, created on first use.
     pub group: String,
+    /// Free labels.
     pub tags: Vec<String>,
+    /// Unix milliseconds.
     pub created_at: i64,
+    /// Free text, if any.
     pub description: Option<String>,
+    /// The script or program that ran, if known.
     pub source: Option<String>,
 }
 
@@ -128,35 +148,52 @@ impl From<NewExperiment> for ExperimentInfo {
 /// Fields `update_experiment` may change; `None` leaves a field alone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentUpdate {
+    /// A new display name.
     pub name: Option<String>,
+    /// A new description; `Some("")` empties it (it cannot be reset to `None`).
     pub description: Option<String>,
+    /// The new tag list, replacing the old one whole (`Some(vec![])` removes every tag).
     pub tags: Option<Vec<String>>,
 }
 
+/// A group of experiments, made when its first experiment is created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupInfo {
+    /// The store's id for the group (a UUID in luml's layout); experiments refer to
+    /// groups by name, not by this.
     pub id: String,
+    /// Unique within a store; what [`ExperimentInfo::group`] holds.
     pub name: String,
+    /// Set by luml tools; Sextant never writes one.
     pub description: Option<String>,
+    /// Unix milliseconds: when its first experiment was created.
     pub created_at: i64,
+    /// Experiments in the group now (0 once all are deleted; the group stays).
     pub experiment_count: u64,
 }
 
+/// An attachment as listed: its name and size, not its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentInfo {
     /// Relative name, `/`-separated.
     pub name: String,
+    /// Bytes.
     pub size: u64,
+    /// Unix milliseconds: when the current version was logged.
     pub created_at: i64,
 }
 
 /// A model file linked to the experiment that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
+    /// Linking the same id again replaces the earlier link.
     pub id: String,
+    /// Display name, e.g. the file name.
     pub name: String,
     /// Where the model file is: relative to the store root when inside it, else absolute.
     pub path: String,
+    /// Unix milliseconds.
     pub created_at: i64,
+    /// Bytes, when known.
     pub size: Option<u64>,
 }

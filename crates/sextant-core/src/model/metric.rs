@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// One point of a metric series.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MetricPoint {
+    /// The x position, `>= 0`; unique within a key (a new point at a step replaces the old).
     pub step: i64,
     /// NaN and ±infinity are kept; JSON carries them as `"NaN"`, `"Infinity"`, `"-Infinity"`.
     #[serde(with = "lossless_f64")]
@@ -12,7 +13,8 @@ pub struct MetricPoint {
 }
 
 impl MetricPoint {
-    /// Equality that treats NaN as equal to NaN, for comparing stored series.
+    /// Equality that treats NaN as equal to NaN, for comparing stored series; ignores
+    /// `logged_at`.
     pub fn same_as(&self, other: &MetricPoint) -> bool {
         self.step == other.step
             && (self.value == other.value || (self.value.is_nan() && other.value.is_nan()))
@@ -22,20 +24,25 @@ impl MetricPoint {
 /// An inclusive step range; open ends mean "from the first" / "to the last".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRange {
+    /// First step included; `None` starts at the first point.
     pub from: Option<i64>,
+    /// Last step included; `None` runs to the last point.
     pub to: Option<i64>,
 }
 
 impl StepRange {
+    /// Every step.
     pub const ALL: StepRange = StepRange {
         from: None,
         to: None,
     };
 
+    /// From `from` to `to`, both inclusive; `from > to` selects nothing.
     pub fn new(from: Option<i64>, to: Option<i64>) -> Self {
         StepRange { from, to }
     }
 
+    /// Whether `step` lies in the range.
     pub fn contains(&self, step: i64) -> bool {
         self.from.is_none_or(|f| step >= f) && self.to.is_none_or(|t| step <= t)
     }
@@ -44,9 +51,13 @@ impl StepRange {
 /// What a chart needs to know about a metric before fetching its points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricSummary {
+    /// The metric key.
     pub key: String,
+    /// Points stored (one per step).
     pub count: u64,
+    /// Lowest step.
     pub first_step: i64,
+    /// Highest step.
     pub last_step: i64,
     /// The value at `last_step`.
     #[serde(with = "lossless_f64")]
@@ -57,6 +68,8 @@ pub struct MetricSummary {
 pub mod lossless_f64 {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
+    /// The JSON name of a non-finite value: `NaN`, `Infinity` or `-Infinity` (what Python's
+    /// `json` writes). Only meaningful for non-finite `v`.
     pub fn name_non_finite(v: f64) -> &'static str {
         if v.is_nan() {
             "NaN"
@@ -67,6 +80,7 @@ pub mod lossless_f64 {
         }
     }
 
+    /// Finite values as JSON numbers, the rest by name.
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         if v.is_finite() {
             s.serialize_f64(*v)
@@ -83,6 +97,7 @@ pub mod lossless_f64 {
         Null(()),
     }
 
+    /// Reads a value written as text: the names above (and `nan`/`inf`) or a decimal number.
     pub fn parse_name(s: &str) -> Option<f64> {
         match s {
             "NaN" | "nan" => Some(f64::NAN),
@@ -92,6 +107,7 @@ pub mod lossless_f64 {
         }
     }
 
+    /// Accepts a number, a name or a number as text; `null` reads as NaN.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         match Repr::deserialize(d)? {
             Repr::Num(v) => Ok(v),
@@ -118,6 +134,7 @@ pub mod lossless_f64 {
             }
         }
 
+        /// Each value as [`super::serialize`] writes it.
         pub fn serialize<S: Serializer>(
             m: &BTreeMap<String, f64>,
             s: S,
@@ -129,6 +146,7 @@ pub mod lossless_f64 {
             out.end()
         }
 
+        /// Each value as [`super::deserialize`] reads it.
         pub fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<BTreeMap<String, f64>, D::Error> {

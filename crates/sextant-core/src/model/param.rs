@@ -4,24 +4,35 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum ParamValue {
+    /// Text.
     Str(String),
+    /// A whole number that fits in 64 bits.
     Int(i64),
+    /// Any other number; NaN and ±infinity are kept.
     Float(#[serde(with = "super::lossless_f64")] f64),
+    /// `true` or `false`.
     Bool(bool),
+    /// Anything else (lists, objects, `null`), kept as JSON.
     Json(serde_json::Value),
 }
 
 /// The luml `value_type` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
+    /// `str`
     Str,
+    /// `int`
     Int,
+    /// `float`
     Float,
+    /// `bool`
     Bool,
+    /// `json`
     Json,
 }
 
 impl ParamType {
+    /// The name luml stores in `static_params.value_type`.
     pub fn as_str(self) -> &'static str {
         match self {
             ParamType::Str => "str",
@@ -34,6 +45,7 @@ impl ParamType {
 }
 
 impl ParamValue {
+    /// Which luml type this value is stored as.
     pub fn param_type(&self) -> ParamType {
         match self {
             ParamValue::Str(_) => ParamType::Str,

@@ -6,13 +6,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpanStatus {
+    /// No status set (OTel code 0), the default.
     #[default]
     Unset,
+    /// Marked successful (code 1).
     Ok,
+    /// Failed (code 2); `status_message` says why.
     Error,
 }
 
 impl SpanStatus {
+    /// The OTel status code luml stores: 0, 1 or 2.
     pub fn code(self) -> i64 {
         match self {
             SpanStatus::Unset => 0,
@@ -21,6 +25,7 @@ impl SpanStatus {
         }
     }
 
+    /// The inverse of [`SpanStatus::code`]; an unknown code reads as `Unset`.
     pub fn from_code(code: i64) -> SpanStatus {
         match code {
             1 => SpanStatus::Ok,
@@ -30,21 +35,29 @@ impl SpanStatus {
     }
 }
 
+/// Something that happened at one moment during a span (OTel span event).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanEvent {
+    /// What happened, e.g. `exception`.
     pub name: String,
     /// Unix nanoseconds.
     pub timestamp: i64,
+    /// OTel attributes as JSON values.
     #[serde(default)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A reference from a span to another span, possibly in another trace (OTel span link).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpanLink {
+    /// 32 lowercase hex digits.
     pub trace_id: String,
+    /// 16 lowercase hex digits.
     pub span_id: String,
+    /// W3C trace flags of the linked span, when known.
     #[serde(default)]
     pub trace_flags: Option<i64>,
+    /// OTel attributes as JSON values.
     #[serde(default)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
@@ -56,8 +69,10 @@ pub struct Span {
     pub trace_id: String,
     /// 16 lowercase hex digits.
     pub span_id: String,
+    /// The parent's span id; `None` makes this span its trace's root.
     #[serde(default)]
     pub parent_span_id: Option<String>,
+    /// The operation, e.g. `train_epoch`.
     pub name: String,
     /// OTel kind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer.
     #[serde(default)]
@@ -65,41 +80,60 @@ pub struct Span {
     /// luml's span type: 0 default, 1 chat, 2 agent, 3 tool, 4 embedder, 5 reranker.
     #[serde(default)]
     pub dfs_span_type: i64,
+    /// Unix nanoseconds.
     pub start_time_unix_nano: i64,
+    /// Unix nanoseconds; the tracker refuses an end before the start.
     pub end_time_unix_nano: i64,
+    /// How the operation ended.
     #[serde(default)]
     pub status: SpanStatus,
+    /// Why, for an error status.
     #[serde(default)]
     pub status_message: Option<String>,
+    /// OTel attributes as JSON values.
     #[serde(default)]
     pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Moments inside the span, as logged.
     #[serde(default)]
     pub events: Vec<SpanEvent>,
+    /// References to other spans.
     #[serde(default)]
     pub links: Vec<SpanLink>,
+    /// W3C trace flags (1 = sampled), when the producer sent them.
     #[serde(default)]
     pub trace_flags: Option<i64>,
 }
 
+/// A trace's overall state, taken from its root span(s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceState {
     /// No root span has arrived yet.
     InProgress,
+    /// A root ended `Ok` and none ended in error.
     Ok,
+    /// A root span ended in error.
     Error,
+    /// The roots set no status.
     Unset,
 }
 
 /// A trace is the set of spans sharing a trace id; this is its row in a traces table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceSummary {
+    /// 32 lowercase hex digits.
     pub trace_id: String,
+    /// Name of the earliest root span; `None` while no root has arrived.
     pub root_name: Option<String>,
+    /// Unix nanoseconds: the earliest start of any of its spans.
     pub start_time_unix_nano: i64,
+    /// Unix nanoseconds: the latest end of any of its spans.
     pub end_time_unix_nano: i64,
+    /// End minus start, in nanoseconds.
     pub duration_ns: i64,
+    /// Spans stored for the trace so far.
     pub span_count: u64,
+    /// Overall state, from the roots.
     pub state: TraceState,
 }
 

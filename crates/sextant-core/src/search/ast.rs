@@ -3,16 +3,22 @@
 /// A whole filter: comparisons joined by `and` / `or`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// Both sides match (`and` binds tighter than `or`).
     And(Box<Expr>, Box<Expr>),
+    /// Either side matches.
     Or(Box<Expr>, Box<Expr>),
+    /// One comparison.
     Cmp(Comparison),
 }
 
 /// `KEY OP VALUE`, with where it starts in the filter (for errors found after parsing).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
+    /// The left-hand side.
     pub key: Key,
+    /// The operator.
     pub op: Op,
+    /// The literal on the right.
     pub value: Value,
     /// Byte offset of the key in the filter text.
     pub offset: usize,
@@ -23,21 +29,30 @@ pub struct Comparison {
 pub enum Key {
     /// A metric's latest value.
     Metric(String),
+    /// A static param, compared as a number when both sides are numeric, else as text.
     Param(String),
     /// The run's tag list: `tags = 'x'` means the run has tag `x`.
     Tags,
+    /// A field of the run itself.
     Attr(Attribute),
 }
 
 /// The run fields a filter or `order_by` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attribute {
+    /// The experiment id (`id`, `run_id`).
     Id,
+    /// The display name (`name`, `run_name`).
     Name,
+    /// `running`, `completed` or `failed` (luml's spellings too).
     Status,
+    /// The group's name, not its uuid (`group`, `group_id`).
     Group,
+    /// Unix milliseconds (`created_at`, `start_time`).
     CreatedAt,
+    /// Seconds; missing while the run has not ended.
     Duration,
+    /// Missing when never set.
     Description,
 }
 
@@ -62,21 +77,33 @@ impl Attribute {
     }
 }
 
+/// A comparison operator. A missing value never matches, whichever the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// `=`
     Eq,
+    /// `!=`
     Ne,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `LIKE`: SQL wildcards `%` and `_`, case-sensitive.
     Like,
+    /// `ILIKE`: as `LIKE`, ignoring case.
     ILike,
+    /// `IN (...)`: equal to one of the list.
     In,
+    /// `NOT IN (...)`: equal to none of the list.
     NotIn,
 }
 
 impl Op {
+    /// The operator as written in a filter.
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Eq => "=",
@@ -92,6 +119,7 @@ impl Op {
         }
     }
 
+    /// `<`, `<=`, `>` or `>=`: needs an order, so not allowed on `tags`.
     pub fn is_ordering(self) -> bool {
         matches!(self, Op::Lt | Op::Le | Op::Gt | Op::Ge)
     }
@@ -100,6 +128,7 @@ impl Op {
 /// A literal on the right of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A quoted string (`'adam'`).
     Str(String),
     /// A number, with its text as written (params compare as text when not both numeric).
     Num(f64, String),
@@ -110,6 +139,8 @@ pub enum Value {
 /// One `order_by` key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderKey {
+    /// What to sort by; never [`Key::Tags`].
     pub key: Key,
+    /// `DESC`; ascending (`ASC`, the default) otherwise.
     pub descending: bool,
 }

@@ -23,7 +23,9 @@ use crate::model::ExperimentInfo;
 /// keeps the stores' order (newest first).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query {
+    /// `None` keeps every run.
     pub filter: Option<Expr>,
+    /// Sort keys, most significant first; empty keeps the stores' order.
     pub order_by: Vec<OrderKey>,
 }
 
@@ -37,6 +39,7 @@ impl Query {
         })
     }
 
+    /// Parses a filter alone; blank text gives `None` (keep everything).
     pub fn parse_filter(filter: &str) -> crate::Result<Option<Expr>> {
         if filter.trim().is_empty() {
             return Ok(None);
@@ -44,6 +47,8 @@ impl Query {
         parse::filter(filter).map(Some)
     }
 
+    /// Parses a comma-separated `order_by` alone (`metrics.acc DESC, params.lr`); blank gives
+    /// no keys. Sorting by `tags` is [`crate::Error::InvalidInput`].
     pub fn parse_order_by(order_by: &str) -> crate::Result<Vec<OrderKey>> {
         if order_by.trim().is_empty() {
             return Ok(Vec::new());
@@ -59,6 +64,7 @@ impl Query {
         Ok(keys)
     }
 
+    /// True when the run passes the filter (always, without one).
     pub fn matches(&self, e: &ExperimentInfo) -> bool {
         self.filter.as_ref().is_none_or(|f| eval::matches(f, e))
     }

@@ -42,44 +42,56 @@ impl Default for FlushPolicy {
 pub struct StartOptions {
     /// Resume this experiment if it exists, else create it with this id.
     pub id: Option<String>,
+    /// Display name; a generated one (`brave-falcon-042`) when `None`.
     pub name: Option<String>,
+    /// Group name; [`DEFAULT_GROUP`] when `None`.
     pub group: Option<String>,
+    /// Free labels for filtering.
     pub tags: Vec<String>,
+    /// Free text shown on the overview page.
     pub description: Option<String>,
     /// The script or program that ran, for the overview page.
     pub source: Option<String>,
 }
 
 impl StartOptions {
+    /// No options: a new experiment with a generated id and name in the default group.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Sets [`StartOptions::id`]: resume that experiment, or create it with that id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self
     }
+    /// Sets [`StartOptions::name`] (only used when creating).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
+    /// Sets [`StartOptions::group`] (only used when creating).
     pub fn group(mut self, group: impl Into<String>) -> Self {
         self.group = Some(group.into());
         self
     }
+    /// Sets [`StartOptions::tags`], replacing any given before.
     pub fn tags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
         self.tags = tags.into_iter().map(Into::into).collect();
         self
     }
+    /// Sets [`StartOptions::description`].
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = Some(d.into());
         self
     }
+    /// Sets [`StartOptions::source`].
     pub fn source(mut self, s: impl Into<String>) -> Self {
         self.source = Some(s.into());
         self
     }
 }
 
+/// The group of experiments started without one.
 pub const DEFAULT_GROUP: &str = "default";
 
 #[derive(Debug, Default)]
@@ -136,11 +148,14 @@ impl State {
 /// reason that retrying cannot fix (see [`Tracker::flush`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dropped {
+    /// Records dropped (any kind).
     pub records: usize,
+    /// Metric points inside those records.
     pub points: usize,
 }
 
 impl Dropped {
+    /// True when nothing was dropped.
     pub fn is_empty(&self) -> bool {
         self.records == 0
     }
@@ -158,10 +173,12 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// A tracker over `store` with the default [`FlushPolicy`]; no experiment is current.
     pub fn new(store: Arc<dyn Store>, env: Arc<dyn Env>) -> Self {
         Self::with_policy(store, env, FlushPolicy::default())
     }
 
+    /// A tracker with its own flush thresholds.
     pub fn with_policy(store: Arc<dyn Store>, env: Arc<dyn Env>, policy: FlushPolicy) -> Self {
         Tracker {
             store,
@@ -187,14 +204,17 @@ impl Tracker {
                 && self.full_store_final.load(Ordering::Relaxed))
     }
 
+    /// The store it writes to, for reads the tracker does not wrap.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
+    /// The clock and randomness it uses.
     pub fn env(&self) -> &Arc<dyn Env> {
         &self.env
     }
 
+    /// The flush thresholds, for the binding's timer.
     pub fn policy(&self) -> FlushPolicy {
         self.policy
     }
@@ -655,29 +675,36 @@ impl Tracker {
 
     // ---- reads (flush first, so a tracker reads its own writes) ----
 
+    /// See [`Store::list_experiments`]. Like every read here (except attachments and
+    /// models, which skip the buffer), it flushes first, so a flush error can surface.
     pub async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
         self.flush().await?;
         self.store.list_experiments().await
     }
 
+    /// One experiment (the current one when `id` is `None`).
+    /// Errors: [`Error::NoActiveExperiment`], [`Error::ExperimentNotFound`].
     pub async fn get_experiment(&self, id: Option<&str>) -> Result<ExperimentInfo> {
         let id = self.lock()?.resolve(id)?;
         self.flush().await?;
         self.store.get_experiment(&id).await
     }
 
+    /// See [`Store::list_groups`].
     pub async fn list_groups(&self) -> Result<Vec<GroupInfo>> {
         self.flush().await?;
         self.store.list_groups().await
     }
 
+    /// An experiment's metric keys, sorted (see [`Store::list_metrics`]).
     pub async fn list_metrics(&self, id: Option<&str>) -> Result<Vec<MetricSummary>> {
         let id = self.lock()?.resolve(id)?;
         self.flush().await?;
         self.store.list_metrics(&id).await
     }
 
-    /// Every point of a metric, by step.
+    /// Every point of a metric, by step; an unknown key gives an empty list, an unknown
+    /// experiment [`Error::ExperimentNotFound`].
     pub async fn get_metric_history(
         &self,
         id: Option<&str>,
@@ -702,24 +729,28 @@ impl Tracker {
         self.store.metric_series(&id, key, range, max_points).await
     }
 
+    /// An experiment's attachments by name (see [`Store::list_attachments`]).
     pub async fn list_attachments(&self, id: Option<&str>) -> Result<Vec<AttachmentInfo>> {
         let id = self.lock()?.resolve(id)?;
         self.store.list_attachments(&id).await
     }
 
+    /// One attachment's bytes. Checks the name first, so a bad one is
+    /// [`Error::InvalidInput`] in every store; a missing one [`Error::AttachmentNotFound`].
     pub async fn get_attachment(&self, id: Option<&str>, name: &str) -> Result<Vec<u8>> {
         validate::attachment_name(name)?;
         let id = self.lock()?.resolve(id)?;
         self.store.get_attachment(&id, name).await
     }
 
+    /// One summary per trace, by start time.
     pub async fn list_traces(&self, id: Option<&str>) -> Result<Vec<TraceSummary>> {
         let id = self.lock()?.resolve(id)?;
         self.flush().await?;
         self.store.list_traces(&id).await
     }
 
-    /// A trace's spans by start time; an unknown trace id is an error.
+    /// A trace's spans by start time; an unknown trace id is [`Error::TraceNotFound`].
     pub async fn get_trace(&self, id: Option<&str>, trace_id: &str) -> Result<Vec<Span>> {
         let id = self.lock()?.resolve(id)?;
         self.flush().await?;
@@ -733,11 +764,14 @@ impl Tracker {
         Ok(spans)
     }
 
+    /// The models linked to an experiment.
     pub async fn list_models(&self, id: Option<&str>) -> Result<Vec<ModelInfo>> {
         let id = self.lock()?.resolve(id)?;
         self.store.list_models(&id).await
     }
 
+    /// Renames, redescribes or retags an experiment (`None` fields stay). Checks the new
+    /// name and tags first, so a bad one is [`Error::InvalidInput`] in every store.
     pub async fn update_experiment(
         &self,
         id: Option<&str>,
