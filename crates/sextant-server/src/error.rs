@@ -17,6 +17,16 @@ pub struct ApiError {
     pub fields: Map<String, Value>,
 }
 
+/// Codes the server itself answers with (routing, transport, limits), beside the core's
+/// [`Error::CODES`]; `docs/api-error.schema.json` lists both.
+pub const SERVER_CODES: &[&str] = &[
+    "NOT_FOUND",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "HOST_NOT_ALLOWED",
+    "INTERNAL",
+];
+
 impl ApiError {
     /// An error of the server's own making (routing, transport), with the code that fits
     /// its status.

@@ -21,7 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use assets::dashboard_built;
-pub use error::ApiError;
+pub use error::{ApiError, SERVER_CODES};
 pub use otlp::{EXPERIMENT_ATTRIBUTE, EXPERIMENT_HEADER};
 
 /// How to serve.
