@@ -28,6 +28,7 @@ where
     traces(&t(make().await)).await;
     groups_update_delete(&t(make().await)).await;
     errors_keep_data(&t(make().await)).await;
+    batches_are_whole(&t(make().await)).await;
     resume_continues_steps(&t(make().await)).await;
     models(&t(make().await)).await;
     let from = t(make().await);
@@ -429,6 +430,40 @@ pub async fn errors_keep_data(t: &Tracker) {
     assert!(err.to_string().contains(&id));
     let points = ok(t.get_metric_history(Some(&id), "x").await, "data kept");
     assert_eq!(points.len(), 1, "errors lose nothing already logged");
+}
+
+/// A batch lands whole or not at all: one creating an id twice is refused with nothing of
+/// it stored.
+pub async fn batches_are_whole(t: &Tracker) {
+    use crate::{Batch, NewExperiment, Record};
+    let create = |id: &str| {
+        Record::Create(NewExperiment {
+            id: id.into(),
+            name: format!("run {id}"),
+            group: "whole".into(),
+            tags: Vec::new(),
+            created_at: 1_700_000_000_000,
+            description: None,
+            source: None,
+        })
+    };
+    let twice = Batch {
+        records: vec![create("whole-b"), create("whole-a"), create("whole-a")],
+    };
+    let err = t.store().write(&twice).await.err();
+    assert!(
+        matches!(err, Some(Error::ExperimentExists(_))),
+        "creating one id twice in a batch: {err:?}"
+    );
+    for id in ["whole-a", "whole-b"] {
+        assert!(
+            matches!(
+                t.store().get_experiment(id).await,
+                Err(Error::ExperimentNotFound(_))
+            ),
+            "{id} from a refused batch was stored"
+        );
+    }
 }
 
 /// Resuming an ended run sets it running and auto-step continues after the stored steps.

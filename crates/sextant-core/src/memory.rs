@@ -162,26 +162,30 @@ impl Store for MemoryStore {
     async fn write(&self, batch: &Batch) -> Result<()> {
         batch.validate()?;
         let mut state = self.lock()?;
-        // Validate against a scratch check first so a bad record leaves nothing half-applied.
+        // Everything `apply` could refuse is checked first, so a bad record leaves nothing
+        // half-applied: an experiment created twice (before or within this batch), or a
+        // record for one that neither exists nor is created in the batch.
+        let mut created = std::collections::HashSet::new();
         for r in &batch.records {
-            let id = r.experiment();
-            let created_here = batch
-                .records
-                .iter()
-                .any(|c| matches!(c, Record::Create(n) if n.id == id));
-            if !matches!(r, Record::Create(_))
-                && !created_here
-                && !state.experiments.contains_key(id)
-            {
-                return Err(Error::ExperimentNotFound(id.to_string()));
-            }
             if let Record::Create(n) = r {
-                if state.experiments.contains_key(&n.id) {
+                if state.experiments.contains_key(&n.id) || !created.insert(n.id.as_str()) {
                     return Err(Error::ExperimentExists(n.id.clone()));
                 }
             }
         }
         for r in &batch.records {
+            let id = r.experiment();
+            if !created.contains(id) && !state.experiments.contains_key(id) {
+                return Err(Error::ExperimentNotFound(id.to_string()));
+            }
+        }
+        // Creates first, as the SQLite store does: a record may precede its experiment's
+        // create in the same batch.
+        let (creates, rest): (Vec<&Record>, Vec<&Record>) = batch
+            .records
+            .iter()
+            .partition(|r| matches!(r, Record::Create(_)));
+        for r in creates.into_iter().chain(rest) {
             state.apply(r.clone())?;
         }
         Ok(())
