@@ -25,6 +25,9 @@ pub struct OpenOptions {
     pub timeout: Option<std::time::Duration>,
     /// Every `key=value` of the connection string's query, decoded.
     pub params: Vec<(String, String)>,
+    /// The token when neither `token` nor the string's `?token=` gives one: where a
+    /// program's environment (`SEXTANT_TOKEN`) fits, below what the user wrote.
+    pub fallback_token: Option<String>,
 }
 
 impl std::fmt::Debug for OpenOptions {
@@ -32,6 +35,7 @@ impl std::fmt::Debug for OpenOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenOptions")
             .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("fallback_token", &self.fallback_token.as_ref().map(|_| "…"))
             .field("timeout", &self.timeout)
             .field(
                 "params",
@@ -171,6 +175,9 @@ impl Registry {
         if options.token.is_none() {
             options.token = options.param("token").map(str::to_string);
         }
+        if options.token.is_none() {
+            options.token = options.fallback_token.take();
+        }
         (backend.open)(config.to_string(), options).await
     }
 }
@@ -214,7 +221,19 @@ mod tests {
         pollster::block_on(reg.open("probe://h:1/p?token=a%2Bb&x=1")).unwrap();
         pollster::block_on(reg.open_with("probe://h?token=q", OpenOptions::with_token("mine")))
             .unwrap();
+        let env = |t: &str| OpenOptions {
+            fallback_token: Some(t.into()),
+            ..OpenOptions::default()
+        };
+        pollster::block_on(reg.open_with("probe://h?token=q", env("from-env"))).unwrap();
+        pollster::block_on(reg.open_with("probe://h", env("from-env"))).unwrap();
         let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen[2].1.token.as_deref(),
+            Some("q"),
+            "the string beats the fallback"
+        );
+        assert_eq!(seen[3].1.token.as_deref(), Some("from-env"));
         assert_eq!(seen[0].0, "h:1/p?token=a%2Bb&x=1");
         assert_eq!(seen[0].1.token.as_deref(), Some("a+b"));
         assert_eq!(seen[0].1.param("x"), Some("1"));

@@ -61,18 +61,10 @@ pub fn registry() -> Registry {
 /// environment variable.
 pub fn open_store(connection: &str) -> Result<Arc<dyn Store>> {
     let options = OpenOptions {
-        token: std::env::var("SEXTANT_TOKEN")
+        fallback_token: std::env::var("SEXTANT_TOKEN")
             .ok()
             .filter(|t| !t.is_empty()),
         ..OpenOptions::default()
-    };
-    let connection_token = sextant_core::registry::split(connection)
-        .and_then(|(_, c)| c.split_once('?'))
-        .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("token=")));
-    let options = if connection_token {
-        OpenOptions::default()
-    } else {
-        options
     };
     open_store_with(connection, options)
 }
