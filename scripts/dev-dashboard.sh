@@ -9,6 +9,8 @@ source "$ROOT/scripts/dashboard-lib.sh"
 cd "$ROOT"
 ensure_dashboard_tools
 STORE="${STORE:-sqlite://./experiments}"
+# trunk refuses to start when a [watch] ignore path is missing.
+mkdir -p target dist www/node_modules
 
 say "fetching crates (trunk builds offline)"
 cargo fetch
