@@ -39,6 +39,7 @@ impl ExperimentTracker {
     /// | `sqlite://DIR` (`sqlite://./experiments`, `sqlite:///abs/dir`) | luml's directory layout: `DIR/meta.db` + one `DIR/<id>/exp.db` per run. Opened read-only, with a clear error on writes, when `DIR` cannot be written. |
     /// | `memory://` | in this process only; gone when it exits |
     /// | `http://host:port`, `https://host` | a `sextant serve` server; its token from `?token=…` or else `SEXTANT_TOKEN` |
+    /// | `postgres://user:pass@host:port/db?schema=…&artifacts=file:///DIR&sslmode=require` | the team tier: metadata and metrics in PostgreSQL, attachment bytes in PostgreSQL or an object store (see `docs/team-server.md`) |
     ///
     /// Anything else fails with the list of valid forms.
     pub fn new(connection: &str) -> Result<Self> {
