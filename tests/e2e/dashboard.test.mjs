@@ -66,6 +66,30 @@ test("experiments table lists the runs with live status", async () => {
   await page.locator(".facet-item", { hasText: "vision" }).click();
   await page.waitForFunction(() => document.querySelectorAll(".tbody .row[data-id]").length === 3);
 
+  // The search language: latest metrics, tags, an error with its column, key completion.
+  const rowCount = (n) => page.waitForFunction((n) => document.querySelectorAll(".tbody .row[data-id]").length === n, n);
+  await page.fill("input.search", "metrics.`val/acc` > 0.7");
+  await rowCount(2);
+  await page.fill("input.search", "metrics.`val/acc` > 0.7 and tags = 'sweep'");
+  await rowCount(1);
+  assert.equal(await rows().first().locator(".name").textContent(), "beta-high-lr");
+  await page.fill("input.search", "params.optimizer = 'adamw' and attributes.status != 'failed'");
+  await rowCount(2);
+  const broken = "metrics.`val/acc` >";
+  await page.fill("input.search", broken);
+  await page.locator(".search-error").waitFor();
+  assert.match(await page.locator(".search-error").textContent(), new RegExp(`column ${broken.length + 1}`));
+  assert.equal(await page.locator("input.search").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.locator(".search-echo mark").count(), 1);
+  await shot("search-error");
+  await page.fill("input.search", "params.bat");
+  await page.waitForFunction(() => document.querySelector("#search-keys option")?.value === "params.batch_size");
+  await page.fill("input.search", "metrics.va");
+  await page.waitForFunction(() => [...document.querySelectorAll("#search-keys option")].map((o) => o.value).join("|") === "metrics.`val/acc`|metrics.`val/loss`");
+  await page.fill("input.search", "");
+  await rowCount(3);
+  assert.equal(await page.locator(".search-error").count(), 0);
+
   // Sort by a param column (lr ascending puts alpha first).
   await page.locator(".hcell", { hasText: "lr" }).first().click();
   await page.waitForFunction(() => document.querySelector(".tbody .row[data-id] .name")?.textContent === "alpha-baseline");

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod palette;
 pub mod query;
 pub mod scale;
+pub mod search;
 pub mod series;
 pub mod source;
 pub mod table;

@@ -260,9 +260,19 @@ pub fn arrange<R: Borrow<ExperimentInfo>>(
     filter: &ExperimentFilter,
     order: &Order,
 ) -> Vec<usize> {
+    arrange_where(runs, filter, order, &|_| true)
+}
+
+/// [`arrange`], keeping only the runs `keep` accepts too (a search-language filter).
+pub fn arrange_where<R: Borrow<ExperimentInfo>>(
+    runs: &[R],
+    filter: &ExperimentFilter,
+    order: &Order,
+    keep: &dyn Fn(&ExperimentInfo) -> bool,
+) -> Vec<usize> {
     let run = |i: usize| -> &ExperimentInfo { runs[i].borrow() };
     let mut kept: Vec<usize> = (0..runs.len())
-        .filter(|i| filter.matches(run(*i)))
+        .filter(|i| filter.matches(run(*i)) && keep(run(*i)))
         .collect();
     let key = match &order.column {
         Column::Name => SortKey::Name,

@@ -12,11 +12,13 @@ use yew_router::prelude::*;
 mod columns;
 mod facets;
 mod runs;
+mod search_box;
 mod selection;
 
 use self::columns::{columns_key, initial_columns, ColumnPicker};
 use self::facets::FacetSidebar;
 use self::runs::{use_runs, RunsAction, UseRuns};
+use self::search_box::SearchBox;
 use self::selection::SelectionBar;
 use super::ctx::{use_ctx, Conn};
 use super::dom;
@@ -24,6 +26,7 @@ use super::route::{self, Link, Route};
 use super::runs_table::RunsTable;
 use super::widgets::{Empty, ErrorBox, FirstRunHelp, Loading};
 use crate::view::query;
+use crate::view::search::{self, Search};
 use crate::view::table::{self, Column, Order};
 
 /// The page's URL query as name/value pairs.
@@ -52,11 +55,16 @@ pub fn ExperimentsPage() -> Html {
     let order = query::get(&q, "sort")
         .and_then(|s| Order::parse(&s))
         .unwrap_or_default();
+    // Plain words filter as text; the search language filters with its own evaluator.
+    let search = use_memo(text.clone(), |t| search::interpret(t));
     let filter = ExperimentFilter {
         group: group.clone(),
         tag: tag.clone(),
         status,
-        text: (!text.is_empty()).then(|| text.clone()),
+        text: match &*search {
+            Search::Text(t) => Some(t.clone()),
+            _ => None,
+        },
     };
     let set_query = {
         let nav = nav.clone();
@@ -112,15 +120,27 @@ pub fn ExperimentsPage() -> Html {
         let list = list.clone();
         move |_| table::facets(&list)
     });
-    let arranged = use_memo((runs.version, filter.clone(), order.clone()), {
-        let list = list.clone();
-        move |(_, f, o)| {
-            let started = dom::now_ms();
-            let arranged = table::arrange(&list, f, o);
-            dom::measure("sextant:arrange", started);
-            arranged
-        }
-    });
+    let arranged = use_memo(
+        (runs.version, filter.clone(), order.clone(), search.clone()),
+        {
+            let list = list.clone();
+            move |(_, f, o, s)| {
+                let started = dom::now_ms();
+                let arranged = match &**s {
+                    Search::Filter(expr) => {
+                        let query = sextant_core::search::Query {
+                            filter: Some(expr.clone()),
+                            order_by: Vec::new(),
+                        };
+                        table::arrange_where(&list, f, o, &|e| query.matches(e))
+                    }
+                    _ => table::arrange(&list, f, o),
+                };
+                dom::measure("sextant:arrange", started);
+                arranged
+            }
+        },
+    );
     let extra = use_state(Vec::<Column>::new);
     let picked = use_state(|| false);
     {
@@ -239,13 +259,9 @@ pub fn ExperimentsPage() -> Html {
         <ColumnPicker keys={keys.clone()} extra={(*extra).clone()} on_change={set_columns.clone()} />
     };
 
-    let oninput = {
+    let on_search = {
         let set_param = set_param.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                set_param("q", input.value());
-            }
-        })
+        Callback::from(move |text: String| set_param("q", text))
     };
     let on_set_facet = {
         let set_param = set_param.clone();
@@ -285,8 +301,8 @@ pub fn ExperimentsPage() -> Html {
                 group={group.clone()} tag={tag.clone()} on_set={on_set_facet} />
             <section class="table-area">
                 <div class="toolbar">
-                    <input class="search" type="search" placeholder="Filter by name, id, group, tag, description…"
-                        value={text.clone()} {oninput} aria-label="Filter experiments" />
+                    <SearchBox text={text.clone()} search={search.clone()} keys={keys.clone()}
+                        on_input={on_search} />
                     <span class="muted count-label">{ format!("{total} of {} runs", list.len()) }</span>
                     <div class="spacer"></div>
                     { picker }
