@@ -481,7 +481,12 @@ export declare class ExperimentTracker {
   close(): Promise<void>;
 
   /** Every experiment, newest first, params and latest metrics current. */
-  listExperiments(): Promise<ExperimentInfo[]>;
+  /**
+   * Every experiment, newest first; with `filter`, those the search language keeps
+   * (`"metrics.val_acc > 0.9 and params.optimizer = 'adamw'"`), sorted by `orderBy`
+   * (`"metrics.val_acc DESC"`). A malformed one rejects with `INVALID_INPUT` naming the column.
+   */
+  listExperiments(options?: { filter?: string; orderBy?: string }): Promise<ExperimentInfo[]>;
   getExperiment(experimentId?: string): Promise<ExperimentInfo>;
   listGroups(): Promise<GroupInfo[]>;
   listMetrics(experimentId?: string): Promise<MetricSummary[]>;

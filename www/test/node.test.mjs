@@ -242,6 +242,28 @@ describe("logging and reading (memory://)", () => {
   });
 });
 
+describe("listExperiments with the search language", () => {
+  test("filters on metrics, params and tags, sorts, and names a bad filter's column", async () => {
+    const t = await ExperimentTracker.open("memory://");
+    for (const [name, acc, opt, tags] of [["a", 0.7, "sgd", []], ["b", 0.95, "adamw", ["best"]], ["c", 0.91, "adamw", []]]) {
+      await t.startExperiment({ name, tags });
+      t.logStatic("optimizer", opt);
+      t.logDynamic("val/acc", acc);
+      await t.endExperiment();
+    }
+    const names = (runs) => runs.map((r) => r.name);
+    assert.deepEqual(names(await t.listExperiments()), ["c", "b", "a"]);
+    assert.deepEqual(
+      names(await t.listExperiments({ filter: "metrics.`val/acc` > 0.9 and params.optimizer = 'adamw'", orderBy: "metrics.`val/acc` ASC" })),
+      ["c", "b"],
+    );
+    assert.deepEqual(names(await t.listExperiments({ filter: "tags = 'best'" })), ["b"]);
+    await rejects(() => t.listExperiments({ filter: "metrics.acc >" }), "INVALID_INPUT", "column 14");
+    await rejects(() => t.listExperiments({ filtr: "x" }), "INVALID_INPUT", "filtr");
+    await t.close();
+  });
+});
+
 describe("bad input is a thrown Error that names it, and corrupts nothing", () => {
   let t;
   let id;

@@ -185,8 +185,16 @@ impl PyTracker {
 
     // ---- reads: plain dicts, shaped by the Python side ----
 
-    fn _list_experiments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = py.detach(|| self.inner.list_experiments()).py_err()?;
+    #[pyo3(signature = (filter = "", order_by = ""))]
+    fn _list_experiments<'py>(
+        &self,
+        py: Python<'py>,
+        filter: &str,
+        order_by: &str,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let list = py
+            .detach(|| self.inner.search_experiments(filter, order_by))
+            .py_err()?;
         let out = PyList::empty(py);
         for e in &list {
             out.append(reads::experiment(py, e)?)?;

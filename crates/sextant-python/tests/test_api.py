@@ -377,3 +377,18 @@ def test_start_experiment_with_an_id_switches_back(t):
     assert [(p["step"], p["value"]) for p in t.get_metric_history("x", a)] == [(0, 1.0), (1, 2.0)]
     with pytest.raises(AttributeError):
         t.current_experiment_id = None  # read-only, unlike luml's attribute
+
+
+def test_search_experiments_filters_and_sorts_with_the_search_language(t):
+    for name, acc, opt in [("a", 0.7, "sgd"), ("b", 0.95, "adamw"), ("c", 0.91, "adamw")]:
+        t.start_experiment(name=name)
+        t.log_static("optimizer", opt)
+        t.log_dynamic("val/acc", acc)
+        t.end_experiment()
+    found = t.search_experiments("metrics.`val/acc` > 0.9 and params.optimizer = 'adamw'", order_by="metrics.`val/acc` ASC")
+    assert [e["name"] for e in found] == ["c", "b"]
+    assert [e.name for e in t.search_experiments(order_by="attributes.name DESC")] == ["c", "b", "a"]
+    assert len(t.list_experiments()) == 3
+    with pytest.raises(sextant.InvalidInputError) as e:
+        t.search_experiments("metrics.acc >")
+    assert e.value.code == "INVALID_INPUT" and "column 14" in str(e.value)

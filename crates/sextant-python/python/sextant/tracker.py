@@ -208,9 +208,20 @@ class ExperimentTracker(_Tracker):
         ``status`` (luml's ``active``/``completed``/``error``), ``created_at``,
         ``tags``, ``group_name``, ``static_params``, ``dynamic_params`` (latest metric
         values) and luml's other fields, readable as ``exp["id"]`` or ``exp.id``.
+        Use :meth:`search_experiments` to filter and sort.
+        """
+        return self.search_experiments()
+
+    def search_experiments(self, filter: str = "", order_by: str = "") -> list[_records.Experiment]:
+        """
+        The experiments a search-language ``filter`` keeps, sorted by ``order_by``
+        (newest first when empty), as :meth:`list_experiments` returns them:
+        ``search_experiments("metrics.val_acc > 0.9 and params.optimizer = 'adamw'",
+        order_by="metrics.val_acc DESC")``. The language is luml's and MLflow's (see
+        docs/search.md); a malformed filter raises InvalidInputError naming the column.
         """
         ids = self._group_ids()
-        return [_records.experiment(e, ids) for e in self._list_experiments()]
+        return [_records.experiment(e, ids) for e in self._list_experiments(filter, order_by)]
 
     def _group_ids(self) -> dict[str, str]:
         return {g["name"]: g["id"] for g in self._list_groups()}

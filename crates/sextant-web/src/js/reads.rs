@@ -12,9 +12,27 @@ use super::{input, output, rejected, snapshot, ExperimentTracker};
 impl ExperimentTracker {
     // ---- reads ----
 
+    /// `listExperiments({ filter, orderBy }?)`: every run newest first, or those a
+    /// search-language filter keeps, sorted by `orderBy` (docs/search.md).
     #[wasm_bindgen(js_name = listExperiments)]
-    pub fn list_experiments(&self) -> Promise {
-        self.read(|t| async move { output::experiments(&t.list_experiments().await?) })
+    pub fn list_experiments(&self, options: JsValue) -> Promise {
+        let query = input::options(&options, "listExperiments options", &["filter", "orderBy"])
+            .and_then(|()| {
+                let filter = input::opt_string(&input::get(&options, "filter"), "filter")?;
+                let order_by = input::opt_string(&input::get(&options, "orderBy"), "orderBy")?;
+                sextant_core::search::Query::parse(
+                    filter.as_deref().unwrap_or(""),
+                    order_by.as_deref().unwrap_or(""),
+                )
+            });
+        let query = match query {
+            Ok(q) => q,
+            Err(e) => return rejected(&e),
+        };
+        self.read(|t| async move {
+            let list = query.apply(t.list_experiments().await?);
+            output::experiments(&list)
+        })
     }
 
     #[wasm_bindgen(js_name = getExperiment)]
