@@ -252,7 +252,8 @@ describe("listExperiments with the search language", () => {
       await t.endExperiment();
     }
     const names = (runs) => runs.map((r) => r.name);
-    assert.deepEqual(names(await t.listExperiments()), ["c", "b", "a"]);
+    assert.deepEqual(names(await t.listExperiments()).sort(), ["a", "b", "c"]);
+    assert.deepEqual(names(await t.listExperiments({ orderBy: "attributes.name DESC" })), ["c", "b", "a"]);
     assert.deepEqual(
       names(await t.listExperiments({ filter: "metrics.`val/acc` > 0.9 and params.optimizer = 'adamw'", orderBy: "metrics.`val/acc` ASC" })),
       ["c", "b"],

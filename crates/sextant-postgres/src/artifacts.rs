@@ -1,7 +1,12 @@
 //! Where attachment bytes live. Metadata is always in PostgreSQL; the bytes are in the
 //! database itself (the default: every replica reaches them with no more set-up, and the
-//! database's backups include them) or, with `?artifacts=file:///DIR`, in an object store
-//! through the `object_store` crate, under `EXPERIMENT/VERSION/NAME`.
+//! database's backups include them) or, with `?artifacts=URL`, in an object store through
+//! the `object_store` crate, under `[PREFIX/]EXPERIMENT/VERSION/NAME`: `file:///DIR`,
+//! `s3://BUCKET/PREFIX`, `gs://BUCKET/PREFIX` or `az://CONTAINER/PREFIX`. Cloud
+//! credentials and settings come from the usual environment variables (`AWS_*`,
+//! `GOOGLE_*`, `AZURE_*`) and from `artifacts_KEY=VALUE` parameters of the connection
+//! string, which win (`artifacts_endpoint=http://127.0.0.1:9000&artifacts_allow_http=true`
+//! for an S3-compatible server).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -28,16 +33,27 @@ fn bad(spec: &str, reason: impl Into<String>) -> Error {
     }
 }
 
+fn unknown_option(spec: &str, key: &str) -> Error {
+    bad(
+        spec,
+        format!("artifacts_{key} is not a setting of this object store (e.g. artifacts_endpoint, artifacts_region, artifacts_allow_http, artifacts_access_key_id)"),
+    )
+}
+
 impl Artifacts {
-    /// Parses `?artifacts=`: absent or `postgres` → in the database; `file:///DIR` → a
-    /// directory (created if missing; on a shared mount when several hosts serve).
-    pub fn open(spec: Option<&str>) -> Result<Artifacts> {
+    /// Parses `?artifacts=` and its `artifacts_*` options: absent or `postgres` → in the
+    /// database; `file:///DIR` → a directory (created if missing; on a shared mount when
+    /// several hosts serve); `s3://`, `gs://`, `az://` → that bucket or container.
+    pub fn open(spec: Option<&str>, options: &[(String, String)]) -> Result<Artifacts> {
         let Some(spec) = spec.filter(|s| !s.is_empty() && *s != "postgres") else {
             return Ok(Artifacts::Database);
         };
         let url = url::Url::parse(spec).map_err(|e| bad(spec, e.to_string()))?;
-        match url.scheme() {
+        let store: Arc<dyn ObjectStore> = match url.scheme() {
             "file" => {
+                if let Some((key, _)) = options.first() {
+                    return Err(bad(spec, format!("artifacts_{key} is for cloud object stores, not file://")));
+                }
                 let dir = url
                     .to_file_path()
                     .map_err(|_| bad(spec, "expected file:///ABSOLUTE/DIR"))?;
@@ -45,16 +61,54 @@ impl Artifacts {
                     .map_err(|e| bad(spec, format!("cannot create {}: {e}", dir.display())))?;
                 let store = object_store::local::LocalFileSystem::new_with_prefix(&dir)
                     .map_err(|e| bad(spec, e.to_string()))?;
-                Ok(Artifacts::Objects {
+                return Ok(Artifacts::Objects {
                     store: Arc::new(store),
                     url: spec.to_string(),
-                })
+                });
             }
-            other => Err(bad(
-                spec,
-                format!("{other}:// is not supported by this build; use file:///DIR or leave artifacts out to keep them in PostgreSQL"),
-            )),
-        }
+            "s3" | "s3a" => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env().with_url(spec);
+                for (key, value) in options {
+                    let k = key.parse().map_err(|_| unknown_option(spec, key))?;
+                    b = b.with_config(k, value);
+                }
+                Arc::new(b.build().map_err(|e| bad(spec, e.to_string()))?)
+            }
+            "gs" => {
+                let mut b =
+                    object_store::gcp::GoogleCloudStorageBuilder::from_env().with_url(spec);
+                for (key, value) in options {
+                    let k = key.parse().map_err(|_| unknown_option(spec, key))?;
+                    b = b.with_config(k, value);
+                }
+                Arc::new(b.build().map_err(|e| bad(spec, e.to_string()))?)
+            }
+            "az" | "azure" | "abfs" | "abfss" => {
+                let mut b = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(spec);
+                for (key, value) in options {
+                    let k = key.parse().map_err(|_| unknown_option(spec, key))?;
+                    b = b.with_config(k, value);
+                }
+                Arc::new(b.build().map_err(|e| bad(spec, e.to_string()))?)
+            }
+            other => {
+                return Err(bad(
+                    spec,
+                    format!("{other}:// is not an object store Sextant knows; use file:///DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX, or leave artifacts out to keep them in PostgreSQL"),
+                ))
+            }
+        };
+        // The path after the bucket is a prefix every key lives under.
+        let prefix = url.path().trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            store
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+        };
+        Ok(Artifacts::Objects {
+            store,
+            url: spec.to_string(),
+        })
     }
 
     fn storage(&self, key: &str, e: object_store::Error) -> Error {

@@ -19,6 +19,9 @@ pub struct ConnConfig {
     pub pool_size: usize,
     /// `?artifacts=…`: where attachment bytes go; `None` keeps them in the database.
     pub artifacts: Option<String>,
+    /// `?artifacts_KEY=VALUE`: object-store settings (`artifacts_endpoint`,
+    /// `artifacts_region`, `artifacts_allow_http`, credentials), keys without the prefix.
+    pub artifacts_options: Vec<(String, String)>,
     /// `?sslrootcert=FILE`: the CA certificates (PEM) a `sslmode=require` server must chain to.
     pub root_cert: Option<String>,
     /// The string with the password masked, for `location()` and messages.
@@ -35,15 +38,46 @@ fn bad(url: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Hides the password of a URL so it never reaches a log or an error message.
+/// Query keys whose values are credentials.
+fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "token",
+        "sas",
+        "access_key",
+        "account_key",
+        "service_account_key",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// Hides the password of a URL and credential parameters (`artifacts_secret_access_key`)
+/// so they never reach a log or an error message.
 pub fn mask(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
     }
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if is_secret(&k) {
+                "***".to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    if pairs.iter().any(|(k, _)| is_secret(k)) {
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
 }
 
 impl ConnConfig {
@@ -56,6 +90,7 @@ impl ConnConfig {
         let mut schema = DEFAULT_SCHEMA.to_string();
         let mut pool_size = DEFAULT_POOL_SIZE;
         let mut artifacts = None;
+        let mut artifacts_options = Vec::new();
         let mut root_cert = None;
         let mut rest = Vec::new();
         for (k, v) in url.query_pairs() {
@@ -67,6 +102,9 @@ impl ConnConfig {
                     })?
                 }
                 "artifacts" => artifacts = Some(v.into_owned()),
+                key if key.starts_with("artifacts_") => {
+                    artifacts_options.push((key["artifacts_".len()..].to_string(), v.into_owned()))
+                }
                 "sslrootcert" => root_cert = Some(v.into_owned()),
                 _ => rest.push((k.into_owned(), v.into_owned())),
             }
@@ -101,6 +139,7 @@ impl ConnConfig {
             schema,
             pool_size,
             artifacts,
+            artifacts_options,
             root_cert,
             display: mask(input),
             endpoint,

@@ -116,7 +116,8 @@ impl PgStore {
         let rt = Arc::new(OwnedRuntime(Some(rt)));
         let inner = handle
             .spawn(async move {
-                let artifacts = artifacts::Artifacts::open(cfg.artifacts.as_deref())?;
+                let artifacts =
+                    artifacts::Artifacts::open(cfg.artifacts.as_deref(), &cfg.artifacts_options)?;
                 let pool = pool(&cfg)?;
                 let mut inner = Inner {
                     pool,

@@ -148,3 +148,104 @@ fn unsupported_artifact_locations_are_named() {
         "{msg}"
     );
 }
+
+#[test]
+fn conforms_with_s3_artifacts() {
+    let Some(url) = common::url() else { return };
+    let Some((endpoint, bucket)) = common::s3() else {
+        return;
+    };
+    pollster::block_on(conformance::run_all(Arc::new(SystemEnv), || {
+        let url = common::with_s3(
+            &common::fresh(&url),
+            &endpoint,
+            &bucket,
+            &common::fresh_schema_name(),
+        );
+        async move { Arc::new(PgStore::open(&url).await.unwrap()) as Arc<dyn Store> }
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_live_in_s3_under_the_prefix_and_another_replica_reads_them() {
+    use object_store::{ObjectStore, ObjectStoreExt};
+    let Some(url) = common::url() else { return };
+    let Some((endpoint, bucket)) = common::s3() else {
+        return;
+    };
+    let prefix = common::fresh_schema_name();
+    let store_url = common::with_s3(&common::fresh(&url), &endpoint, &bucket, &prefix);
+    let store = PgStore::open(&store_url).await.unwrap();
+    assert!(
+        !store.location().contains("testing&") && !store.location().ends_with("=testing"),
+        "the secret key never shows: {}",
+        store.location()
+    );
+    let create = Record::Create(NewExperiment {
+        id: "e1".into(),
+        name: "e1".into(),
+        group: "g".into(),
+        tags: vec![],
+        created_at: 1,
+        description: None,
+        source: None,
+    });
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    store
+        .write(&Batch {
+            records: vec![create, attachment("e1", "weights/model.bin", &big)],
+        })
+        .await
+        .unwrap();
+
+    // The bytes are objects in the bucket, under the prefix; PostgreSQL holds no copy.
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&bucket)
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .build()
+        .unwrap();
+    let listed: Vec<object_store::ObjectMeta> = {
+        use futures_util::TryStreamExt;
+        s3.list(Some(&object_store::path::Path::from(prefix.as_str())))
+            .try_collect()
+            .await
+            .unwrap()
+    };
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let key = listed[0].location.as_ref();
+    assert!(
+        key.starts_with(&format!("{prefix}/e1/")) && key.ends_with("/weights/model.bin"),
+        "{key}"
+    );
+    let stored = s3
+        .get(&listed[0].location)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored.as_ref(), &big[..]);
+
+    // Another replica over the same database and bucket reads the same bytes.
+    let replica = PgStore::open(&store_url).await.unwrap();
+    assert_eq!(
+        replica
+            .get_attachment("e1", "weights/model.bin")
+            .await
+            .unwrap(),
+        big
+    );
+    // A bad setting is named, not ignored.
+    let err = PgStore::open(&common::with_param(&store_url, "artifacts_nonsense", "1"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, Error::InvalidInput { .. }) && err.to_string().contains("artifacts_nonsense"),
+        "{err}"
+    );
+}

@@ -51,3 +51,32 @@ pub async fn raw(url: &str) -> tokio_postgres::Client {
     tokio::spawn(conn);
     client
 }
+
+/// The S3-compatible server scripts/test-postgres.sh starts (moto): endpoint and bucket.
+pub fn s3() -> Option<(String, String)> {
+    match (
+        std::env::var("SEXTANT_TEST_S3_ENDPOINT"),
+        std::env::var("SEXTANT_TEST_S3_BUCKET"),
+    ) {
+        (Ok(e), Ok(b)) if !e.is_empty() && !b.is_empty() => Some((e, b)),
+        _ => {
+            eprintln!("SKIPPED: SEXTANT_TEST_S3_ENDPOINT is not set; run scripts/test-postgres.sh (it starts moto)");
+            None
+        }
+    }
+}
+
+/// `url` with attachment bytes in `s3://BUCKET/PREFIX` on the test server.
+pub fn with_s3(url: &str, endpoint: &str, bucket: &str, prefix: &str) -> String {
+    let mut u = with_param(url, "artifacts", &format!("s3://{bucket}/{prefix}"));
+    for (k, v) in [
+        ("artifacts_endpoint", endpoint),
+        ("artifacts_allow_http", "true"),
+        ("artifacts_region", "us-east-1"),
+        ("artifacts_access_key_id", "testing"),
+        ("artifacts_secret_access_key", "testing"),
+    ] {
+        u = with_param(&u, k, v);
+    }
+    u
+}
