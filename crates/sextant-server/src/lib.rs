@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod events;
 mod guard;
+mod mlflow;
 mod otlp;
 
 use std::net::SocketAddr;
@@ -145,11 +146,13 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         .route("/groups", get(api::list_groups))
         .route("/batch", post(api::write_batch))
         .route("/events", get(events::stream))
+        .merge(mlflow::routes())
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such API endpoint")
         });
     let mut app = Router::new()
         .nest("/api", api)
+        .nest("/ajax-api", mlflow::routes())
         .route("/v1/traces", post(otlp::export))
         .fallback(dashboard)
         .layer(axum::middleware::from_fn_with_state(
