@@ -48,7 +48,8 @@ fn kv_tag(e: &ExperimentInfo, key: &str) -> Option<String> {
 
 /// Unix milliseconds the run ended at, once it has.
 fn end_time(e: &ExperimentInfo) -> Option<f64> {
-    e.duration.map(|d| e.created_at as f64 + (d * 1000.0).round())
+    e.duration
+        .map(|d| e.created_at as f64 + (d * 1000.0).round())
 }
 
 fn ordered(o: Option<Ordering>, op: Op) -> bool {

@@ -216,13 +216,15 @@ fn check_value(input: &mut Input<'_>, key: &Key, op: Op, value: Value) -> PResul
             (Key::Metric(_), Value::Str(_)) | (Key::Attr(Attribute::Duration), Value::Str(_)) => {
                 expected(input, "a number (metrics and duration compare as numbers)")
             }
-            (Key::Attr(Attribute::CreatedAt | Attribute::EndTime), Value::Str(s)) => match super::date::parse_ms(s) {
-                Some(ms) => Ok(Value::Num(ms as f64, s.clone())),
-                None => expected(
-                    input,
-                    "a date like '2026-01-31' or '2026-01-31T12:00:00Z', or Unix milliseconds",
-                ),
-            },
+            (Key::Attr(Attribute::CreatedAt | Attribute::EndTime), Value::Str(s)) => {
+                match super::date::parse_ms(s) {
+                    Some(ms) => Ok(Value::Num(ms as f64, s.clone())),
+                    None => expected(
+                        input,
+                        "a date like '2026-01-31' or '2026-01-31T12:00:00Z', or Unix milliseconds",
+                    ),
+                }
+            }
             (Key::Attr(Attribute::Status), Value::Str(s))
                 if !matches!(op, Op::Like | Op::ILike) && s.parse::<Status>().is_err() =>
             {

@@ -140,8 +140,10 @@ fn runs() -> Vec<ExperimentInfo> {
     b.description = Some("Second try".into());
     b.params
         .insert("tags#team".into(), ParamValue::Str("nlp".into()));
-    b.params
-        .insert("tags#gone".into(), ParamValue::Json(serde_json::Value::Null));
+    b.params.insert(
+        "tags#gone".into(),
+        ParamValue::Json(serde_json::Value::Null),
+    );
     let c = run("c", 3000); // running, nothing logged
     vec![a, b, c]
 }
@@ -175,10 +177,16 @@ fn evaluates_like_mlflow() {
     // Key/value tags (MLflow's), kept as `tags#KEY` static values; a deleted one is missing.
     assert_eq!(ids("tags.team = 'nlp'"), ["b"]);
     assert_eq!(ids("tags.team LIKE 'n%' and tags.`team` != 'cv'"), ["b"]);
-    assert_eq!(ids("tags.gone = 'null' or tags.gone != 'x'"), Vec::<String>::new());
+    assert_eq!(
+        ids("tags.gone = 'null' or tags.gone != 'x'"),
+        Vec::<String>::new()
+    );
     // MLflow's status names and end_time.
     assert_eq!(ids("status = 'FINISHED'"), ["a"]);
-    assert_eq!(ids("attributes.status IN ('KILLED', 'SCHEDULED')"), ["b", "c"]);
+    assert_eq!(
+        ids("attributes.status IN ('KILLED', 'SCHEDULED')"),
+        ["b", "c"]
+    );
     assert_eq!(ids("end_time = 31000"), ["a"]);
     // Status in either spelling; or and parentheses.
     assert_eq!(ids("status = 'active' or status = 'error'"), ["b", "c"]);

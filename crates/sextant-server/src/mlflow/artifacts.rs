@@ -60,7 +60,10 @@ pub async fn upload(
     Ok(Json(json!({})))
 }
 
-pub async fn download(State(state): State<AppState>, Path(path): Path<String>) -> MlResult<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> MlResult<Response> {
     let (run, name) = locate(&path)?;
     check_name(&name)?;
     let data = with_store(&state, move |ctx| async move {

@@ -25,11 +25,7 @@ impl MlflowError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_PARAMETER_VALUE",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -41,17 +37,11 @@ impl MlflowError {
     }
 
     pub fn missing(param: &str) -> Self {
-        Self::invalid(format!(
-            "Missing value for required parameter '{param}'"
-        ))
+        Self::invalid(format!("Missing value for required parameter '{param}'"))
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            message,
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", message)
     }
 }
 
@@ -91,7 +81,9 @@ impl IntoResponse for MlflowError {
 /// What a run endpoint says about an unknown run: MLflow's wording, not "experiment".
 pub fn for_run(id: &str) -> impl FnOnce(Error) -> MlflowError + '_ {
     move |e| match e {
-        Error::ExperimentNotFound(_) => MlflowError::not_found(format!("Run with id={id} not found")),
+        Error::ExperimentNotFound(_) => {
+            MlflowError::not_found(format!("Run with id={id} not found"))
+        }
         other => other.into(),
     }
 }

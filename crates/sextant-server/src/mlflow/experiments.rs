@@ -5,13 +5,13 @@ use axum::Json;
 use serde_json::{json, Value};
 use sextant_core::{validate, Batch, NewExperiment, ParamValue, Record, Status};
 
+use super::env;
 use super::errors::{MlResult, MlflowError};
 use super::mapping::{self, Experiment};
 use super::request::{field, Req};
 use super::search::{self, Page};
 use super::{with_store, Ctx};
 use crate::AppState;
-use super::env;
 
 fn check_name(name: &str) -> MlResult<()> {
     validate::label("experiment name", name)?;
@@ -115,9 +115,9 @@ pub async fn get_by_name(State(state): State<AppState>, req: Req) -> MlResult<Js
     let name = req.required("experiment_name")?;
     let exp = with_store(&state, move |ctx| async move {
         let (_, all) = mapping::experiments(ctx.store.as_ref()).await?;
-        all.into_iter()
-            .find(|e| e.name == name)
-            .ok_or_else(|| MlflowError::not_found(format!("Could not find experiment with name '{name}'")))
+        all.into_iter().find(|e| e.name == name).ok_or_else(|| {
+            MlflowError::not_found(format!("Could not find experiment with name '{name}'"))
+        })
     })
     .await?;
     Ok(Json(json!({ "experiment": exp.to_json() })))
@@ -131,15 +131,13 @@ pub async fn search(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
     let query = search::experiment_query(&filter, &order_by)?;
     let (list, next) = with_store(&state, move |ctx| async move {
         let (_, all) = mapping::experiments(ctx.store.as_ref()).await?;
-        let kept: Vec<Experiment> = all
-            .into_iter()
-            .filter(|e| view.keeps(e.deleted))
-            .collect();
+        let kept: Vec<Experiment> = all.into_iter().filter(|e| view.keeps(e.deleted)).collect();
         let kept = search::apply_to_experiments(&query, kept);
         Ok(page.cut(kept))
     })
     .await?;
-    let mut out = json!({ "experiments": list.iter().map(Experiment::to_json).collect::<Vec<_>>() });
+    let mut out =
+        json!({ "experiments": list.iter().map(Experiment::to_json).collect::<Vec<_>>() });
     if let Some(t) = next {
         out["next_page_token"] = json!(t);
     }
@@ -163,7 +161,11 @@ async fn change(
 
 pub async fn update(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
     let id = req.required("experiment_id")?;
-    let Some(new_name) = req.str("new_name").filter(|n| !n.is_empty()).map(str::to_string) else {
+    let Some(new_name) = req
+        .str("new_name")
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+    else {
         return Ok(Json(json!({})));
     };
     check_name(&new_name)?;
@@ -172,7 +174,12 @@ pub async fn update(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
         if exp.name != new_name {
             taken(&ctx, &new_name).await?;
         }
-        set_meta(&ctx, &exp, vec![(mapping::NAME.into(), ParamValue::Str(new_name))]).await
+        set_meta(
+            &ctx,
+            &exp,
+            vec![(mapping::NAME.into(), ParamValue::Str(new_name))],
+        )
+        .await
     })
     .await?;
     Ok(Json(json!({})))
@@ -185,7 +192,9 @@ fn lifecycle(stage: &str) -> Vec<(String, ParamValue)> {
 pub async fn delete(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
     let id = req.required("experiment_id")?;
     if id == mapping::DEFAULT_EXPERIMENT_ID {
-        return Err(MlflowError::invalid("Cannot delete the default experiment '0'."));
+        return Err(MlflowError::invalid(
+            "Cannot delete the default experiment '0'.",
+        ));
     }
     change(&state, id, |_| Ok(lifecycle("deleted"))).await
 }
@@ -216,7 +225,10 @@ pub async fn delete_tag(State(state): State<AppState>, req: Req) -> MlResult<Jso
                 exp.id
             )));
         }
-        Ok(vec![(mapping::tag_key(&key), ParamValue::Json(Value::Null))])
+        Ok(vec![(
+            mapping::tag_key(&key),
+            ParamValue::Json(Value::Null),
+        )])
     })
     .await
 }

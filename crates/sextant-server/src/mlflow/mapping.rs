@@ -321,7 +321,11 @@ pub fn run(info: &ExperimentInfo, experiment_id: &str, metrics: &[Latest]) -> Va
 }
 
 /// Each metric's latest point; with `timestamps`, one more read per key for its time.
-pub async fn latest_metrics(store: &dyn Store, id: &str, timestamps: bool) -> MlResult<Vec<Latest>> {
+pub async fn latest_metrics(
+    store: &dyn Store,
+    id: &str,
+    timestamps: bool,
+) -> MlResult<Vec<Latest>> {
     let mut out = Vec::new();
     for m in store.list_metrics(id).await? {
         let mut timestamp = 0;
@@ -344,7 +348,9 @@ pub async fn latest_metrics(store: &dyn Store, id: &str, timestamps: bool) -> Ml
 /// The run for a run endpoint: unknown ids and bookkeeping ids are "not found".
 pub async fn load_run(store: &dyn Store, id: &str) -> MlResult<ExperimentInfo> {
     if is_internal(id) || sextant_core::validate::experiment_id(id).is_err() {
-        return Err(MlflowError::not_found(format!("Run with id={id} not found")));
+        return Err(MlflowError::not_found(format!(
+            "Run with id={id} not found"
+        )));
     }
     store
         .get_experiment(id)

@@ -130,7 +130,10 @@ pub async fn history(State(state): State<AppState>, req: Req) -> MlResult<Json<V
         let points = ctx.store.metric_points(&id, &key, StepRange::ALL).await?;
         let (page_points, next) = page.cut(points);
         Ok((
-            page_points.iter().map(|p| metric_json(&key, p)).collect::<Vec<_>>(),
+            page_points
+                .iter()
+                .map(|p| metric_json(&key, p))
+                .collect::<Vec<_>>(),
             next,
         ))
     })
@@ -175,7 +178,10 @@ pub async fn bulk_interval(State(state): State<AppState>, req: Req) -> MlResult<
         for id in run_ids {
             mapping::load_run(ctx.store.as_ref(), &id).await?;
             // The series keeps extremes, so it may hold a few more than asked; trim evenly.
-            let mut points = ctx.store.metric_series(&id, &key, range, max.max(4)).await?;
+            let mut points = ctx
+                .store
+                .metric_series(&id, &key, range, max.max(4))
+                .await?;
             if points.len() > max {
                 let n = points.len();
                 points = (0..max).map(|i| points[i * n / max]).collect();

@@ -28,7 +28,10 @@ pub use errors::{MlResult, MlflowError};
 pub fn routes() -> Router<AppState> {
     let m = "/2.0/mlflow";
     Router::new()
-        .route(&format!("{m}/experiments/create"), post(experiments::create))
+        .route(
+            &format!("{m}/experiments/create"),
+            post(experiments::create),
+        )
         .route(&format!("{m}/experiments/get"), get(experiments::get))
         .route(
             &format!("{m}/experiments/get-by-name"),
@@ -38,9 +41,18 @@ pub fn routes() -> Router<AppState> {
             &format!("{m}/experiments/search"),
             get(experiments::search).post(experiments::search),
         )
-        .route(&format!("{m}/experiments/update"), post(experiments::update))
-        .route(&format!("{m}/experiments/delete"), post(experiments::delete))
-        .route(&format!("{m}/experiments/restore"), post(experiments::restore))
+        .route(
+            &format!("{m}/experiments/update"),
+            post(experiments::update),
+        )
+        .route(
+            &format!("{m}/experiments/delete"),
+            post(experiments::delete),
+        )
+        .route(
+            &format!("{m}/experiments/restore"),
+            post(experiments::restore),
+        )
         .route(
             &format!("{m}/experiments/set-experiment-tag"),
             post(experiments::set_tag),
@@ -70,6 +82,10 @@ pub fn routes() -> Router<AppState> {
             &format!("{m}/metrics/get-history-bulk-interval"),
             get(metrics::bulk_interval),
         )
+        .route(
+            &format!("{m}/logged-models/search"),
+            post(runs::search_logged_models),
+        )
         .route(&format!("{m}/{{*rest}}"), axum::routing::any(unknown))
         .route("/2.0/mlflow-artifacts/artifacts", get(artifacts::list))
         .route(
@@ -82,7 +98,10 @@ async fn unknown(uri: axum::http::Uri) -> MlflowError {
     MlflowError::new(
         axum::http::StatusCode::NOT_FOUND,
         "ENDPOINT_NOT_FOUND",
-        format!("this server does not implement MLflow endpoint {}", uri.path()),
+        format!(
+            "this server does not implement MLflow endpoint {}",
+            uri.path()
+        ),
     )
 }
 

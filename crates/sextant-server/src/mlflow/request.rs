@@ -34,7 +34,11 @@ impl<S: Send + Sync> FromRequest<S> for Req {
         if !body.iter().all(u8::is_ascii_whitespace) {
             match serde_json::from_slice::<Value>(&body) {
                 Ok(Value::Object(m)) => fields.extend(m),
-                Ok(_) => return Err(MlflowError::invalid("the request body must be a JSON object")),
+                Ok(_) => {
+                    return Err(MlflowError::invalid(
+                        "the request body must be a JSON object",
+                    ))
+                }
                 Err(e) => {
                     return Err(MlflowError::invalid(format!(
                         "the request body is not valid JSON: {e}"
@@ -73,18 +77,18 @@ impl Req {
     pub fn i64(&self, name: &str) -> Result<Option<i64>, MlflowError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => int(v)
-                .map(Some)
-                .ok_or_else(|| MlflowError::invalid(format!("parameter '{name}' must be an integer, got {v}"))),
+            Some(v) => int(v).map(Some).ok_or_else(|| {
+                MlflowError::invalid(format!("parameter '{name}' must be an integer, got {v}"))
+            }),
         }
     }
 
     pub fn f64(&self, name: &str) -> Result<Option<f64>, MlflowError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => float(v)
-                .map(Some)
-                .ok_or_else(|| MlflowError::invalid(format!("parameter '{name}' must be a number, got {v}"))),
+            Some(v) => float(v).map(Some).ok_or_else(|| {
+                MlflowError::invalid(format!("parameter '{name}' must be a number, got {v}"))
+            }),
         }
     }
 
@@ -108,7 +112,9 @@ impl Req {
 /// An int64 as protobuf-JSON writes it: a number or a decimal string.
 pub fn int(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }

@@ -25,7 +25,9 @@ pub(crate) async fn full_run(ctx: &Ctx, info: &ExperimentInfo) -> MlResult<Value
 
 /// Static values and renames for tags: `mlflow.runName` and `mlflow.note.content` go to the
 /// name and description, the rest to `tags#KEY`.
-fn split_tags(tags: &[(String, String)]) -> MlResult<(Vec<(String, ParamValue)>, ExperimentUpdate)> {
+fn split_tags(
+    tags: &[(String, String)],
+) -> MlResult<(Vec<(String, ParamValue)>, ExperimentUpdate)> {
     let mut params = Vec::new();
     let mut update = ExperimentUpdate::default();
     for (k, v) in tags {
@@ -43,7 +45,8 @@ pub(crate) fn key_values(items: &[Value], what: &str) -> MlResult<Vec<(String, S
     items
         .iter()
         .map(|t| {
-            let key = field(t, "key").ok_or_else(|| MlflowError::missing(&format!("{what}.key")))?;
+            let key =
+                field(t, "key").ok_or_else(|| MlflowError::missing(&format!("{what}.key")))?;
             Ok((key.to_string(), field(t, "value").unwrap_or("").to_string()))
         })
         .collect()
@@ -60,7 +63,8 @@ async fn apply_update(ctx: &Ctx, id: &str, update: &ExperimentUpdate) -> MlResul
         .update_experiment(id, update)
         .await
         .map_err(super::errors::for_run(id))?;
-    ctx.events.touched(vec![(id.to_string(), Default::default())]);
+    ctx.events
+        .touched(vec![(id.to_string(), Default::default())]);
     Ok(())
 }
 
@@ -80,7 +84,10 @@ pub async fn create(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
         .unwrap_or_else(|| sextant_core::names::generate(env::random()));
     if let Some(user) = req.str("user_id").filter(|u| !u.is_empty()) {
         if !tags.iter().any(|(k, _)| k == mapping::USER_TAG) {
-            params.push((mapping::tag_key(mapping::USER_TAG), ParamValue::Str(user.into())));
+            params.push((
+                mapping::tag_key(mapping::USER_TAG),
+                ParamValue::Str(user.into()),
+            ));
         }
     }
     let start = req.i64("start_time")?.unwrap_or_else(env::now_ms);
@@ -128,9 +135,15 @@ pub async fn get(State(state): State<AppState>, req: Req) -> MlResult<Json<Value
 
 pub async fn update(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
     let id = req.run_id()?;
-    let status = req.str("status").filter(|s| !s.is_empty()).map(str::to_string);
+    let status = req
+        .str("status")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     let end_time = req.i64("end_time")?;
-    let name = req.str("run_name").filter(|s| !s.is_empty()).map(str::to_string);
+    let name = req
+        .str("run_name")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     let info = with_store(&state, move |ctx| async move {
         let info = mapping::load_active_run(ctx.store.as_ref(), &id).await?;
         let mut records = Vec::new();
@@ -201,7 +214,9 @@ pub async fn search(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
         let kept: Vec<ExperimentInfo> = all
             .into_iter()
             .filter(|e| !mapping::is_internal(&e.id) && e.unreadable.is_none())
-            .filter(|e| experiment_ids.is_empty() || experiment_ids.contains(&groups.id_of(&e.group)))
+            .filter(|e| {
+                experiment_ids.is_empty() || experiment_ids.contains(&groups.id_of(&e.group))
+            })
             .filter(|e| view.keeps(mapping::is_deleted(e)))
             .collect();
         let (page_runs, next) = page.cut(query.apply(kept));
@@ -421,4 +436,11 @@ pub async fn log_model(State(state): State<AppState>, req: Req) -> MlResult<Json
     })
     .await?;
     Ok(Json(json!({})))
+}
+
+/// MLflow 3's logged-model entities are not kept (a model is a Sextant model link on its
+/// run); the client asks this before resolving `runs:/` URIs, and an empty answer sends it
+/// to the run's artifacts.
+pub async fn search_logged_models(_req: Req) -> MlResult<Json<Value>> {
+    Ok(Json(json!({ "models": [] })))
 }

@@ -76,7 +76,11 @@ impl Page {
         let total = items.len();
         let end = self.offset.saturating_add(self.size).min(total);
         let next = (end < total).then(|| format!("offset:{end}"));
-        let page = items.into_iter().skip(self.offset).take(self.size).collect();
+        let page = items
+            .into_iter()
+            .skip(self.offset)
+            .take(self.size)
+            .collect();
         (page, next)
     }
 }
@@ -168,12 +172,19 @@ pub fn apply_to_experiments(query: &Query, list: Vec<Experiment>) -> Vec<Experim
         .filter(|(info, _)| query.matches(info))
         .collect();
     if query.order_by.is_empty() {
-        pairs.sort_by(|a, b| b.1.created_at.cmp(&a.1.created_at).then(a.1.id.cmp(&b.1.id)));
+        pairs.sort_by(|a, b| {
+            b.1.created_at
+                .cmp(&a.1.created_at)
+                .then(a.1.id.cmp(&b.1.id))
+        });
         return pairs.into_iter().map(|(_, e)| e).collect();
     }
     let mut infos: Vec<ExperimentInfo> = pairs.iter().map(|(i, _)| i.clone()).collect();
     query.sort(&mut infos);
     let mut by_id: std::collections::HashMap<String, Experiment> =
         pairs.into_iter().map(|(i, e)| (i.id, e)).collect();
-    infos.into_iter().filter_map(|i| by_id.remove(&i.id)).collect()
+    infos
+        .into_iter()
+        .filter_map(|i| by_id.remove(&i.id))
+        .collect()
 }
