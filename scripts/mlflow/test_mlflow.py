@@ -80,6 +80,16 @@ def main():
         mlflow.log_artifact(notes, artifact_path="docs/sub")
         mlflow.log_dict({"layers": [64, 32], "act": "relu"}, "config/model.json")
         mlflow.log_text("hello sextant", "hello.txt")
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots()
+        ax.plot(range(len(accs)), accs)
+        mlflow.log_figure(fig, "plots/acc.png")
+        from mlflow.data.http_dataset_source import HTTPDatasetSource
+        from mlflow.data.meta_dataset import MetaDataset
+        dataset = MetaDataset(HTTPDatasetSource("https://example.com/train.csv"), name="train-shards")
+        mlflow.log_input(dataset, context="training")
         logged["parent"] = pid
         for i, lr in enumerate(["0.01", "0.1"]):
             with mlflow.start_run(run_name=f"child-{i}", nested=True) as child:
@@ -148,7 +158,7 @@ def main():
 
     # Artifacts.
     arts = sorted(a.path for a in client.list_artifacts(pid))
-    check(arts == ["config", "docs", "hello.txt", "notes.txt"], arts)
+    check(arts == ["config", "docs", "hello.txt", "notes.txt", "plots"], arts)
     sub = [(a.path, a.is_dir) for a in client.list_artifacts(pid, "docs")]
     check(sub == [("docs/sub", True)], sub)
     out = mlflow.artifacts.download_artifacts(run_id=pid, dst_path=os.path.join(work, "dl"))
@@ -158,6 +168,11 @@ def main():
         check(f.read() == "trained on 3 shards\n", "nested notes")
     check(mlflow.artifacts.load_dict(f"runs:/{pid}/config/model.json") == {"layers": [64, 32], "act": "relu"}, "dict")
     check(mlflow.artifacts.load_text(f"runs:/{pid}/hello.txt") == "hello sextant", "text")
+    with open(os.path.join(out, "plots", "acc.png"), "rb") as f:
+        check(f.read(8) == b"\x89PNG\r\n\x1a\n", "figure is a PNG")
+    inputs = client.get_run(pid).inputs.dataset_inputs
+    check([(d.dataset.name, d.dataset.digest) for d in inputs] == [("train-shards", dataset.digest)], inputs)
+    check([(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "training")], inputs[0].tags)
 
     # Tags: delete, rename, experiment lifecycle.
     client.delete_tag(pid, "priority")
@@ -221,7 +236,8 @@ def main():
     series = api(f"/api/experiments/{pid}/metrics/acc?raw=1")
     check([p["value"] for p in series["points"]] == accs, series)
     names = sorted(a["name"] for a in api(f"/api/experiments/{pid}/attachments"))
-    check(names == ["config/model.json", "docs/sub/notes.txt", "hello.txt", "notes.txt"], names)
+    check(names == ["config/model.json", "docs/sub/notes.txt", "hello.txt", "notes.txt",
+                    "plots/acc.png"], names)
     listed = api("/api/experiments?filter=" + urllib.parse.quote("tags.team = 'vision'"))
     check([e["id"] for e in listed["experiments"]] == [pid], listed)
 
@@ -243,7 +259,7 @@ def main():
 if __name__ == "__main__":
     if sys.argv[1] == "--bench":
         url = sys.argv[2]
-        token = sys.argv[3] if len(sys.argv) > 4 else ""
+        token = sys.argv[3] if sys.argv[3] != "--points" else ""
         bench(url, token, int(sys.argv[-1]))
     else:
         main()

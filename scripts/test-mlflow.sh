@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# MLflow's tracking REST API on `sextant serve`, tested with the real MLflow client
+# (mlflow-skinny, in target/mlflow-venv keyed by scripts/mlflow/requirements.txt) against a
+# server over a temp sqlite:// store; values are read back through the client, Sextant's
+# CLI and its JSON API.
+#
+# `--bench N` instead measures MLflow client `log_batch` throughput (N points, 1,000 per
+# call) against `sextant serve` and against `mlflow server` with a SQLite backend (full
+# `mlflow`, in target/mlflow-bench-venv from scripts/mlflow/requirements-bench.txt; CI does
+# not run it). SEXTANT_BIN picks the binary, e.g. target/release/sextant.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+ensure_rust
+
+venv() { # venv DIR REQUIREMENTS
+  local dir="$1" req="$2" want
+  want="$(sha256sum "$req" | cut -c1-16)"
+  if [ "$(cat "$dir/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$dir/bin/python" ]; then
+    say "mlflow: venv $dir"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q -r "$req"
+    echo "$want" > "$dir/.requirements-hash"
+  fi
+}
+
+BENCH=""
+if [ "${1:-}" = "--bench" ]; then
+  BENCH="${2:-100000}"
+  VENV="$ROOT/target/mlflow-bench-venv"
+  venv "$VENV" "$ROOT/scripts/mlflow/requirements-bench.txt"
+else
+  VENV="$ROOT/target/mlflow-venv"
+  venv "$VENV" "$ROOT/scripts/mlflow/requirements.txt"
+fi
+
+BIN="${SEXTANT_BIN:-$ROOT/target/debug/sextant}"
+if [ -z "${SEXTANT_BIN:-}" ]; then
+  say "mlflow: building sextant"
+  cargo build -q -p sextant --bin sextant
+fi
+
+TMP="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+TOKEN="mlflow-test-token"
+"$BIN" --store "sqlite://$TMP/store" serve --port 0 --token "$TOKEN" 2>"$TMP/serve.log" &
+SERVER_PID=$!
+PIDS+=("$SERVER_PID")
+URL=""
+for _ in $(seq 1 100); do
+  URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve.log" | head -1 || true)"
+  [ -n "$URL" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$URL" ] || { echo "sextant serve did not start"; cat "$TMP/serve.log"; exit 1; }
+
+if [ -z "$BENCH" ]; then
+  say "mlflow: the MLflow client -> $URL"
+  timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py "$URL" "$TOKEN" "sqlite://$TMP/store" "$BIN"
+  kill -0 "$SERVER_PID" || { echo "server died"; cat "$TMP/serve.log"; exit 1; }
+  say "mlflow: all passed"
+  exit 0
+fi
+
+PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+say "mlflow: mlflow server (SQLite backend) on port $PORT"
+(cd "$TMP" && exec "$VENV/bin/mlflow" server --backend-store-uri "sqlite:///$TMP/mlflow.db" \
+  --artifacts-destination "$TMP/mlartifacts" --host 127.0.0.1 --port "$PORT" >"$TMP/mlflow.log" 2>&1) &
+PIDS+=("$!")
+MLFLOW_URL="http://127.0.0.1:$PORT"
+for _ in $(seq 1 600); do
+  curl -sf "$MLFLOW_URL/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -sf "$MLFLOW_URL/health" >/dev/null || { echo "mlflow server did not start"; cat "$TMP/mlflow.log"; exit 1; }
+
+say "mlflow: log_batch of $BENCH points, 1,000 per call"
+S="$("$VENV/bin/python" scripts/mlflow/test_mlflow.py --bench "$URL" "$TOKEN" --points "$BENCH")"
+M="$("$VENV/bin/python" scripts/mlflow/test_mlflow.py --bench "$MLFLOW_URL" --points "$BENCH")"
+echo "sextant serve: $S"
+echo "mlflow server: $M"
+"$VENV/bin/python" -c "
+import json, sys
+s, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f\"sextant {s['points_per_s']:,.0f} points/s, mlflow {m['points_per_s']:,.0f} points/s: {s['points_per_s'] / m['points_per_s']:.1f}x\")
+" "$S" "$M"
