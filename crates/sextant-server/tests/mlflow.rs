@@ -298,9 +298,7 @@ fn runs_land_in_the_sextant_model() {
         );
         let exp = exp["experiment_id"].as_str().unwrap().to_string();
         let got = s
-            .get(&format!(
-                "/api/2.0/mlflow/experiments/get-by-name?experiment_name=model"
-            ))
+            .get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=model")
             .1;
         assert_eq!(
             got["experiment"]["tags"],
