@@ -66,6 +66,34 @@ if [ -z "$BENCH" ]; then
   say "mlflow: the MLflow client -> $URL"
   timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py "$URL" "$TOKEN" "sqlite://$TMP/store" "$BIN"
   kill -0 "$SERVER_PID" || { echo "server died"; cat "$TMP/serve.log"; exit 1; }
+
+  say "mlflow: import an MLflow SQLite store written by the real client"
+  mkdir "$TMP/mlflow-src"
+  timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py --import-write "$TMP/mlflow-src"
+  SRC="mlflow+sqlite://$TMP/mlflow-src/mlflow.db"
+  DST="sqlite://$TMP/imported"
+  "$BIN" --store "$DST" import "$SRC"
+  "$BIN" --store "$DST" serve --port 0 --token "$TOKEN" 2>"$TMP/serve2.log" &
+  PIDS+=("$!")
+  URL2=""
+  for _ in $(seq 1 100); do
+    URL2="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve2.log" | head -1 || true)"
+    [ -n "$URL2" ] && break
+    sleep 0.1
+  done
+  [ -n "$URL2" ] || { echo "sextant serve did not start"; cat "$TMP/serve2.log"; exit 1; }
+  timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py --import-check \
+    "sqlite:///$TMP/mlflow-src/mlflow.db" "$URL2" "$TOKEN"
+  snapshot() { # every experiment as `show --json` prints it
+    "$BIN" --store "$DST" --json ls | "$VENV/bin/python" -c 'import json,sys; print("\n".join(e["id"] for e in json.load(sys.stdin)))' \
+      | while read -r id; do "$BIN" --store "$DST" --json show "$id"; done
+  }
+  snapshot > "$TMP/before.json"
+  "$BIN" --store "$DST" import "$SRC"
+  snapshot > "$TMP/after.json"
+  [ -s "$TMP/before.json" ] || { echo "import: nothing to compare"; exit 1; }
+  cmp "$TMP/before.json" "$TMP/after.json" || { echo "re-import changed the store"; diff "$TMP/before.json" "$TMP/after.json" | head -20; exit 1; }
+  echo "re-import: store unchanged"
   say "mlflow: all passed"
   exit 0
 fi

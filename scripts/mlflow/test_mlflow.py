@@ -256,10 +256,90 @@ def main():
     print("mlflow client: all checks passed")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not sys.argv[1].startswith("--import"):
     if sys.argv[1] == "--bench":
         url = sys.argv[2]
         token = sys.argv[3] if sys.argv[3] != "--points" else ""
         bench(url, token, int(sys.argv[-1]))
     else:
         main()
+
+
+def import_write(folder):
+    """Writes an MLflow SQLite store with the real client (artifacts in folder/mlruns)."""
+    import mlflow
+
+    os.chdir(folder)
+    mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+    mlflow.set_experiment("imported")
+    with mlflow.start_run(run_name="imp-parent") as p:
+        mlflow.log_params({"lr": "0.03", "layers": "4"})
+        for step in range(20):
+            mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        mlflow.log_metric("loss", 0.5, step=3)  # a second value at one step: the last wins
+        mlflow.set_tags({"team": "speech", "mlflow.note.content": "imported note"})
+        mlflow.log_dict({"k": [1, 2]}, "cfg/params.json")
+        mlflow.log_text("imported text", "readme.txt")
+        with mlflow.start_run(run_name="imp-child", nested=True):
+            mlflow.log_metric("acc", 0.9, step=0)
+    with mlflow.start_run(run_name="imp-failed"):
+        mlflow.log_param("seed", "7")
+    mlflow.end_run()
+    client = mlflow.MlflowClient()
+    failed = client.search_runs([p.info.experiment_id], "attributes.run_name = 'imp-failed'")[0]
+    client.set_terminated(failed.info.run_id, "FAILED")
+    empty = client.create_experiment("empty-one", tags={"k": "v"})
+    client.delete_experiment(empty)
+
+
+def import_check(db_uri, url, token):
+    """Every run, param, tag, metric history and artifact read from the MLflow store equals
+    what Sextant serves after the import."""
+    os.environ["MLFLOW_TRACKING_TOKEN"] = token
+    from mlflow.entities import ViewType
+    from mlflow.tracking import MlflowClient
+
+    src, dst = MlflowClient(tracking_uri=db_uri), MlflowClient(tracking_uri=url)
+    exps = {e.name: e for e in src.search_experiments(view_type=ViewType.ALL)}
+    got = {e.name: e for e in dst.search_experiments(view_type=ViewType.ALL)}
+    check(got["empty-one"].lifecycle_stage == "deleted" and got["empty-one"].tags == {"k": "v"}, got["empty-one"])
+    exp = exps["imported"]
+    theirs = src.search_runs([exp.experiment_id], run_view_type=ViewType.ALL)
+    ours = dst.search_runs([got["imported"].experiment_id], run_view_type=ViewType.ALL)
+    check(sorted(r.info.run_id for r in theirs) == sorted(r.info.run_id for r in ours),
+          (len(theirs), len(ours)))
+    work = tempfile.mkdtemp()
+    for a in theirs:
+        b = dst.get_run(a.info.run_id)
+        for f in ("run_name", "status", "start_time", "end_time", "user_id", "lifecycle_stage"):
+            check(getattr(a.info, f) == getattr(b.info, f), (f, getattr(a.info, f), getattr(b.info, f)))
+        check(a.data.params == b.data.params, (a.data.params, b.data.params))
+        check(a.data.metrics == b.data.metrics, (a.data.metrics, b.data.metrics))
+        check(a.data.tags == b.data.tags, (a.data.tags, b.data.tags))
+        for key in a.data.metrics:
+            ha = {m.step: (m.value, m.timestamp) for m in src.get_metric_history(a.info.run_id, key)}
+            hb = [(m.step, m.value) for m in dst.get_metric_history(a.info.run_id, key)]
+            # MLflow keeps every value at a step; the last one logged is what Sextant keeps.
+            check(sorted(ha) == [s for s, _ in hb], (key, sorted(ha), hb))
+            last = {}
+            for m in sorted(src.get_metric_history(a.info.run_id, key), key=lambda m: (m.step, m.timestamp)):
+                last[m.step] = m.value
+            check([last[s] for s, _ in hb] == [v for _, v in hb], (key, last, hb))
+        la = sorted(x.path for x in src.list_artifacts(a.info.run_id))
+        lb = sorted(x.path for x in dst.list_artifacts(a.info.run_id))
+        check(la == lb, (la, lb))
+        if la:
+            da = src.download_artifacts(a.info.run_id, "", os.path.join(work, a.info.run_id, "a"))
+            db = dst.download_artifacts(a.info.run_id, "", os.path.join(work, a.info.run_id, "b"))
+            for root, _, files in os.walk(da):
+                for f in files:
+                    rel = os.path.relpath(os.path.join(root, f), da)
+                    with open(os.path.join(da, rel), "rb") as x, open(os.path.join(db, rel), "rb") as y:
+                        check(x.read() == y.read(), rel)
+    print(f"mlflow import: {len(theirs)} runs equal through the MLflow client")
+
+
+if __name__ == "__main__" and sys.argv[1] == "--import-write":
+    import_write(sys.argv[2])
+elif __name__ == "__main__" and sys.argv[1] == "--import-check":
+    import_check(*sys.argv[2:5])

@@ -25,6 +25,11 @@ pub use assets::dashboard_built;
 pub use error::ApiError;
 pub use otlp::{EXPERIMENT_ATTRIBUTE, EXPERIMENT_HEADER};
 
+/// `sextant import mlflow+sqlite:///…`: an MLflow store into any Sextant store.
+pub mod mlflow_import {
+    pub use crate::mlflow::{import, ImportReport};
+}
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {

@@ -438,3 +438,23 @@ fn runs_land_in_the_sextant_model() {
         );
     }
 }
+
+#[test]
+fn import_sources_that_cannot_be_read_are_clear_errors() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let dir = tempfile::tempdir().unwrap();
+    let not_db = dir.path().join("mlflow.db");
+    std::fs::write(&not_db, b"not a database").unwrap();
+    let cases = [
+        ("mlflow+postgres://x".to_string(), "mlflow+sqlite:///path"),
+        ("mlflow+sqlite://".to_string(), "no database path"),
+        (format!("mlflow+sqlite://{}/none.db", dir.path().display()), "is not a file"),
+        (format!("mlflow+sqlite://{}?colour=red", not_db.display()), "unknown option"),
+        (format!("mlflow+sqlite://{}", not_db.display()), "not a readable MLflow database"),
+    ];
+    for (source, says) in cases {
+        let e = sextant_server::mlflow_import::import(&source, store.clone()).unwrap_err();
+        assert!(e.to_string().contains(says), "{source}: {e}");
+    }
+    assert!(pollster::block_on(store.list_experiments()).unwrap().is_empty());
+}

@@ -29,7 +29,11 @@ async fn taken(ctx: &Ctx, name: &str) -> MlResult<()> {
 }
 
 /// Writes static values on the experiment's metadata experiment, creating it first.
-async fn set_meta(ctx: &Ctx, exp: &Experiment, params: Vec<(String, ParamValue)>) -> MlResult<()> {
+pub(crate) async fn set_meta(
+    ctx: &Ctx,
+    exp: &Experiment,
+    params: Vec<(String, ParamValue)>,
+) -> MlResult<()> {
     let id = mapping::meta_run_id(&exp.id);
     let mut records = Vec::new();
     if !exp.has_meta {
@@ -66,29 +70,34 @@ fn tag_pairs(tags: &[Value]) -> MlResult<Vec<(String, ParamValue)>> {
         .collect()
 }
 
+/// Brings a group into being with no runs: an experiment names it and is removed at once
+/// (groups outlive their experiments in every store).
+pub(crate) async fn create_group(ctx: &Ctx, name: &str) -> MlResult<()> {
+    let seed = format!("{}{}", mapping::SEED_RUN_PREFIX, env::new_id());
+    let batch = Batch {
+        records: vec![Record::Create(NewExperiment {
+            id: seed.clone(),
+            name: "mlflow experiment seed".into(),
+            group: name.to_string(),
+            tags: Vec::new(),
+            created_at: env::now_ms(),
+            description: None,
+            source: None,
+        })],
+    };
+    batch.validate()?;
+    ctx.store.write(&batch).await?;
+    ctx.store.delete_experiment(&seed).await?;
+    Ok(())
+}
+
 pub async fn create(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
     let name = req.required("name")?;
     check_name(&name)?;
     let tags = tag_pairs(&req.list("tags"))?;
     let id = with_store(&state, move |ctx| async move {
         taken(&ctx, &name).await?;
-        // A group exists once an experiment names it; this one is removed at once (groups
-        // outlive their experiments in every store).
-        let seed = format!("{}{}", mapping::SEED_RUN_PREFIX, env::new_id());
-        let batch = Batch {
-            records: vec![Record::Create(NewExperiment {
-                id: seed.clone(),
-                name: "mlflow experiment seed".into(),
-                group: name.clone(),
-                tags: Vec::new(),
-                created_at: env::now_ms(),
-                description: None,
-                source: None,
-            })],
-        };
-        batch.validate()?;
-        ctx.store.write(&batch).await?;
-        ctx.store.delete_experiment(&seed).await?;
+        create_group(&ctx, &name).await?;
         let (groups, all) = mapping::experiments(ctx.store.as_ref()).await?;
         let id = groups.id_of(&name);
         if !tags.is_empty() {

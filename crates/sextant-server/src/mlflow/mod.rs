@@ -7,6 +7,7 @@
 mod artifacts;
 mod errors;
 mod experiments;
+mod importer;
 mod mapping;
 mod metrics;
 mod request;
@@ -23,6 +24,7 @@ use sextant_core::Store;
 use crate::events::Events;
 use crate::AppState;
 pub use errors::{MlResult, MlflowError};
+pub use importer::{import, ImportReport};
 
 /// The routes under one prefix (`/api` and `/ajax-api` both mount them).
 pub fn routes() -> Router<AppState> {
