@@ -50,17 +50,22 @@ cleanup() {
 trap cleanup EXIT
 
 TOKEN="mlflow-test-token"
-"$BIN" --store "sqlite://$TMP/store" serve --port 0 --token "$TOKEN" 2>"$TMP/serve.log" &
-SERVER_PID=$!
-PIDS+=("$SERVER_PID")
-URL=""
-for _ in $(seq 1 100); do
-  URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve.log" | head -1 || true)"
-  [ -n "$URL" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "sextant serve did not start"; cat "$TMP/serve.log"; exit 1; }
+# start_server STORE NAME: serves STORE on a free port; sets URL.
+start_server() {
+  "$BIN" --store "$1" serve --port 0 --token "$TOKEN" 2>"$TMP/$2.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  URL=""
+  for _ in $(seq 1 100); do
+    URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/$2.log" | head -1 || true)"
+    [ -n "$URL" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "sextant serve did not start"; cat "$TMP/$2.log"; exit 1
+}
+start_server "sqlite://$TMP/store" serve
+SERVER_PID="${PIDS[-1]}"
 
 if [ -z "$BENCH" ]; then
   say "mlflow: the MLflow client -> $URL"
@@ -73,17 +78,9 @@ if [ -z "$BENCH" ]; then
   SRC="mlflow+sqlite://$TMP/mlflow-src/mlflow.db"
   DST="sqlite://$TMP/imported"
   "$BIN" --store "$DST" import "$SRC"
-  "$BIN" --store "$DST" serve --port 0 --token "$TOKEN" 2>"$TMP/serve2.log" &
-  PIDS+=("$!")
-  URL2=""
-  for _ in $(seq 1 100); do
-    URL2="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve2.log" | head -1 || true)"
-    [ -n "$URL2" ] && break
-    sleep 0.1
-  done
-  [ -n "$URL2" ] || { echo "sextant serve did not start"; cat "$TMP/serve2.log"; exit 1; }
+  start_server "$DST" imported
   timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py --import-check \
-    "sqlite:///$TMP/mlflow-src/mlflow.db" "$URL2" "$TOKEN"
+    "sqlite:///$TMP/mlflow-src/mlflow.db" "$URL" "$TOKEN"
   snapshot() { # every experiment as `show --json` prints it
     "$BIN" --store "$DST" --json ls | "$VENV/bin/python" -c 'import json,sys; print("\n".join(e["id"] for e in json.load(sys.stdin)))' \
       | while read -r id; do "$BIN" --store "$DST" --json show "$id"; done
@@ -94,6 +91,15 @@ if [ -z "$BENCH" ]; then
   [ -s "$TMP/before.json" ] || { echo "import: nothing to compare"; exit 1; }
   cmp "$TMP/before.json" "$TMP/after.json" || { echo "re-import changed the store"; diff "$TMP/before.json" "$TMP/after.json" | head -20; exit 1; }
   echo "re-import: store unchanged"
+
+  say "mlflow: the MLflow client over a postgres:// store (a throwaway cluster)"
+  source "$ROOT/scripts/pg.sh"
+  pg_start
+  trap 'cleanup; pg_stop' EXIT
+  sep="?"; case "$SEXTANT_TEST_POSTGRES" in *\?*) sep="&";; esac
+  PG_STORE="${SEXTANT_TEST_POSTGRES}${sep}schema=mlflow_$$_$(date +%s)"
+  start_server "$PG_STORE" serve-pg
+  timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py "$URL" "$TOKEN" "$PG_STORE" "$BIN"
   say "mlflow: all passed"
   exit 0
 fi
