@@ -66,6 +66,8 @@ start_server() {
 }
 start_server "sqlite://$TMP/store" serve
 SERVER_PID="${PIDS[-1]}"
+SEXTANT_URL="$URL"
+export MLFLOW_TRACKING_TOKEN="$TOKEN"
 
 if [ -z "$BENCH" ]; then
   say "mlflow: the MLflow client -> $URL"
@@ -91,6 +93,11 @@ if [ -z "$BENCH" ]; then
   [ -s "$TMP/before.json" ] || { echo "import: nothing to compare"; exit 1; }
   cmp "$TMP/before.json" "$TMP/after.json" || { echo "re-import changed the store"; diff "$TMP/before.json" "$TMP/after.json" | head -20; exit 1; }
   echo "re-import: store unchanged"
+
+  say "mlflow: import through the REST API (mlflow+http://) from the first server"
+  "$BIN" --store "sqlite://$TMP/from-http" import "mlflow+$SEXTANT_URL"
+  start_server "sqlite://$TMP/from-http" from-http
+  timeout 300 "$VENV/bin/python" scripts/mlflow/test_mlflow.py --import-check "$SEXTANT_URL" "$URL" "$TOKEN"
 
   say "mlflow: the MLflow client over a postgres:// store (a throwaway cluster)"
   source "$ROOT/scripts/pg.sh"
@@ -119,10 +126,15 @@ curl -sf "$MLFLOW_URL/health" >/dev/null || { echo "mlflow server did not start"
 say "mlflow: log_batch of $BENCH points, 1,000 per call"
 S="$("$VENV/bin/python" scripts/mlflow/test_mlflow.py --bench "$URL" "$TOKEN" --points "$BENCH")"
 M="$("$VENV/bin/python" scripts/mlflow/test_mlflow.py --bench "$MLFLOW_URL" --points "$BENCH")"
+say "mlflow: import the mlflow server's runs through its REST API (mlflow+http://)"
+"$BIN" --store "sqlite://$TMP/from-mlflow" import "mlflow+$MLFLOW_URL"
+start_server "sqlite://$TMP/from-mlflow" from-mlflow
+MLFLOW_TRACKING_TOKEN="" "$VENV/bin/python" scripts/mlflow/test_mlflow.py --import-check "$MLFLOW_URL" "$URL" "$TOKEN"
 echo "sextant serve: $S"
 echo "mlflow server: $M"
 "$VENV/bin/python" -c "
 import json, sys
 s, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f\"sextant {s['points_per_s']:,.0f} points/s, mlflow {m['points_per_s']:,.0f} points/s: {s['points_per_s'] / m['points_per_s']:.1f}x\")
+print(f\"MLflow client log_batch: sextant {s['points_per_s']:,.0f} points/s, mlflow {m['points_per_s']:,.0f} points/s: {s['points_per_s'] / m['points_per_s']:.1f}x\")
+print(f\"prebuilt log-batch JSON: sextant {s['raw_points_per_s']:,.0f} points/s, mlflow {m['raw_points_per_s']:,.0f} points/s: {s['raw_points_per_s'] / m['raw_points_per_s']:.1f}x\")
 " "$S" "$M"

@@ -447,14 +447,26 @@ fn import_sources_that_cannot_be_read_are_clear_errors() {
     std::fs::write(&not_db, b"not a database").unwrap();
     let cases = [
         ("mlflow+postgres://x".to_string(), "mlflow+sqlite:///path"),
+        ("mlflow+http://127.0.0.1:1".to_string(), "127.0.0.1:1"),
         ("mlflow+sqlite://".to_string(), "no database path"),
-        (format!("mlflow+sqlite://{}/none.db", dir.path().display()), "is not a file"),
-        (format!("mlflow+sqlite://{}?colour=red", not_db.display()), "unknown option"),
-        (format!("mlflow+sqlite://{}", not_db.display()), "not a readable MLflow database"),
+        (
+            format!("mlflow+sqlite://{}/none.db", dir.path().display()),
+            "is not a file",
+        ),
+        (
+            format!("mlflow+sqlite://{}?colour=red", not_db.display()),
+            "unknown option",
+        ),
+        (
+            format!("mlflow+sqlite://{}", not_db.display()),
+            "not a readable MLflow database",
+        ),
     ];
     for (source, says) in cases {
-        let e = sextant_server::mlflow_import::import(&source, store.clone()).unwrap_err();
+        let e = sextant_server::mlflow_import::import(&source, store.clone(), None).unwrap_err();
         assert!(e.to_string().contains(says), "{source}: {e}");
     }
-    assert!(pollster::block_on(store.list_experiments()).unwrap().is_empty());
+    assert!(pollster::block_on(store.list_experiments())
+        .unwrap()
+        .is_empty());
 }

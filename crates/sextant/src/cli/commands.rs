@@ -329,7 +329,11 @@ pub fn export(
 
 pub fn import(tracker: &ExperimentTracker, file: &Path, json: bool, out: Out) -> CliResult {
     if let Some(source) = file.to_str().filter(|f| f.starts_with("mlflow+")) {
-        let report = sextant_server::mlflow_import::import(source, tracker.store().clone())?;
+        let report = sextant_server::mlflow_import::import(
+            source,
+            tracker.store().clone(),
+            std::env::var("MLFLOW_TRACKING_TOKEN").ok().as_deref(),
+        )?;
         if json {
             return print_json(out, &report);
         }
