@@ -34,6 +34,8 @@ pub const RESERVED_PREFIX: &str = "mlflow#";
 pub const LIFECYCLE: &str = "mlflow#lifecycle";
 pub const STATUS: &str = "mlflow#status";
 pub const NAME: &str = "mlflow#name";
+/// A run's `user_id` (MLflow keeps it apart from the `mlflow.user` tag).
+pub const USER: &str = "mlflow#user";
 pub const INPUT_PREFIX: &str = "mlflow#input.";
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
 pub const NOTE_TAG: &str = "mlflow.note.content";
@@ -259,7 +261,9 @@ pub fn run_info(info: &ExperimentInfo, experiment_id: &str) -> Value {
         "run_uuid": info.id,
         "run_name": info.name,
         "experiment_id": experiment_id,
-        "user_id": tags.get(USER_TAG).cloned().unwrap_or_default(),
+        "user_id": info.params.get(USER).and_then(text)
+            .or_else(|| tags.get(USER_TAG).cloned())
+            .unwrap_or_default(),
         "status": status_name(info),
         "start_time": info.created_at,
         "artifact_uri": artifact_uri(experiment_id, &info.id),

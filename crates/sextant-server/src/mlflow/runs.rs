@@ -83,12 +83,7 @@ pub async fn create(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
         .or(update.name)
         .unwrap_or_else(|| sextant_core::names::generate(env::random()));
     if let Some(user) = req.str("user_id").filter(|u| !u.is_empty()) {
-        if !tags.iter().any(|(k, _)| k == mapping::USER_TAG) {
-            params.push((
-                mapping::tag_key(mapping::USER_TAG),
-                ParamValue::Str(user.into()),
-            ));
-        }
+        params.push((mapping::USER.into(), ParamValue::Str(user.into())));
     }
     let start = req.i64("start_time")?.unwrap_or_else(env::now_ms);
     let description = update.description;

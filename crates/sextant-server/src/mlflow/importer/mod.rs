@@ -217,11 +217,8 @@ async fn write_run(ctx: &Ctx, run: &MlRun, group: &str, data: RunData) -> Result
             statics.push((mapping::tag_key(k), ParamValue::Str(v.clone())));
         }
     }
-    if !run.user.is_empty() && tag(mapping::USER_TAG).is_none() {
-        statics.push((
-            mapping::tag_key(mapping::USER_TAG),
-            ParamValue::Str(run.user.clone()),
-        ));
+    if !run.user.is_empty() {
+        statics.push((mapping::USER.into(), ParamValue::Str(run.user.clone())));
     }
     statics.push((mapping::STATUS.into(), ParamValue::Str(run.status.clone())));
     let stage = if run.deleted { "deleted" } else { "active" };
