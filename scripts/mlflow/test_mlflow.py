@@ -234,6 +234,13 @@ def main():
     except MlflowException as e:
         check(e.error_code == "INVALID_PARAMETER_VALUE", e.error_code)
     check(client.get_experiment_by_name("no-such-experiment") is None, "missing by name")
+    os.environ["MLFLOW_TRACKING_TOKEN"] = "wrong"
+    try:
+        MlflowClient().get_run(pid)
+        raise AssertionError("a wrong token did not raise")
+    except MlflowException as e:
+        check(e.error_code == "UNAUTHENTICATED", e.error_code)
+    os.environ["MLFLOW_TRACKING_TOKEN"] = token
     try:
         client.create_experiment("mlflow-compat")
         raise AssertionError("duplicate experiment did not raise")

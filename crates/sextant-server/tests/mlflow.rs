@@ -202,7 +202,12 @@ fn token_rules_are_the_apis() {
         .call()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
-    let _ = resp.body_mut().read_to_string();
+    let body: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(body["error_code"], "UNAUTHENTICATED", "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("MLFLOW_TRACKING_TOKEN"));
     let (status, body) = s.get("/api/2.0/mlflow/experiments/get?experiment_id=0");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["experiment"]["experiment_id"], "0");
