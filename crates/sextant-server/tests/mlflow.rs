@@ -475,3 +475,59 @@ fn import_sources_that_cannot_be_read_are_clear_errors() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn malformed_writes_are_400s_that_write_nothing() {
+    let s = &stores()[1];
+    let run = s.new_run("0", "strict", 1_700_000_000_000);
+    let metric = |m: Value| json!({"run_id": run, "metrics": [m]});
+    let cases = [
+        (
+            metric(json!({"key": "x", "value": {"no": 1}, "timestamp": 1})),
+            "numeric value",
+        ),
+        (metric(json!({"key": "x", "value": 1})), "timestamp"),
+        (
+            metric(json!({"key": "x", "value": 1, "timestamp": 1, "step": -3})),
+            "step",
+        ),
+        (
+            metric(json!({"key": "x", "value": 1, "timestamp": -5, "step": 0})),
+            "logged_at",
+        ),
+        (metric(json!({"value": 1, "timestamp": 1})), "metrics.key"),
+        (
+            metric(json!({"key": "", "value": 1, "timestamp": 1})),
+            "metric key",
+        ),
+        (
+            json!({"run_id": run, "params": [{"key": "a".repeat(300), "value": "v"}]}),
+            "param key",
+        ),
+        (json!({"run_id": run, "tags": [{"value": "v"}]}), "tags.key"),
+        (json!({"run_id": "../../etc", "metrics": []}), "not found"),
+    ];
+    for (body, says) in cases {
+        let (status, v) = s.post("runs/log-batch", body.clone());
+        assert!(status == 400 || status == 404, "{body}: {status} {v}");
+        assert!(v["error_code"].is_string(), "{v}");
+        assert!(v["message"].as_str().unwrap().contains(says), "{body}: {v}");
+    }
+    let info = pollster::block_on(s.store.get_experiment(&run)).unwrap();
+    assert!(info.metrics.is_empty());
+    assert!(!info.params.keys().any(|k| k.starts_with('a')));
+    assert_error(
+        s.post("runs/update", json!({"run_id": run, "status": "SLEEPING"})),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "SLEEPING",
+    );
+    assert_error(
+        s.get(&format!(
+            "/api/2.0/mlflow/metrics/get-history?run_id={run}&metric_key=x&max_results=zero"
+        )),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "max_results",
+    );
+}
