@@ -120,6 +120,10 @@ def main():
         mlflow.log_param("lr", "0.01")
         mlflow.log_metric("acc", 0.3)
         logged["low"] = low.info.run_id
+    # Resuming a finished run: it is running again until it ends again.
+    with mlflow.start_run(run_id=logged["low"]):
+        check(client.get_run(logged["low"]).info.status == "RUNNING", "resumed")
+        mlflow.log_metric("acc", 0.35, step=1)
     mlflow.start_run(run_name="failed-one")
     failed_id = mlflow.active_run().info.run_id
     mlflow.end_run(status="FAILED")
@@ -162,6 +166,8 @@ def main():
     check([r.info.run_name for r in kids] == ["child-0", "child-1"], [r.info.run_name for r in kids])
     by_name = client.search_runs([exp_id], filter_string="tags.mlflow.runName = 'low'")
     check([r.info.run_id for r in by_name] == [logged["low"]], by_name)
+    check(by_name[0].data.metrics == {"acc": 0.35} and by_name[0].info.status == "FINISHED", by_name[0])
+    check([m.value for m in client.get_metric_history(logged["low"], "acc")] == [0.3, 0.35], "resumed history")
     fin = client.search_runs([exp_id], filter_string="attributes.status = 'FAILED'")
     check([r.info.run_id for r in fin] == [failed_id], fin)
     # Paging: 2 per page over all 5 runs, newest first, no duplicates.
