@@ -433,6 +433,17 @@ fn runs_land_in_the_sextant_model() {
             listed["files"],
             json!([{"path": "x.bin", "is_dir": false, "file_size": 4}])
         );
+        let (_, listed) = s.get(&format!(
+            "/api/2.0/mlflow/artifacts/list?run_id={run}&path=d"
+        ));
+        assert_eq!(
+            listed["files"],
+            json!([{"path": "d/x.bin", "is_dir": false, "file_size": 4}])
+        );
+        assert_eq!(
+            listed["root_uri"],
+            json!(format!("mlflow-artifacts:/{exp}/{run}/artifacts"))
+        );
         assert_error(
             s.get(&format!(
                 "/api/2.0/mlflow-artifacts/artifacts?path={exp}/{run}/artifacts/../../x"

@@ -81,44 +81,89 @@ pub async fn download(
         .into_response())
 }
 
-/// The files and folders right under a path (paths relative to it, as MLflow answers).
-pub async fn list(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
-    let path = req.str("path").unwrap_or("").to_string();
-    let (run, dir) = locate(&path)?;
+/// The files and folders right under `dir` (relative to it): name -> size, `None` for a
+/// folder.
+fn children(all: Vec<sextant_core::AttachmentInfo>, dir: &str) -> BTreeMap<String, Option<u64>> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut entries: BTreeMap<String, Option<u64>> = BTreeMap::new();
+    for a in all {
+        let Some(rest) = a.name.strip_prefix(&prefix) else {
+            continue;
+        };
+        match rest.split_once('/') {
+            Some((folder, _)) => {
+                entries.insert(folder.to_string(), None);
+            }
+            None => {
+                entries.entry(rest.to_string()).or_insert(Some(a.size));
+            }
+        }
+    }
+    entries
+}
+
+fn file_json(path: String, size: Option<u64>) -> Value {
+    match size {
+        Some(s) => json!({"path": path, "is_dir": false, "file_size": s}),
+        None => json!({"path": path, "is_dir": true}),
+    }
+}
+
+async fn listing(
+    state: &AppState,
+    run: String,
+    dir: String,
+) -> MlResult<BTreeMap<String, Option<u64>>> {
     if !dir.is_empty() {
         check_name(&dir)?;
     }
-    let files = with_store(&state, move |ctx| async move {
+    with_store(state, move |ctx| async move {
         mapping::load_run(ctx.store.as_ref(), &run).await?;
         let all = ctx.store.list_attachments(&run).await?;
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
-        // name -> Some(size) for a file, None for a folder.
-        let mut entries: BTreeMap<String, Option<u64>> = BTreeMap::new();
-        for a in all {
-            let Some(rest) = a.name.strip_prefix(&prefix) else {
-                continue;
-            };
-            match rest.split_once('/') {
-                Some((folder, _)) => {
-                    entries.insert(folder.to_string(), None);
-                }
-                None => {
-                    entries.entry(rest.to_string()).or_insert(Some(a.size));
-                }
-            }
-        }
-        Ok(entries
-            .into_iter()
-            .map(|(name, size)| match size {
-                Some(s) => json!({"path": name, "is_dir": false, "file_size": s}),
-                None => json!({"path": name, "is_dir": true}),
-            })
-            .collect::<Vec<_>>())
+        Ok(children(all, &dir))
+    })
+    .await
+}
+
+/// The proxied listing: paths relative to the listed folder, as MLflow's server answers.
+pub async fn list(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
+    let path = req.str("path").unwrap_or("").to_string();
+    let (run, dir) = locate(&path)?;
+    let files: Vec<Value> = listing(&state, run, dir)
+        .await?
+        .into_iter()
+        .map(|(name, size)| file_json(name, size))
+        .collect();
+    Ok(Json(json!({ "files": files })))
+}
+
+/// `artifacts/list?run_id=&path=`, the tracking API's own listing (MLflow's UI uses it):
+/// paths relative to the run's artifact root.
+pub async fn list_run(State(state): State<AppState>, req: Req) -> MlResult<Json<Value>> {
+    let run = req.run_id()?;
+    let dir = req.str("path").unwrap_or("").trim_matches('/').to_string();
+    let r = run.clone();
+    let root = with_store(&state, move |ctx| async move {
+        let info = mapping::load_run(ctx.store.as_ref(), &r).await?;
+        let groups = mapping::Groups::load(ctx.store.as_ref()).await?;
+        Ok(mapping::artifact_uri(&groups.id_of(&info.group), &r))
     })
     .await?;
-    Ok(Json(json!({ "files": files })))
+    let files: Vec<Value> = listing(&state, run, dir.clone())
+        .await?
+        .into_iter()
+        .map(|(name, size)| {
+            let full = if dir.is_empty() {
+                name
+            } else {
+                format!("{dir}/{name}")
+            };
+            file_json(full, size)
+        })
+        .collect();
+    Ok(Json(json!({ "root_uri": root, "files": files })))
 }

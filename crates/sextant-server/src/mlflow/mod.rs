@@ -84,6 +84,7 @@ pub fn routes() -> Router<AppState> {
             &format!("{m}/metrics/get-history-bulk-interval"),
             get(metrics::bulk_interval),
         )
+        .route(&format!("{m}/artifacts/list"), get(artifacts::list_run))
         .route(
             &format!("{m}/logged-models/search"),
             post(runs::search_logged_models),
