@@ -22,6 +22,8 @@ say "PostgreSQL store tests (a throwaway cluster)"
 bash scripts/test-postgres.sh
 say "OTLP ingest with the real Python and JS exporters"
 bash scripts/test-otlp.sh
+say "MLflow tracking API with the real MLflow client"
+bash scripts/test-mlflow.sh
 say "Python package tests"
 bash scripts/test-python.sh
 say "search language (and luml-sdk's own validator on its corpus)"

@@ -69,6 +69,17 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     };
     let (given, from_query) = presented(&req);
+    // MLflow's client reads `error_code`, so its routes answer in MLflow's shape.
+    let path = req.uri().path();
+    let mlflow = path.starts_with("/api/2.0/") || path.starts_with("/ajax-api/2.0/");
+    let refuse = |message: &str| -> Response {
+        if mlflow {
+            crate::mlflow::MlflowError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+                .into_response()
+        } else {
+            ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
+        }
+    };
     match given {
         Some(t) if same(&t, expected) => {
             let mut resp = next.run(req).await;
@@ -77,11 +88,9 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
             }
             resp
         }
-        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "invalid token").into_response(),
-        None => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "this server requires a token: send 'Authorization: Bearer TOKEN' (or open /?token=TOKEN once)",
-        )
-        .into_response(),
+        Some(_) => refuse("invalid token"),
+        None => refuse(
+            "this server requires a token: send 'Authorization: Bearer TOKEN' (or open /?token=TOKEN once; MLflow clients: set MLFLOW_TRACKING_TOKEN)",
+        ),
     }
 }

@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod events;
 mod guard;
+mod mlflow;
 mod otlp;
 
 use std::net::SocketAddr;
@@ -23,6 +24,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use assets::dashboard_built;
 pub use error::{ApiError, SERVER_CODES};
 pub use otlp::{EXPERIMENT_ATTRIBUTE, EXPERIMENT_HEADER};
+
+/// `sextant import mlflow+sqlite:///…`: an MLflow store into any Sextant store.
+pub mod mlflow_import {
+    pub use crate::mlflow::{import, ImportReport};
+}
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -145,11 +151,13 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         .route("/groups", get(api::list_groups))
         .route("/batch", post(api::write_batch))
         .route("/events", get(events::stream))
+        .merge(mlflow::routes())
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such API endpoint")
         });
     let mut app = Router::new()
         .nest("/api", api)
+        .nest("/ajax-api", mlflow::routes())
         .route("/v1/traces", post(otlp::export))
         .fallback(dashboard)
         .layer(axum::middleware::from_fn_with_state(

@@ -48,15 +48,16 @@ impl Status {
 }
 
 /// The one parser for status names people type (`?status=`, `--status`, the dashboard's
-/// URL): Sextant's names and luml's, any case.
+/// URL): Sextant's names, luml's and MLflow's (`FINISHED`, `KILLED` as failed, `SCHEDULED`
+/// as running), any case.
 impl std::str::FromStr for Status {
     type Err = crate::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "running" | "active" => Ok(Status::Running),
-            "completed" => Ok(Status::Completed),
-            "failed" | "error" => Ok(Status::Failed),
+            "running" | "active" | "scheduled" => Ok(Status::Running),
+            "completed" | "finished" => Ok(Status::Completed),
+            "failed" | "error" | "killed" => Ok(Status::Failed),
             _ => Err(crate::Error::InvalidInput {
                 what: "status",
                 value: s.to_string(),

@@ -1,5 +1,10 @@
 //! The typed tree a filter parses into; stores evaluate it in memory or translate it.
 
+/// Static values whose key starts with this hold key/value tags (`tags#team` = `"nlp"`):
+/// `#` is outside MLflow's key alphabet, so no MLflow param can collide with one. A JSON
+/// `null` there is a deleted tag (static values cannot be removed).
+pub const KV_TAG_PREFIX: &str = "tags#";
+
 /// A whole filter: comparisons joined by `and` / `or`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -33,6 +38,9 @@ pub enum Key {
     Param(String),
     /// The run's tag list: `tags = 'x'` means the run has tag `x`.
     Tags,
+    /// A key/value tag (`tags.KEY`): the static value under [`KV_TAG_PREFIX`]`KEY`, the
+    /// convention the MLflow API keeps its tags in.
+    Tag(String),
     /// A field of the run itself.
     Attr(Attribute),
 }
@@ -50,6 +58,8 @@ pub enum Attribute {
     Group,
     /// Unix milliseconds (`created_at`, `start_time`).
     CreatedAt,
+    /// `created_at` + `duration`: only ended runs have one.
+    EndTime,
     /// Seconds; missing while the run has not ended.
     Duration,
     /// Missing when never set.
@@ -65,6 +75,7 @@ impl Attribute {
             "status" => Attribute::Status,
             "group" | "group_id" => Attribute::Group,
             "created_at" | "start_time" => Attribute::CreatedAt,
+            "end_time" => Attribute::EndTime,
             "duration" => Attribute::Duration,
             "description" => Attribute::Description,
             _ => return None,
@@ -73,7 +84,10 @@ impl Attribute {
 
     /// Compared as numbers rather than strings.
     pub fn is_numeric(self) -> bool {
-        matches!(self, Attribute::CreatedAt | Attribute::Duration)
+        matches!(
+            self,
+            Attribute::CreatedAt | Attribute::EndTime | Attribute::Duration
+        )
     }
 }
 

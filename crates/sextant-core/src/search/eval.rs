@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::ast::{Attribute, Comparison, Expr, Key, Op, OrderKey, Value};
+use super::ast::{Attribute, Comparison, Expr, Key, Op, OrderKey, Value, KV_TAG_PREFIX};
 use crate::model::{ExperimentInfo, ParamValue, Status};
 
 pub fn matches(expr: &Expr, e: &ExperimentInfo) -> bool {
@@ -24,6 +24,7 @@ fn compare(c: &Comparison, e: &ExperimentInfo) -> bool {
             Op::NotIn => !e.tags.iter().any(|t| text(t, Op::In, v)),
             _ => e.tags.iter().any(|t| text(t, op, v)),
         },
+        Key::Tag(k) => kv_tag(e, k).is_some_and(|t| text(&t, op, v)),
         Key::Attr(a) => match a {
             Attribute::Id => text(&e.id, op, v),
             Attribute::Name => text(&e.name, op, v),
@@ -31,9 +32,24 @@ fn compare(c: &Comparison, e: &ExperimentInfo) -> bool {
             Attribute::Description => e.description.as_deref().is_some_and(|d| text(d, op, v)),
             Attribute::Status => status(e.status, op, v),
             Attribute::CreatedAt => num(e.created_at as f64, op, v),
+            Attribute::EndTime => end_time(e).is_some_and(|t| num(t, op, v)),
             Attribute::Duration => e.duration.is_some_and(|d| num(d, op, v)),
         },
     }
+}
+
+/// A key/value tag's text; a deleted one (JSON `null`) is missing.
+fn kv_tag(e: &ExperimentInfo, key: &str) -> Option<String> {
+    match e.params.get(&format!("{KV_TAG_PREFIX}{key}"))? {
+        ParamValue::Json(serde_json::Value::Null) => None,
+        p => Some(param_text(p)),
+    }
+}
+
+/// Unix milliseconds the run ended at, once it has.
+fn end_time(e: &ExperimentInfo) -> Option<f64> {
+    e.duration
+        .map(|d| e.created_at as f64 + (d * 1000.0).round())
 }
 
 fn ordered(o: Option<Ordering>, op: Op) -> bool {
@@ -169,6 +185,7 @@ fn sort_value(key: &Key, e: &ExperimentInfo) -> Option<SortValue> {
             }
         }
         Key::Tags => SortValue::Text(e.tags.join(",")),
+        Key::Tag(k) => SortValue::Text(kv_tag(e, k)?),
         Key::Attr(a) => match a {
             Attribute::Id => SortValue::Text(e.id.clone()),
             Attribute::Name => SortValue::Text(e.name.to_lowercase()),
@@ -176,6 +193,7 @@ fn sort_value(key: &Key, e: &ExperimentInfo) -> Option<SortValue> {
             Attribute::Status => SortValue::Text(e.status.as_str().into()),
             Attribute::Description => SortValue::Text(e.description.clone()?),
             Attribute::CreatedAt => SortValue::Num(e.created_at as f64),
+            Attribute::EndTime => SortValue::Num(end_time(e)?),
             Attribute::Duration => SortValue::Num(e.duration?),
         },
     })

@@ -202,7 +202,7 @@ fn check_op<'a>(
             "a number comparison (=, !=, <, <=, >, >=, IN, NOT IN)",
         );
     }
-    if *key == Key::Tags && op.is_ordering() {
+    if matches!(key, Key::Tags | Key::Tag(_)) && op.is_ordering() {
         input.reset(at);
         return expected(input, "=, !=, LIKE, ILIKE, IN or NOT IN for tags");
     }
@@ -216,13 +216,15 @@ fn check_value(input: &mut Input<'_>, key: &Key, op: Op, value: Value) -> PResul
             (Key::Metric(_), Value::Str(_)) | (Key::Attr(Attribute::Duration), Value::Str(_)) => {
                 expected(input, "a number (metrics and duration compare as numbers)")
             }
-            (Key::Attr(Attribute::CreatedAt), Value::Str(s)) => match super::date::parse_ms(s) {
-                Some(ms) => Ok(Value::Num(ms as f64, s.clone())),
-                None => expected(
-                    input,
-                    "a date like '2026-01-31' or '2026-01-31T12:00:00Z', or Unix milliseconds",
-                ),
-            },
+            (Key::Attr(Attribute::CreatedAt | Attribute::EndTime), Value::Str(s)) => {
+                match super::date::parse_ms(s) {
+                    Some(ms) => Ok(Value::Num(ms as f64, s.clone())),
+                    None => expected(
+                        input,
+                        "a date like '2026-01-31' or '2026-01-31T12:00:00Z', or Unix milliseconds",
+                    ),
+                }
+            }
             (Key::Attr(Attribute::Status), Value::Str(s))
                 if !matches!(op, Op::Like | Op::ILike) && s.parse::<Status>().is_err() =>
             {
@@ -342,14 +344,11 @@ fn key(input: &mut Input<'_>) -> PResult<Key> {
                     input.reset(&start);
                     return expected(
                         input,
-                        "an attribute: id, name, status, group, created_at, duration or description",
+                        "an attribute: id, name, status, group, created_at, end_time, duration or description",
                     );
                 }
             },
-            "tags" | "tag" => {
-                input.reset(&start);
-                return expected(input, "`tags` alone: tags are a list (tags = 'NAME')");
-            }
+            "tags" | "tag" => Some(Key::Tag(name)),
             _ => None,
         },
     };
@@ -359,7 +358,7 @@ fn key(input: &mut Input<'_>) -> PResult<Key> {
             input.reset(&start);
             expected(
                 input,
-                "a key like metrics.NAME, params.NAME, tags or attributes.NAME",
+                "a key like metrics.NAME, params.NAME, tags, tags.KEY or attributes.NAME",
             )
         }
     }

@@ -42,7 +42,7 @@ fn invalid_filters_name_the_column() {
         ("metrics.acc LIKE '%1'", "a number comparison", 13),
         ("bogus.x = 1", "a key like", 1),
         ("attributes.colour = 'red'", "an attribute", 1),
-        ("tags.k = 'v'", "`tags` alone", 1),
+        ("tags.k > 'v'", "for tags", 8),
         ("tags > 'a'", "for tags", 6),
         ("(metrics.a = 1", "`)`", 15),
         ("metrics.a = 1 metrics.b = 2", "`and`, `or` or the end", 15),
@@ -138,6 +138,12 @@ fn runs() -> Vec<ExperimentInfo> {
         .insert("optimizer".into(), ParamValue::Str("sgd".into()));
     b.params.insert("lr".into(), ParamValue::Str("0.01".into()));
     b.description = Some("Second try".into());
+    b.params
+        .insert("tags#team".into(), ParamValue::Str("nlp".into()));
+    b.params.insert(
+        "tags#gone".into(),
+        ParamValue::Json(serde_json::Value::Null),
+    );
     let c = run("c", 3000); // running, nothing logged
     vec![a, b, c]
 }
@@ -168,6 +174,20 @@ fn evaluates_like_mlflow() {
     assert_eq!(ids("tags LIKE 'res%'"), ["a", "b"]);
     assert_eq!(ids("tags != 'baseline'"), ["b", "c"]);
     assert_eq!(ids("tags IN ('res-small', 'zzz')"), ["b"]);
+    // Key/value tags (MLflow's), kept as `tags#KEY` static values; a deleted one is missing.
+    assert_eq!(ids("tags.team = 'nlp'"), ["b"]);
+    assert_eq!(ids("tags.team LIKE 'n%' and tags.`team` != 'cv'"), ["b"]);
+    assert_eq!(
+        ids("tags.gone = 'null' or tags.gone != 'x'"),
+        Vec::<String>::new()
+    );
+    // MLflow's status names and end_time.
+    assert_eq!(ids("status = 'FINISHED'"), ["a"]);
+    assert_eq!(
+        ids("attributes.status IN ('KILLED', 'SCHEDULED')"),
+        ["b", "c"]
+    );
+    assert_eq!(ids("end_time = 31000"), ["a"]);
     // Status in either spelling; or and parentheses.
     assert_eq!(ids("status = 'active' or status = 'error'"), ["b", "c"]);
     assert_eq!(

@@ -328,6 +328,29 @@ pub fn export(
 }
 
 pub fn import(tracker: &ExperimentTracker, file: &Path, json: bool, out: Out) -> CliResult {
+    if let Some(source) = file.to_str().filter(|f| f.starts_with("mlflow+")) {
+        let report = sextant_server::mlflow_import::import(
+            source,
+            tracker.store().clone(),
+            std::env::var("MLFLOW_TRACKING_TOKEN").ok().as_deref(),
+        )?;
+        if json {
+            return print_json(out, &report);
+        }
+        writeln!(
+            out,
+            "imported {} experiments, {} runs, {} params, {} metric points, {} artifacts from {source}",
+            report.experiments, report.runs, report.params, report.points, report.artifacts
+        )?;
+        if !report.artifacts_skipped.is_empty() {
+            writeln!(
+                out,
+                "artifacts not on this machine (not imported) for runs: {}",
+                report.artifacts_skipped.join(", ")
+            )?;
+        }
+        return Ok(());
+    }
     let id = tracker.import(file)?;
     if json {
         return print_json(out, &serde_json::json!({ "id": id }));

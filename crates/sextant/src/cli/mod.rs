@@ -63,9 +63,10 @@ enum Command {
         /// Output file.
         file: PathBuf,
     },
-    /// Bring a snapshot tar into the store; prints the experiment id.
+    /// Bring a snapshot tar into the store (prints the experiment id), or a whole MLflow
+    /// store: `mlflow+sqlite:///path/mlflow.db[?artifacts=DIR]` (see docs/mlflow.md).
     Import {
-        /// Snapshot file written by `sextant export` or luml.
+        /// Snapshot file written by `sextant export` or luml, or an mlflow+sqlite:// source.
         file: PathBuf,
     },
     /// Delete an experiment and everything logged to it.
