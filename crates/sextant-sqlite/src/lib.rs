@@ -2,6 +2,7 @@
 //! (`../shared/spec/store-layout.md`), readable by luml and by Sextant alike.
 
 mod blocks;
+pub mod fs;
 mod store;
 
 /// luml snapshots (tars of an experiment), kept here under their old path.
