@@ -268,11 +268,11 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
   ];
   for (const [what, ending, expected] of cases) {
     test(`a script that ${what}`, async () => {
-      const file = join(project, `dies-${what.replace(/\W+/g, "-")}.sextant`);
+      const file = join(project, `dies-${what.replace(/\W+/g, "-")}`);
       const result = await runChild(
         `dies-${what.replace(/\W+/g, "-")}.mjs`,
         `import { ExperimentTracker } from "@sextant/tracker";
-         const t = await ExperimentTracker.open(${JSON.stringify(`file://${file}`)});
+         const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${file}`)});
          const id = await t.startExperiment({ name: "dies" });
          console.log(id);
          t.logStatic("lr", 0.1);
@@ -283,7 +283,7 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
       if (expected.signal) assert.equal(result.signal, expected.signal, result.err);
       else assert.equal(result.code, expected.code, result.err);
       const id = result.out.split("\n")[0].trim();
-      const t = await ExperimentTracker.open(`file://${file}`);
+      const t = await ExperimentTracker.open(`sqlite://${file}`);
       const info = await t.getExperiment(id);
       assert.equal(info.status, "failed");
       assert.equal(info.params.lr, 0.1);
@@ -294,11 +294,11 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
   }
 
   test("a SIGINT handler of the program's own decides (here: ends the run)", async () => {
-    const file = join(project, "graceful.sextant");
+    const file = join(project, "graceful");
     const result = await runChild(
       "graceful.mjs",
       `import { ExperimentTracker } from "@sextant/tracker";
-       const t = await ExperimentTracker.open(${JSON.stringify(`file://${file}`)});
+       const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${file}`)});
        const id = await t.startExperiment({ name: "graceful" });
        console.log(id);
        process.on("SIGINT", async () => { await t.endExperiment(); process.exit(0); });
@@ -309,7 +309,7 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
     );
     assert.equal(result.code, 0, result.err);
     const id = result.out.split("\n")[0].trim();
-    const t = await ExperimentTracker.open(`file://${file}`);
+    const t = await ExperimentTracker.open(`sqlite://${file}`);
     assert.equal((await t.getExperiment(id)).status, "completed");
     assert.equal((await t.getMetricHistory("loss", { experimentId: id })).length, 50);
     await t.close();
