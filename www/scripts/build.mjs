@@ -36,6 +36,8 @@ const modules = [
     file: "sextant_web",
     out: "pkg-node",
     guard: true,
+    // Node loads it from disk: speed over bytes.
+    opt: "-O2",
   },
 ];
 
@@ -98,7 +100,7 @@ for (const m of modules) {
   if (existsSync(wasmOpt)) {
     // The features Rust's wasm32 target enables by default, which the glue relies on.
     run(wasmOpt, [
-      "-Oz",
+      m.opt ?? "-Oz",
       "--enable-bulk-memory",
       "--enable-nontrapping-float-to-int",
       "--enable-sign-ext",

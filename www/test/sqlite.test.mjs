@@ -65,7 +65,7 @@ async function runOk(name, source, options) {
 
 function sextant(...args) {
   assert.ok(existsSync(sextantBin), `the native CLI is needed at ${sextantBin} (cargo build -p sextant)`);
-  return execFileSync(sextantBin, args, { encoding: "utf8" });
+  return execFileSync(sextantBin, args, { encoding: "utf8", maxBuffer: 1 << 28 });
 }
 
 const writer = (dir, extra = "") => `import { ExperimentTracker } from "@sextant/tracker";
@@ -127,8 +127,9 @@ describe("a Node-written store is the native store", () => {
       assert.equal(p.step, i);
       assert.equal(p.value, 1 / (i + 7), `step ${i}`);
     });
-    const shown = sextant("--store", `sqlite://${dir}`, "show", id);
-    assert.match(shown, /0\.30000000000000004/);
+    assert.deepEqual(runs[0].params.lr, { type: "float", value: 0.1 + 0.2 }, "bit-exact");
+    assert.deepEqual(runs[0].params.layers, { type: "json", value: [64, 32] });
+    assert.match(sextant("--store", `sqlite://${dir}`, "show", id), /loss +20000 +0\.\.19999/);
   });
 
   test("luml-sdk reads it", { skip: !lumlPython && "SEXTANT_LUML_PYTHON not set" }, async () => {
@@ -255,6 +256,7 @@ describe("two Node writers on one store", () => {
        console.log("ready " + process.pid);
        process.stdin.resume();
        await once(process.stdin, "data");
+       process.stdin.destroy();
        for (let i = 3000; i < 6000; i++) t.logDynamic("x", i);
        await t.endExperiment();
        console.log(id);`,
