@@ -110,8 +110,8 @@ describe("no param can crash the instance", () => {
   });
 
   test("a forced crash is reported as CRASHED, and a new tracker works", async () => {
-    const glue = pathToFileURL(join(packageDir(project), "pkg", "sextant_web.js")).href;
-    const store = `file://${join(project, "crash.sextant")}`;
+    const glue = pathToFileURL(join(packageDir(project), "pkg-node", "sextant_web.js")).href;
+    const store = `sqlite://${join(project, "crash")}`;
     const result = await runChild(
       "crash.mjs",
       `import { ExperimentTracker } from "@sextant/tracker";
@@ -147,9 +147,9 @@ describe("no param can crash the instance", () => {
 });
 
 describe("values come back as they went in", () => {
-  for (const store of ["memory://", "file://"]) {
+  for (const store of ["memory://", "sqlite://"]) {
     test(`bigint, Date, -0, nested values, Maps (${store})`, async () => {
-      const conn = store === "file://" ? `file://${join(project, "values.sextant")}` : store;
+      const conn = store === "sqlite://" ? `sqlite://${join(project, "values")}` : store;
       const t = await ExperimentTracker.open(conn);
       const id = await t.startExperiment();
       t.logStatic("big", 2n ** 62n + 1n);
@@ -175,7 +175,7 @@ describe("values come back as they went in", () => {
       t.logMetrics(new Map([["acc", 0.5], ["loss", 0.25]]), { step: 3 });
       await t.endExperiment();
 
-      const reader = store === "file://" ? await ExperimentTracker.open(conn) : t;
+      const reader = store === "sqlite://" ? await ExperimentTracker.open(conn) : t;
       const { params } = await reader.getExperiment(id);
       assert.equal(params.big, 2n ** 62n + 1n);
       assert.equal(params.small, 42);

@@ -83,7 +83,7 @@ describe("the packed package", () => {
 
   test("the shipped Node example runs from the installed package", async () => {
     const example = join(packageDir(project), "examples", "node-logreg.mjs");
-    const out = execFileSync(process.execPath, [example, `file://${join(project, "shipped.sextant")}`], {
+    const out = execFileSync(process.execPath, [example, `sqlite://${join(project, "shipped")}`], {
       cwd: project,
       encoding: "utf8",
     });

@@ -3,6 +3,7 @@
 //! reopen. Runs under Node: `cargo test -p sextant-node --target wasm32-unknown-unknown`.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+#![allow(clippy::arc_with_non_send_sync)] // wasm has one thread
 
 use std::cell::Cell;
 use std::sync::Arc;
