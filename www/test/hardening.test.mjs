@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -283,6 +283,9 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
       if (expected.signal) assert.equal(result.signal, expected.signal, result.err);
       else assert.equal(result.code, expected.code, result.err);
       const id = result.out.split("\n")[0].trim();
+      // The exit hooks also released the store: no lock file is left for the next writer.
+      const locks = readdirSync(file, { recursive: true }).filter((f) => f.endsWith("-nodelock"));
+      assert.deepEqual(locks, []);
       const t = await ExperimentTracker.open(`sqlite://${file}`);
       const info = await t.getExperiment(id);
       assert.equal(info.status, "failed");
