@@ -2,9 +2,10 @@
 # Builds the npm package (www/) and runs every web test: the stores' native tests, the
 # wasm tests in headless Chromium (conformance for idb://, localstorage://, memory://;
 # localStorage running full; the IndexedDB upgrade path; the JS tracker's flush queue),
-# and the package's Node tests (npm pack + install, Node API, file:// stores, export, the
-# TypeScript types, tracing through the real OpenTelemetry SDK) and Playwright tests
-# (IndexedDB across reloads and tabs, tracing, examples).
+# the Node SQLite store's conformance under Node (sextant-node), and the package's Node
+# tests (npm pack + install, Node API, sqlite:// stores read by the native CLI and luml-sdk,
+# export, the TypeScript types, tracing through the real OpenTelemetry SDK) and Playwright
+# tests (IndexedDB across reloads and tabs, tracing, examples).
 # Installs what it needs first, skipping whatever is already there.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -39,8 +40,18 @@ say "web stores, native half (key/value and file stores, snapshots)"
 cargo test -p sextant-web -p sextant-snapshot-wasm
 say "wasm tests in headless Chromium"
 cargo test -p sextant-web --target wasm32-unknown-unknown
+say "the SQLite store in wasm over Node's fs: conformance under Node"
+cargo test -p sextant-node --target wasm32-unknown-unknown
 say "clippy for wasm32"
-cargo clippy -p sextant-web -p sextant-snapshot-wasm --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p sextant-web -p sextant-snapshot-wasm -p sextant-node --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p sextant-web --features node-sqlite --target wasm32-unknown-unknown -- -D warnings
+say "the native CLI, which reads the stores the Node tests write"
+cargo build -p sextant
+export SEXTANT_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sextant"
+# luml-sdk reads a Node-written store: the Python tests' venv (made once, then reused).
+source scripts/python-venv.sh
+ensure_python_venv
+export SEXTANT_LUML_PYTHON="$PY_VENV/bin/python"
 say "building the npm package"
 npm --prefix www run build
 say "Node and Playwright tests of the packed package"

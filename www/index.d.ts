@@ -363,13 +363,14 @@ export interface TfjsCallbacks {
 /**
  * Connection strings: `idb://NAME` (IndexedDB, browsers and workers),
  * `localstorage://PREFIX` (browsers, ~5 MB), `memory://` (everywhere),
- * `file://PATH` (Node: a JSON-lines file, relative to the working directory).
+ * `sqlite://DIR` (Node: the luml directory layout the native store writes, `DIR` relative to
+ * the working directory or absolute; the Node default is `sqlite://./experiments`).
  */
 export type ConnectionString =
   | `idb://${string}`
   | `localstorage://${string}`
   | `memory://${string}`
-  | `file://${string}`;
+  | `sqlite://${string}`;
 
 /**
  * Tracks experiments into a store. Logging is synchronous and only buffers; data becomes
@@ -379,8 +380,11 @@ export type ConnectionString =
 export declare class ExperimentTracker {
   private constructor();
 
-  /** Opens the store a connection string names. */
-  static open(connection: ConnectionString | string): Promise<ExperimentTracker>;
+  /**
+   * Opens the store a connection string names. In Node, without one:
+   * `sqlite://./experiments`, as natively; browsers need one.
+   */
+  static open(connection?: ConnectionString | string): Promise<ExperimentTracker>;
 
   /** The connection string the store was opened with. */
   readonly location: string;
@@ -463,7 +467,7 @@ export declare class ExperimentTracker {
 
   /**
    * Makes everything logged so far durable. A transient failure (`STORAGE`; a full disk for
-   * `file://`) keeps the data for the next flush (see `pending()`); data the store refuses
+   * `sqlite://`) keeps the data for the next flush (see `pending()`); data the store refuses
    * for good (`QUOTA_EXCEEDED` in browsers, `EXPERIMENT_NOT_FOUND`) is written record by
    * record as far as it fits, the rest dropped, and the error's `dropped` says how much.
    */

@@ -1,16 +1,15 @@
-// Trains a logistic regression on generated data and tracks it into a file store:
+// Trains a logistic regression on generated data and tracks it into a sqlite:// store (the
+// luml layout: `sextant ls`, `sextant ui` and luml-sdk open it as it is):
 //
-//   node www/examples/node-logreg.mjs [file://path]     (default file://./experiments.sextant)
+//   node www/examples/node-logreg.mjs [sqlite://DIR]     (default sqlite://./experiments)
 //
-// then reads the run back and writes its luml snapshot next to the store (open it natively
-// with `sextant import`).
+// then reads the run back and writes its luml snapshot beside it (`sextant import` reads it).
 
 import { writeFileSync } from "node:fs";
 import { ExperimentTracker } from "@sextant/tracker";
 import { makeData, train } from "./logreg.js";
 
-const store = process.argv[2] ?? "file://./experiments.sextant";
-const tracker = await ExperimentTracker.open(store);
+const tracker = await ExperimentTracker.open(process.argv[2]);
 
 const config = { epochs: 30, lr: 0.1, batchSize: 64, samples: 2000, dims: 4 };
 const id = await tracker.startExperiment({

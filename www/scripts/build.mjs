@@ -2,7 +2,9 @@
 //
 // 1. cargo builds crates/sextant-web (the tracker) and crates/sextant-snapshot-wasm (luml
 //    snapshots, SQLite inside: loaded only on export/import) for wasm32 in the
-//    `wasm-release` profile (size-optimised, LTO).
+//    `wasm-release` profile (size-optimised, LTO), then sextant-web again with its
+//    `node-sqlite` feature: the Node build (pkg-node/), with the SQLite store inside, which
+//    only src/node.js loads, so the browser's module does not grow.
 // 2. The wasm-bindgen CLI already on PATH writes ES-module glue (`--target web`) into pkg/
 //    and pkg-snapshot/. Nothing is downloaded; its version must equal the crate's pin.
 // 3. wasm-opt from the binaryen npm package (a devDependency) shrinks the result, when
@@ -27,6 +29,16 @@ const profile = "wasm-release";
 const modules = [
   { crate: "sextant-web", file: "sextant_web", out: "pkg", guard: true },
   { crate: "sextant-snapshot-wasm", file: "sextant_snapshot_wasm", out: "pkg-snapshot" },
+  // Built last: it overwrites target/…/sextant_web.wasm, which pkg/ is made from first.
+  {
+    crate: "sextant-web",
+    features: "node-sqlite",
+    file: "sextant_web",
+    out: "pkg-node",
+    guard: true,
+    // Node loads it from disk: speed over bytes.
+    opt: "-O2",
+  },
 ];
 
 function run(cmd, args, options = {}) {
@@ -67,17 +79,18 @@ if (found !== WASM_BINDGEN_VERSION) {
   process.exit(1);
 }
 
-run("cargo", [
-  "build",
-  "--profile",
-  profile,
-  "--target",
-  "wasm32-unknown-unknown",
-  ...modules.flatMap((m) => ["-p", m.crate]),
-]);
-
 const wasmOpt = join(www, "node_modules", ".bin", "wasm-opt");
 for (const m of modules) {
+  run("cargo", [
+    "build",
+    "--profile",
+    profile,
+    "--target",
+    "wasm32-unknown-unknown",
+    "-p",
+    m.crate,
+    ...(m.features ? ["--features", m.features] : []),
+  ]);
   const input = join(targetDir, "wasm32-unknown-unknown", profile, `${m.file}.wasm`);
   const out = join(www, m.out);
   rmSync(out, { recursive: true, force: true });
@@ -87,7 +100,7 @@ for (const m of modules) {
   if (existsSync(wasmOpt)) {
     // The features Rust's wasm32 target enables by default, which the glue relies on.
     run(wasmOpt, [
-      "-Oz",
+      m.opt ?? "-Oz",
       "--enable-bulk-memory",
       "--enable-nontrapping-float-to-int",
       "--enable-sign-ext",

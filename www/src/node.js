@@ -1,17 +1,17 @@
-// Node entry of @sextant/tracker: loads the wasm from the package synchronously at import,
-// gives it file access for file:// stores, and a loader for the snapshot module.
+// Node entry of @sextant/tracker: loads the Node build of the wasm (pkg-node/: the browser
+// module plus the SQLite store behind sqlite://DIR, which imports node:fs itself)
+// synchronously at import, and gives it a loader for the snapshot module.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
-import * as glue from "../pkg/sextant_web.js";
+import * as glue from "../pkg-node/sextant_web.js";
 import { installFastPaths } from "./fast.js";
 import { installTfjs } from "./tfjs.js";
-import { fileHost } from "./file-host.js";
 import { manageInstances } from "./instance.js";
 import { installTracing } from "./tracing.js";
 
 const module = new WebAssembly.Module(
-  readFileSync(new URL("../pkg/sextant_web_bg.wasm", import.meta.url)),
+  readFileSync(new URL("../pkg-node/sextant_web_bg.wasm", import.meta.url)),
 );
 
 let snapshot;
@@ -35,9 +35,11 @@ const snapshotCodec = {
   },
 };
 
+const glues = [];
+
 function setup(g) {
   g.initSync({ module });
-  g.installFileHost(fileHost);
+  glues.push(g);
   g.installSnapshotCodec(snapshotCodec);
   installFastPaths(g.ExperimentTracker);
   installTfjs(g.ExperimentTracker);
@@ -51,6 +53,18 @@ function setup(g) {
 // ends gets the same through `beforeExit` (tracker side).
 
 const trackers = new Set();
+
+/** The process is going: SQLite stores fold their logs in and drop their lock files. */
+function closeStores() {
+  for (const g of glues) {
+    if (g.__sextantCrashed() !== null) continue;
+    try {
+      g.__closeStores();
+    } catch {
+      // Nothing more can be done while exiting.
+    }
+  }
+}
 
 function failOpenNow() {
   for (const ref of trackers) {
@@ -71,13 +85,17 @@ let hooked = false;
 function hookExits() {
   if (hooked) return;
   hooked = true;
-  process.on("exit", failOpenNow);
+  process.on("exit", () => {
+    failOpenNow();
+    closeStores();
+  });
   process.on("uncaughtExceptionMonitor", failOpenNow);
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.on(signal, function onSignal() {
       // Another handler owns the signal (a graceful stop, say): the runs are its business.
       if (process.listenerCount(signal) > 1) return;
       failOpenNow();
+      closeStores();
       // Then die of the signal as Node would have without this listener.
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
@@ -90,7 +108,7 @@ function opened(tracker) {
   hookExits();
 }
 
-manageInstances(glue, setup, (n) => import(`../pkg/sextant_web.js?instance=${n}`), opened).start();
+manageInstances(glue, setup, (n) => import(`../pkg-node/sextant_web.js?instance=${n}`), opened).start();
 
 /** Resolves once the wasm is ready; in Node it already is. */
 export async function load() {}

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -110,8 +110,8 @@ describe("no param can crash the instance", () => {
   });
 
   test("a forced crash is reported as CRASHED, and a new tracker works", async () => {
-    const glue = pathToFileURL(join(packageDir(project), "pkg", "sextant_web.js")).href;
-    const store = `file://${join(project, "crash.sextant")}`;
+    const glue = pathToFileURL(join(packageDir(project), "pkg-node", "sextant_web.js")).href;
+    const store = `sqlite://${join(project, "crash")}`;
     const result = await runChild(
       "crash.mjs",
       `import { ExperimentTracker } from "@sextant/tracker";
@@ -147,9 +147,9 @@ describe("no param can crash the instance", () => {
 });
 
 describe("values come back as they went in", () => {
-  for (const store of ["memory://", "file://"]) {
+  for (const store of ["memory://", "sqlite://"]) {
     test(`bigint, Date, -0, nested values, Maps (${store})`, async () => {
-      const conn = store === "file://" ? `file://${join(project, "values.sextant")}` : store;
+      const conn = store === "sqlite://" ? `sqlite://${join(project, "values")}` : store;
       const t = await ExperimentTracker.open(conn);
       const id = await t.startExperiment();
       t.logStatic("big", 2n ** 62n + 1n);
@@ -175,7 +175,7 @@ describe("values come back as they went in", () => {
       t.logMetrics(new Map([["acc", 0.5], ["loss", 0.25]]), { step: 3 });
       await t.endExperiment();
 
-      const reader = store === "file://" ? await ExperimentTracker.open(conn) : t;
+      const reader = store === "sqlite://" ? await ExperimentTracker.open(conn) : t;
       const { params } = await reader.getExperiment(id);
       assert.equal(params.big, 2n ** 62n + 1n);
       assert.equal(params.small, 42);
@@ -268,11 +268,11 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
   ];
   for (const [what, ending, expected] of cases) {
     test(`a script that ${what}`, async () => {
-      const file = join(project, `dies-${what.replace(/\W+/g, "-")}.sextant`);
+      const file = join(project, `dies-${what.replace(/\W+/g, "-")}`);
       const result = await runChild(
         `dies-${what.replace(/\W+/g, "-")}.mjs`,
         `import { ExperimentTracker } from "@sextant/tracker";
-         const t = await ExperimentTracker.open(${JSON.stringify(`file://${file}`)});
+         const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${file}`)});
          const id = await t.startExperiment({ name: "dies" });
          console.log(id);
          t.logStatic("lr", 0.1);
@@ -283,7 +283,10 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
       if (expected.signal) assert.equal(result.signal, expected.signal, result.err);
       else assert.equal(result.code, expected.code, result.err);
       const id = result.out.split("\n")[0].trim();
-      const t = await ExperimentTracker.open(`file://${file}`);
+      // The exit hooks also released the store: no lock file is left for the next writer.
+      const locks = readdirSync(file, { recursive: true }).filter((f) => f.endsWith("-nodelock"));
+      assert.deepEqual(locks, []);
+      const t = await ExperimentTracker.open(`sqlite://${file}`);
       const info = await t.getExperiment(id);
       assert.equal(info.status, "failed");
       assert.equal(info.params.lr, 0.1);
@@ -294,11 +297,11 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
   }
 
   test("a SIGINT handler of the program's own decides (here: ends the run)", async () => {
-    const file = join(project, "graceful.sextant");
+    const file = join(project, "graceful");
     const result = await runChild(
       "graceful.mjs",
       `import { ExperimentTracker } from "@sextant/tracker";
-       const t = await ExperimentTracker.open(${JSON.stringify(`file://${file}`)});
+       const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${file}`)});
        const id = await t.startExperiment({ name: "graceful" });
        console.log(id);
        process.on("SIGINT", async () => { await t.endExperiment(); process.exit(0); });
@@ -309,7 +312,7 @@ describe("a Node process that dies keeps what it logged, and marks the run faile
     );
     assert.equal(result.code, 0, result.err);
     const id = result.out.split("\n")[0].trim();
-    const t = await ExperimentTracker.open(`file://${file}`);
+    const t = await ExperimentTracker.open(`sqlite://${file}`);
     assert.equal((await t.getExperiment(id)).status, "completed");
     assert.equal((await t.getMetricHistory("loss", { experimentId: id })).length, 50);
     await t.close();

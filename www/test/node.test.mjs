@@ -62,6 +62,8 @@ describe("the packed package", () => {
       "src/browser.js",
       "pkg/sextant_web.js",
       "pkg/sextant_web_bg.wasm",
+      "pkg-node/sextant_web.js",
+      "pkg-node/sextant_web_bg.wasm",
       "pkg-snapshot/sextant_snapshot_wasm.js",
       "pkg-snapshot/sextant_snapshot_wasm_bg.wasm",
       "LICENSE-MIT",
@@ -81,7 +83,7 @@ describe("the packed package", () => {
 
   test("the shipped Node example runs from the installed package", async () => {
     const example = join(packageDir(project), "examples", "node-logreg.mjs");
-    const out = execFileSync(process.execPath, [example, `file://${join(project, "shipped.sextant")}`], {
+    const out = execFileSync(process.execPath, [example, `sqlite://${join(project, "shipped")}`], {
       cwd: project,
       encoding: "utf8",
     });
@@ -300,7 +302,8 @@ describe("bad input is a thrown Error that names it, and corrupts nothing", () =
     await rejects(() => t.logDynamic("loss", 1, 5), "INVALID_INPUT", "options");
     await rejects(() => t.startExperiment({ experimentId: "../../etc" }), "INVALID_INPUT", "../../etc");
     await rejects(() => ExperimentTracker.open("./experiments"), "INVALID_CONNECTION_STRING", "idb://NAME");
-    await rejects(() => ExperimentTracker.open("sqlite://./x"), "UNKNOWN_BACKEND", "sqlite", "file://PATH");
+    await rejects(() => ExperimentTracker.open("zzz://./x"), "UNKNOWN_BACKEND", "zzz", "sqlite://DIR");
+    await rejects(() => ExperimentTracker.open("file://./x.sextant"), "INVALID_INPUT", "sqlite://DIR");
     await rejects(() => ExperimentTracker.open("idb://x"), "STORAGE", "IndexedDB is not available");
     await rejects(() => ExperimentTracker.open("localstorage://x"), "STORAGE", "localStorage");
     await rejects(() => ExperimentTracker.open(7), "INVALID_INPUT", "connection string");
@@ -348,13 +351,13 @@ describe("bad input is a thrown Error that names it, and corrupts nothing", () =
   });
 });
 
-describe("file:// stores persist across processes", () => {
+describe("sqlite:// stores persist across processes", () => {
   test("a run logged by one process is read by another", async () => {
-    const path = join(project, "runs", "store.sextant");
+    const path = join(project, "runs", "store");
     const out = await runScript(
       "writer.mjs",
       `import { ExperimentTracker } from "@sextant/tracker";
-       const t = await ExperimentTracker.open(${JSON.stringify(`file://${path}`)});
+       const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${path}`)});
        const id = await t.startExperiment({ name: "from a child", group: "files" });
        t.logStatic("lr", 0.1 + 0.2);
        for (let i = 0; i < 20000; i++) t.logDynamic("loss", 1 / (i + 7));
@@ -362,7 +365,7 @@ describe("file:// stores persist across processes", () => {
        console.log(id);`,
     );
     const id = out.trim();
-    const t = await ExperimentTracker.open(`file://${path}`);
+    const t = await ExperimentTracker.open(`sqlite://${path}`);
     const info = await t.getExperiment(id);
     assert.deepEqual([info.name, info.group, info.status], ["from a child", "files", "completed"]);
     assert.equal(info.params.lr, 0.1 + 0.2, "bit-exact through the file");
@@ -372,36 +375,19 @@ describe("file:// stores persist across processes", () => {
     await t.close();
   });
 
-  test("two processes append different experiments to one file", async () => {
-    const path = join(project, "shared.sextant");
-    const writer = (name) => `import { ExperimentTracker } from "@sextant/tracker";
-       const t = await ExperimentTracker.open(${JSON.stringify(`file://${path}`)});
-       await t.startExperiment({ name: ${JSON.stringify(name)} });
-       for (let i = 0; i < 3000; i++) { t.logDynamic("x", i); if (i % 500 === 0) await t.flush(); }
-       await t.endExperiment();`;
-    await Promise.all([runScript("a.mjs", writer("a")), runScript("b.mjs", writer("b"))]);
-    const t = await ExperimentTracker.open(`file://${path}`);
-    const runs = await t.listExperiments();
-    assert.deepEqual(runs.map((r) => r.name).sort(), ["a", "b"]);
-    for (const r of runs) {
-      assert.equal((await t.getMetricHistory("x", { experimentId: r.id })).length, 3000);
-    }
-    await t.close();
-  });
-
   test("a script that ends without endExperiment: flushed, and marked failed", async () => {
-    const path = join(project, "crashy.sextant");
+    const path = join(project, "crashy");
     const id = (
       await runScript(
         "forgetful.mjs",
         `import { ExperimentTracker } from "@sextant/tracker";
-         const t = await ExperimentTracker.open(${JSON.stringify(`file://${path}`)});
+         const t = await ExperimentTracker.open(${JSON.stringify(`sqlite://${path}`)});
          const id = await t.startExperiment({ name: "forgot to end" });
          for (let i = 0; i < 100; i++) t.logDynamic("loss", i);
          console.log(id);`,
       )
     ).trim();
-    const t = await ExperimentTracker.open(`file://${path}`);
+    const t = await ExperimentTracker.open(`sqlite://${path}`);
     const info = await t.getExperiment(id);
     assert.equal(info.status, "failed");
     assert.equal((await t.getMetricHistory("loss", { experimentId: id })).length, 100);
@@ -496,10 +482,10 @@ print(c.execute("select value, value_type from static_params where key='lr'").fe
 });
 
 describe("examples", () => {
-  test("node-logreg.mjs trains, tracks into a file store and exports", async () => {
+  test("node-logreg.mjs trains, tracks into a sqlite:// store and exports", async () => {
     const out = execFileSync(
       process.execPath,
-      [join(www, "examples", "node-logreg.mjs"), `file://${join(project, "example.sextant")}`],
+      [join(www, "examples", "node-logreg.mjs"), `sqlite://${join(project, "example-store")}`],
       { cwd: project, encoding: "utf8" },
     );
     assert.match(out, /logreg-lr0\.1 \(.+\) completed/);

@@ -214,7 +214,7 @@ describe("spanExporter() directly", () => {
   });
 
   test("shutdown flushes; exporting afterwards fails", async () => {
-    const store = `file://${process.env.TMPDIR ?? "/tmp"}/sextant-exporter-${process.pid}.sextant`;
+    const store = `sqlite://${process.env.TMPDIR ?? "/tmp"}/sextant-exporter-${process.pid}`;
     const t = await ExperimentTracker.open(store);
     const id = await t.startExperiment();
     const exporter = t.spanExporter();

@@ -2,7 +2,7 @@
 //! and the one way this crate opens a write transaction.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 use sextant_core::Error;
@@ -81,8 +81,9 @@ pub fn in_write_tx<T>(
 /// Retries an operation that SQLite refuses with `SQLITE_BUSY` without consulting the busy
 /// handler (switching the journal mode of a new file while another process opens it), for
 /// at most [`BUSY_TIMEOUT`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) -> SqlResult<T> {
-    let start = Instant::now();
+    let start = std::time::Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
         match f() {
@@ -98,6 +99,13 @@ pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) ->
             other => return other.at(path),
         }
     }
+}
+
+/// On wasm32 there is no clock to bound a retry nor a thread to sleep (both panic there),
+/// and the Node store holds its files exclusively, so a busy file stays busy: one try.
+#[cfg(target_arch = "wasm32")]
+pub fn retry_busy<T>(path: &Path, mut f: impl FnMut() -> rusqlite::Result<T>) -> SqlResult<T> {
+    f().at(path)
 }
 
 #[cfg(test)]

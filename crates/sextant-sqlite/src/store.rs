@@ -3,7 +3,7 @@
 use sextant_luml::sql::SqlContext;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use sextant_core::{
@@ -14,9 +14,10 @@ use sextant_core::{
 use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
 use crate::blocks;
+use crate::fs::{Entry, FsHost, NativeFs};
 use sextant_luml::expdb;
 use sextant_luml::schema;
-use sextant_luml::sql::{begin, io_err};
+use sextant_luml::sql::begin;
 
 /// Open exp.db connections kept at once; more are closed and reopened on demand.
 const MAX_OPEN_EXPERIMENTS: usize = 32;
@@ -28,6 +29,8 @@ type Latest = BTreeMap<String, (i64, f64)>;
 struct ExpConn {
     conn: Connection,
     path: PathBuf,
+    /// Opened for reading only (the store is read-only, or a Node process holds the file).
+    read_only: bool,
     /// Each key's (highest step, value there), for the meta.db cache; loaded on first write.
     latest: Option<BTreeMap<String, (i64, f64)>>,
 }
@@ -36,6 +39,8 @@ struct ExpConn {
 /// locking, between processes.
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// Files outside SQLite (folders, attachments) and how connections are opened.
+    fs: Arc<dyn FsHost>,
     root: PathBuf,
     meta_path: PathBuf,
     meta: Mutex<Connection>,
@@ -54,6 +59,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the store directory. A `meta.db` that is not a SQLite
     /// database is reported as corrupt and left as it is.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_on(Arc::new(NativeFs), dir)
+    }
+
+    /// [`SqliteStore::open`] over another file system (Node's, from wasm).
+    pub fn open_on(fs: Arc<dyn FsHost>, dir: impl AsRef<Path>) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         if root.as_os_str().is_empty() {
             return Err(Error::InvalidInput {
@@ -62,7 +72,7 @@ impl SqliteStore {
                 reason: "is empty: use sqlite://./experiments or sqlite:///abs/dir".into(),
             });
         }
-        if root.exists() && !root.is_dir() {
+        if fs.entry(&root) == Entry::File {
             return Err(Error::InvalidInput {
                 what: "sqlite store directory",
                 value: root.display().to_string(),
@@ -70,13 +80,21 @@ impl SqliteStore {
             });
         }
         let meta_path = root.join("meta.db");
-        match Self::open_writable(&root, &meta_path) {
-            Ok(conn) => Ok(Self::over(root, conn, None)),
+        // Writing beside a Node process that holds the files would corrupt them (SQLite's
+        // locks cannot see each other across the two), so such a store is only read.
+        if let Some(why) = fs.held_elsewhere(&meta_path) {
+            let conn = open_read_only(fs.as_ref(), &meta_path)?;
+            return Ok(Self::over(fs, root, conn, Some(why)));
+        }
+        match Self::open_writable(fs.as_ref(), &root, &meta_path) {
+            Ok(conn) => Ok(Self::over(fs, root, conn, None)),
             // A store on a read-only mount (or in a folder we may not write) can still be
             // read; writes then say why they cannot happen.
-            Err(e @ (Error::ReadOnly { .. } | Error::Storage { .. })) if meta_path.is_file() => {
-                match open_read_only(&meta_path) {
-                    Ok(conn) => Ok(Self::over(root, conn, Some(e.to_string()))),
+            Err(e @ (Error::ReadOnly { .. } | Error::Storage { .. }))
+                if fs.entry(&meta_path) == Entry::File =>
+            {
+                match open_read_only(fs.as_ref(), &meta_path) {
+                    Ok(conn) => Ok(Self::over(fs, root, conn, Some(e.to_string()))),
                     Err(_) => Err(e),
                 }
             }
@@ -85,8 +103,14 @@ impl SqliteStore {
     }
 
     /// The store over an open meta.db connection; `read_only` says why writes are refused.
-    fn over(root: PathBuf, meta: Connection, read_only: Option<String>) -> Self {
+    fn over(
+        fs: Arc<dyn FsHost>,
+        root: PathBuf,
+        meta: Connection,
+        read_only: Option<String>,
+    ) -> Self {
         SqliteStore {
+            fs,
             meta_path: root.join("meta.db"),
             root,
             meta: Mutex::new(meta),
@@ -99,23 +123,27 @@ impl SqliteStore {
     /// for writing (a store on a read-only mount, or someone else's). Writes fail with
     /// [`Error::ReadOnly`].
     pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_read_only_on(Arc::new(NativeFs), dir)
+    }
+
+    /// [`SqliteStore::open_read_only`] over another file system.
+    pub fn open_read_only_on(fs: Arc<dyn FsHost>, dir: impl AsRef<Path>) -> Result<Self> {
         let root = dir.as_ref().to_path_buf();
         let meta_path = root.join("meta.db");
-        if !meta_path.is_file() {
+        if fs.entry(&meta_path) != Entry::File {
             return Err(Error::InvalidInput {
                 what: "sqlite store directory",
                 value: root.display().to_string(),
                 reason: "has no meta.db to read".into(),
             });
         }
-        let conn = open_read_only(&meta_path)?;
-        Ok(Self::over(root, conn, Some("opened read-only".into())))
+        let conn = open_read_only(fs.as_ref(), &meta_path)?;
+        Ok(Self::over(fs, root, conn, Some("opened read-only".into())))
     }
 
-    fn open_writable(root: &Path, meta_path: &Path) -> Result<Connection> {
-        std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
-        let conn = Connection::open(meta_path).at(meta_path)?;
-        schema::configure(&conn, meta_path)?;
+    fn open_writable(fs: &dyn FsHost, root: &Path, meta_path: &Path) -> Result<Connection> {
+        fs.create_dir_all(root)?;
+        let conn = open_writable(fs, meta_path)?;
         schema::create_meta(&conn, meta_path)?;
         Ok(conn)
     }
@@ -170,7 +198,7 @@ impl SqliteStore {
         let path = base.join(name);
         if create_parent {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io_err(parent, e))?;
+                self.fs.create_dir_all(parent)?;
             }
         }
         let outside = || Error::InvalidInput {
@@ -178,13 +206,14 @@ impl SqliteStore {
             value: name.to_string(),
             reason: "resolves outside the attachments folder".into(),
         };
-        if let (Ok(b), Some(Ok(p))) = (base.canonicalize(), path.parent().map(Path::canonicalize)) {
+        let parent = path.parent().and_then(|p| self.fs.canonicalize(p));
+        if let (Some(b), Some(p)) = (self.fs.canonicalize(&base), parent) {
             if !p.starts_with(&b) {
                 return Err(outside());
             }
             // On read the file itself may be a symlink planted in the folder.
             if !create_parent {
-                if let Ok(f) = path.canonicalize() {
+                if let Some(f) = self.fs.canonicalize(&path) {
                     if !f.starts_with(&b) {
                         return Err(outside());
                     }
@@ -241,20 +270,25 @@ impl SqliteStore {
 
     fn connect_exp(&self, exps: &mut HashMap<String, ExpConn>, id: &str) -> Result<()> {
         let path = self.exp_db_path(id);
-        let conn = if self.read_only.is_some() {
-            if !path.is_file() {
+        let held = if self.read_only.is_none() {
+            self.fs.held_elsewhere(&path)
+        } else {
+            None
+        };
+        let read_only = self.read_only.is_some() || held.is_some();
+        let conn = if read_only {
+            if self.fs.entry(&path) != Entry::File {
                 return Err(Error::corrupt(format!(
                     "{} is missing (the store is read-only, so it cannot be created)",
                     path.display()
                 )));
             }
-            open_read_only(&path)?
+            open_read_only(self.fs.as_ref(), &path)?
         } else {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+                self.fs.create_dir_all(dir)?;
             }
-            let conn = Connection::open(&path).at(&path)?;
-            schema::configure(&conn, &path)?;
+            let conn = open_writable(self.fs.as_ref(), &path)?;
             schema::create_exp(&conn, &path)?;
             schema::create(&conn, &path, blocks::DDL)?;
             conn
@@ -264,6 +298,7 @@ impl SqliteStore {
             ExpConn {
                 conn,
                 path,
+                read_only,
                 latest: None,
             },
         );
@@ -373,7 +408,7 @@ impl SqliteStore {
                     ..
                 } => {
                     let file = self.attachment_path(id, name, true)?;
-                    staged.stage(file, data)?;
+                    staged.stage(self.fs.as_ref(), file, data)?;
                     let row_id = attachment_row_id(id, name, *created_at);
                     expdb::write_attachment_row(
                         tx,
@@ -451,7 +486,7 @@ impl SqliteStore {
         metrics: bool,
     ) -> Result<()> {
         let mut exps = lock(&self.exps)?;
-        if !self.exp_db_path(&info.id).exists() {
+        if self.fs.entry(&self.exp_db_path(&info.id)) == Entry::Missing {
             return Ok(());
         }
         let ec = self.exp(&mut exps, &info.id)?;
@@ -515,41 +550,87 @@ fn uuid_from(b: [u8; 16]) -> String {
 /// batch leaves no files behind. Temporary names are short and fixed-length, so a name
 /// whose last segment is as long as the file system allows still fits, and they never
 /// depend on the attachment's own extension (`..x` stays a file name).
-#[derive(Debug, Default)]
-struct StagedFiles {
+#[derive(Debug)]
+struct StagedFiles<'f> {
+    fs: &'f dyn FsHost,
     files: Vec<(PathBuf, PathBuf)>,
 }
 
-impl StagedFiles {
-    fn stage(&mut self, target: PathBuf, data: &[u8]) -> Result<()> {
+impl<'f> StagedFiles<'f> {
+    fn new(fs: &'f dyn FsHost) -> Self {
+        StagedFiles {
+            fs,
+            files: Vec::new(),
+        }
+    }
+
+    fn stage(&mut self, fs: &dyn FsHost, target: PathBuf, data: &[u8]) -> Result<()> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = target.parent().unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".sextant-{}-{n}.tmp", std::process::id()));
+        let tmp = dir.join(format!(".sextant-{}-{n}.tmp", fs.process_id()));
         self.files.push((tmp.clone(), target));
-        std::fs::write(&tmp, data).map_err(|e| io_err(&tmp, e))
+        fs.write(&tmp, data)
     }
 
     fn publish(&mut self) -> Result<()> {
         for (tmp, target) in std::mem::take(&mut self.files) {
-            std::fs::rename(&tmp, &target).map_err(|e| io_err(&target, e))?;
+            self.fs.rename(&tmp, &target)?;
         }
         Ok(())
     }
 }
 
-impl Drop for StagedFiles {
+impl Drop for StagedFiles<'_> {
     fn drop(&mut self) {
         for (tmp, _) in &self.files {
-            let _ = std::fs::remove_file(tmp);
+            self.fs.remove_file(tmp);
         }
     }
 }
 
-fn open_read_only(path: &Path) -> Result<Connection> {
+/// Opens (creating) a store file for writing, through the host's VFS, configured.
+fn open_writable(fs: &dyn FsHost, path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = connect(fs, path, flags)?;
+    schema::configure(&conn, path)?;
+    no_wait(fs, &conn, path)?;
+    Ok(conn)
+}
+
+/// An exclusive host's lock is held until the holding connection closes: waiting for it
+/// would only stall the process, so its connections fail at once.
+fn no_wait(fs: &dyn FsHost, conn: &Connection, path: &Path) -> Result<()> {
+    if fs.exclusive() {
+        conn.busy_timeout(std::time::Duration::ZERO).at(path)?;
+    }
+    Ok(())
+}
+
+/// A connection through the host's VFS. Exclusive hosts take their lock on the first read
+/// and keep it, so WAL files need no shared memory; waiting for such a lock is pointless
+/// (it is held until that connection closes), so they do not wait.
+fn connect(fs: &dyn FsHost, path: &Path, flags: OpenFlags) -> Result<Connection> {
+    let conn = match fs.vfs() {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .at(path)?;
+    if fs.exclusive() {
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE;")
+            .at(path)?;
+    }
+    Ok(conn)
+}
+
+fn open_read_only(fs: &dyn FsHost, path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).at(path)?;
+    let conn = connect(fs, path, flags)?;
     schema::configure_read_only(&conn, path)?;
+    no_wait(fs, &conn, path)?;
     // Without write access SQLite may not be able to open a WAL file's index; reading
     // the database file alone (`immutable`) still shows everything checkpointed.
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -558,9 +639,9 @@ fn open_read_only(path: &Path) -> Result<Connection> {
         Ok(_) => Ok(conn),
         Err(_) => {
             let uri = format!("file:{}?immutable=1", path.display());
-            let conn =
-                Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI).at(path)?;
+            let conn = connect(fs, Path::new(&uri), flags | OpenFlags::SQLITE_OPEN_URI)?;
             schema::configure_read_only(&conn, path)?;
+            no_wait(fs, &conn, path)?;
             Ok(conn)
         }
     }
@@ -625,7 +706,8 @@ fn metric_cache_json(latest: &BTreeMap<String, (i64, f64)>) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
-#[async_trait::async_trait]
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl Store for SqliteStore {
     fn location(&self) -> String {
         format!("sqlite://{}", self.root.display())
@@ -667,7 +749,7 @@ impl Store for SqliteStore {
             self.open_exp(&mut exps, &meta, id)?;
         }
 
-        let mut staged = StagedFiles::default();
+        let mut staged = StagedFiles::new(self.fs.as_ref());
         let mut exp_txs = Vec::with_capacity(order.len());
         let mut latest_after = Vec::with_capacity(order.len());
         for id in &order {
@@ -827,7 +909,7 @@ impl Store for SqliteStore {
         max_points: usize,
     ) -> Result<Vec<MetricPoint>> {
         self.with_exp(id, |ec| {
-            let writable = self.read_only.is_none();
+            let writable = !ec.read_only;
             match blocks::series(&ec.conn, &ec.path, key, range, max_points, writable)? {
                 Some(points) => Ok(points),
                 None => {
@@ -859,13 +941,12 @@ impl Store for SqliteStore {
             })?;
         // The stored path is data from disk, so it gets the same scrutiny as a name.
         let path = self.attachment_path(id, &file, false)?;
-        std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::AttachmentNotFound {
+        self.fs
+            .read(&path)?
+            .ok_or_else(|| Error::AttachmentNotFound {
                 experiment: id.to_string(),
                 name: name.to_string(),
-            },
-            _ => io_err(&path, e),
-        })
+            })
     }
 
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
@@ -946,12 +1027,7 @@ impl Store for SqliteStore {
             }
             tx.commit().at(&self.meta_path)?;
         }
-        let dir = self.root.join(id);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err(&dir, e)),
-        }
+        self.fs.remove_dir_all(&self.root.join(id))
     }
 }
 
@@ -959,8 +1035,8 @@ impl SqliteStore {
     /// luml keeps model paths relative to the store root when the model lives inside it.
     fn relative_to_root(&self, path: &str) -> String {
         let p = Path::new(path);
-        match (p.canonicalize(), self.root.canonicalize()) {
-            (Ok(abs), Ok(root)) => abs
+        match (self.fs.canonicalize(p), self.fs.canonicalize(&self.root)) {
+            (Some(abs), Some(root)) => abs
                 .strip_prefix(&root)
                 .map(|rel| rel.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| path.to_string()),

@@ -33,7 +33,7 @@ impl LocalStorageBackend {
         if !available {
             return Err(Error::storage(
                 "localStorage is not available here (Node, a worker, or storage disabled): \
-                 use idb://NAME in workers, file://PATH or memory:// in Node",
+                 use idb://NAME in workers, sqlite://DIR or memory:// in Node",
             ));
         }
         Ok(LocalStorageBackend {

@@ -112,7 +112,7 @@ pub fn factory() -> Result<IdbFactory> {
         .and_then(|f| f.dyn_into::<IdbFactory>().ok())
         .ok_or_else(|| {
             Error::storage(
-                "IndexedDB is not available here (Node has none): use memory:// or file://PATH",
+                "IndexedDB is not available here (Node has none): use sqlite://DIR or memory://",
             )
         })
 }

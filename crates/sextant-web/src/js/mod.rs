@@ -169,10 +169,26 @@ fn unknown_key(key: u32) -> JsValue {
 #[wasm_bindgen]
 impl ExperimentTracker {
     /// Opens the store a connection string names (`idb://NAME`, `localstorage://PREFIX`,
-    /// `memory://`, and in Node `file://PATH`).
+    /// `memory://`, and in Node `sqlite://DIR`); in Node, none means
+    /// `sqlite://./experiments`, as natively.
     #[wasm_bindgen(js_name = open)]
     pub async fn open(connection: JsValue) -> Result<ExperimentTracker, JsValue> {
-        let connection = input::string(&connection, "connection string").js()?;
+        let connection = match (
+            input::opt_string(&connection, "connection string").js()?,
+            crate::DEFAULT_CONNECTION,
+        ) {
+            (Some(c), _) => c,
+            (None, Some(default)) => default.to_string(),
+            (None, None) => {
+                return Err(to_js(&Error::InvalidInput {
+                    what: "connection string",
+                    value: String::new(),
+                    reason:
+                        "is needed in a browser: idb://NAME, localstorage://PREFIX or memory://"
+                            .into(),
+                }))
+            }
+        };
         let store = crate::registry().open(&connection).await.js()?;
         if wal::needed(&store.location()) {
             // What pages closed before their writes finished left behind.
@@ -262,7 +278,7 @@ impl ExperimentTracker {
         let location = store.location();
         let tracker = Tracker::new(store, Arc::new(JsEnv));
         // A browser's storage quota does not free itself: what does not fit is dropped and
-        // reported rather than retried (and appended to) forever. A disk (file://) may be.
+        // reported rather than retried (and appended to) forever. A disk (sqlite://) may be.
         tracker.set_full_store_final(
             location.starts_with("localstorage://") || location.starts_with("idb://"),
         );
