@@ -26,6 +26,9 @@ const snapshotCodec = {
   async read(tar) {
     return (await snapshotModule()).readSnapshot(tar);
   },
+  async search(listJson, filter, orderBy) {
+    return (await snapshotModule()).searchExperiments(listJson, filter, orderBy);
+  },
 };
 
 const wasmUrl = new URL("../pkg/sextant_web_bg.wasm", import.meta.url);

@@ -33,6 +33,9 @@ const snapshotCodec = {
   async read(tar) {
     return (await snapshotModule()).readSnapshot(tar);
   },
+  async search(listJson, filter, orderBy) {
+    return (await snapshotModule()).searchExperiments(listJson, filter, orderBy);
+  },
 };
 
 const glues = [];

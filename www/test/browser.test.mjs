@@ -152,6 +152,31 @@ test("export loads the snapshot module in the page", async () => {
   await page.close();
 });
 
+test("listExperiments with a search-language filter loads the search module on demand", async () => {
+  const page = await openPage();
+  const result = await page.evaluate(async () => {
+    const t = await window.sextant.ExperimentTracker.open("memory://");
+    for (const [name, acc] of [["low", 0.5], ["high", 0.95], ["mid", 0.8]]) {
+      await t.startExperiment({ name });
+      t.logDynamic("val/acc", acc);
+      await t.endExperiment();
+    }
+    const names = (runs) => runs.map((r) => r.name);
+    const kept = names(await t.listExperiments({ filter: "metrics.`val/acc` >= 0.8", orderBy: "metrics.`val/acc` DESC" }));
+    let error;
+    try {
+      await t.listExperiments({ filter: "metrics.acc >" });
+    } catch (e) {
+      error = { code: e.code, message: e.message };
+    }
+    return { kept, error };
+  });
+  assert.deepEqual(result.kept, ["high", "mid"]);
+  assert.equal(result.error.code, "INVALID_INPUT");
+  assert.match(result.error.message, /column 14/);
+  await page.close();
+});
+
 test("the browser example trains and tracks into IndexedDB", async () => {
   const page = await browser.newPage();
   const errors = [];

@@ -31,6 +31,29 @@ pub fn read_snapshot(tar: &[u8]) -> Result<Vec<u8>> {
     serde_json::to_vec(&batch).map_err(|e| Error::Snapshot(format!("cannot encode: {e}")))
 }
 
+/// The ids of the experiments (JSON list) a search-language filter keeps, in `order_by`
+/// order, as JSON `{"ids": [...]}`; a filter or order that does not parse answers
+/// `{"what", "value", "reason"}` (reason names the column) for the caller's error.
+pub fn search_experiments(list_json: &[u8], filter: &str, order_by: &str) -> Result<Vec<u8>> {
+    let list: Vec<sextant_core::ExperimentInfo> = serde_json::from_slice(list_json)
+        .map_err(|e| Error::storage(format!("the experiments to search are not a list: {e}")))?;
+    let reply = match sextant_core::search::Query::parse(filter, order_by) {
+        Ok(query) => {
+            let ids: Vec<String> = query.apply(list).into_iter().map(|e| e.id).collect();
+            serde_json::json!({ "ids": ids })
+        }
+        Err(Error::InvalidInput {
+            what,
+            value,
+            reason,
+        }) => {
+            serde_json::json!({ "what": what, "value": value, "reason": reason })
+        }
+        Err(e) => return Err(e),
+    };
+    serde_json::to_vec(&reply).map_err(|e| Error::storage(format!("cannot encode: {e}")))
+}
+
 #[cfg(target_arch = "wasm32")]
 mod bindings {
     use wasm_bindgen::prelude::*;
@@ -43,6 +66,16 @@ mod bindings {
     #[wasm_bindgen(js_name = writeSnapshot)]
     pub fn write_snapshot(batch_json: &[u8]) -> Result<Vec<u8>, JsError> {
         super::write_snapshot(batch_json).map_err(js_error)
+    }
+
+    /// `searchExperiments(listJson, filter, orderBy)`: see [`super::search_experiments`].
+    #[wasm_bindgen(js_name = searchExperiments)]
+    pub fn search_experiments(
+        list_json: &[u8],
+        filter: &str,
+        order_by: &str,
+    ) -> Result<Vec<u8>, JsError> {
+        super::search_experiments(list_json, filter, order_by).map_err(js_error)
     }
 
     /// `readSnapshot(tar)`: the experiment in a snapshot, as batch JSON.

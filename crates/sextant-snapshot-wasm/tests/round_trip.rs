@@ -77,3 +77,41 @@ fn bad_input_is_a_snapshot_error() {
     let err = sextant_snapshot_wasm::read_snapshot(b"not a tar").unwrap_err();
     assert!(err.to_string().starts_with("invalid snapshot"), "{err}");
 }
+
+#[test]
+fn search_keeps_sorts_and_explains_a_bad_filter() {
+    let mut a = sextant_core::ExperimentInfo::from(sextant_core::NewExperiment {
+        id: "a".into(),
+        name: "a".into(),
+        group: "g".into(),
+        tags: vec![],
+        created_at: 1,
+        description: None,
+        source: None,
+    });
+    a.metrics.insert("acc".into(), 0.5);
+    let mut b = a.clone();
+    b.id = "b".into();
+    b.name = "b".into();
+    b.metrics.insert("acc".into(), f64::NAN);
+    let mut c = a.clone();
+    c.id = "c".into();
+    c.name = "c".into();
+    c.metrics.insert("acc".into(), 0.9);
+    let list = serde_json::to_vec(&vec![a, b, c]).unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(
+        &sextant_snapshot_wasm::search_experiments(&list, "metrics.acc > 0.1", "metrics.acc DESC")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reply["ids"], serde_json::json!(["c", "a"]));
+    let bad: serde_json::Value = serde_json::from_slice(
+        &sextant_snapshot_wasm::search_experiments(&list, "metrics.acc >", "").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bad["what"], "filter");
+    assert!(
+        bad["reason"].as_str().unwrap().contains("column 14"),
+        "{bad}"
+    );
+}

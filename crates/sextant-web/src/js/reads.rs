@@ -20,17 +20,19 @@ impl ExperimentTracker {
             .and_then(|()| {
                 let filter = input::opt_string(&input::get(&options, "filter"), "filter")?;
                 let order_by = input::opt_string(&input::get(&options, "orderBy"), "orderBy")?;
-                sextant_core::search::Query::parse(
-                    filter.as_deref().unwrap_or(""),
-                    order_by.as_deref().unwrap_or(""),
-                )
+                Ok((filter.unwrap_or_default(), order_by.unwrap_or_default()))
             });
-        let query = match query {
+        let (filter, order_by) = match query {
             Ok(q) => q,
             Err(e) => return rejected(&e),
         };
         self.read(|t| async move {
-            let list = query.apply(t.list_experiments().await?);
+            let list = t.list_experiments().await?;
+            let list = if filter.trim().is_empty() && order_by.trim().is_empty() {
+                list
+            } else {
+                snapshot::search(list, &filter, &order_by).await?
+            };
             output::experiments(&list)
         })
     }

@@ -24,6 +24,16 @@ extern "C" {
         batch_json: &Uint8Array,
     ) -> std::result::Result<Promise, JsValue>;
 
+    /// `search(listJson, filter, orderBy): Promise<Uint8Array>` (JSON: the kept ids in
+    /// order, or the parse error's fields).
+    #[wasm_bindgen(method, catch)]
+    fn search(
+        this: &SnapshotCodec,
+        list_json: &Uint8Array,
+        filter: &str,
+        order_by: &str,
+    ) -> std::result::Result<Promise, JsValue>;
+
 }
 
 thread_local! {
@@ -63,6 +73,55 @@ async fn call(promise: std::result::Result<Promise, JsValue>) -> Result<Vec<u8>>
         .dyn_into::<Uint8Array>()
         .map(|bytes| bytes.to_vec())
         .map_err(|_| Error::Snapshot("the snapshot module returned no bytes".into()))
+}
+
+/// The runs a search-language `filter` keeps, sorted by `order_by`. The parser and its
+/// evaluator live in the snapshot module, loaded on the first filtered listing, so the
+/// main module stays within its size budget.
+pub async fn search(
+    list: Vec<sextant_core::ExperimentInfo>,
+    filter: &str,
+    order_by: &str,
+) -> Result<Vec<sextant_core::ExperimentInfo>> {
+    let json = serde_json::to_vec(&list)
+        .map_err(|e| Error::storage(format!("cannot encode the experiments: {e}")))?;
+    let codec = codec()?;
+    let reply = call(codec.search(&Uint8Array::from(json.as_slice()), filter, order_by)).await?;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Reply {
+        Kept {
+            ids: Vec<String>,
+        },
+        Invalid {
+            what: String,
+            value: String,
+            reason: String,
+        },
+    }
+    match serde_json::from_slice::<Reply>(&reply) {
+        Ok(Reply::Kept { ids }) => {
+            let mut by_id: std::collections::HashMap<String, sextant_core::ExperimentInfo> =
+                list.into_iter().map(|e| (e.id.clone(), e)).collect();
+            Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+        }
+        Ok(Reply::Invalid {
+            what,
+            value,
+            reason,
+        }) => Err(Error::InvalidInput {
+            what: if what == "order_by" {
+                "orderBy"
+            } else {
+                "filter"
+            },
+            value,
+            reason,
+        }),
+        Err(e) => Err(Error::storage(format!(
+            "the search module answered badly: {e}"
+        ))),
+    }
 }
 
 /// The experiment as a luml snapshot tar (what `sextant import` reads).
