@@ -30,5 +30,5 @@ pub use memory::MemoryStore;
 pub use model::*;
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
 pub use registry::{OpenOptions, Registry};
-pub use store::{Batch, Record, Store};
+pub use store::{Batch, ChangeCallback, Record, Store, Touched};
 pub use tracker::{Dropped, FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

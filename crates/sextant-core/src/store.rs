@@ -92,7 +92,37 @@ pub struct Batch {
     pub records: Vec<Record>,
 }
 
+/// What a write touched: each experiment and, per metric key, the highest step written
+/// (empty for records without points). Live views fetch only what is past their last step.
+pub type Touched = Vec<(String, std::collections::BTreeMap<String, i64>)>;
+
+/// Called with what another writer committed; see [`Store::watch`].
+pub type ChangeCallback = std::sync::Arc<dyn Fn(Touched) + Send + Sync>;
+
 impl Batch {
+    /// Each experiment this batch touches, in first-seen order, with each metric key's
+    /// highest step: what a live view needs to hear about it.
+    pub fn touched(&self) -> Touched {
+        let mut touched: Touched = Vec::new();
+        for r in &self.records {
+            let id = r.experiment();
+            let i = match touched.iter().position(|(e, _)| e == id) {
+                Some(i) => i,
+                None => {
+                    touched.push((id.to_string(), std::collections::BTreeMap::new()));
+                    touched.len() - 1
+                }
+            };
+            if let Record::Metrics { key, points, .. } = r {
+                if let Some(top) = points.iter().map(|p| p.step).max() {
+                    let e = touched[i].1.entry(key.clone()).or_insert(top);
+                    *e = (*e).max(top);
+                }
+            }
+        }
+        touched
+    }
+
     /// True when there is nothing to write (stores may skip the round trip).
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
@@ -194,6 +224,15 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     /// The connection string this store was opened with, for display: secrets are left
     /// out (no token; PostgreSQL masks the password).
     fn location(&self) -> String;
+
+    /// Starts calling `on_change` with what *other* writers (another server replica,
+    /// another process) commit, as they commit, where the store can tell (PostgreSQL's
+    /// `LISTEN/NOTIFY`); writes through this instance are not reported. `Ok(false)`: the
+    /// store cannot, and callers keep polling. The watch lasts as long as the store.
+    fn watch(&self, on_change: ChangeCallback) -> Result<bool> {
+        let _ = on_change;
+        Ok(false)
+    }
 
     /// Applies every record or, on error, as many as the store can roll back: none.
     /// By reference, so a tracker can keep a failed batch for retry without a copy.

@@ -11,6 +11,7 @@ mod blocks;
 mod config;
 mod errors;
 mod migrate;
+mod notify;
 mod read;
 mod series;
 mod tls;
@@ -60,6 +61,8 @@ pub(crate) struct Inner {
     pub artifacts: artifacts::Artifacts,
     /// The schema version this store runs at (older only in upgrade tests).
     pub version: i32,
+    /// This instance's name in change notifications, so it skips its own.
+    pub origin: String,
 }
 
 impl Inner {
@@ -124,6 +127,7 @@ impl PgStore {
                     cfg,
                     artifacts,
                     version,
+                    origin: origin_name(),
                 };
                 let mut client = inner.conn().await?;
                 inner.version = migrate::migrate(&mut client, &inner.cfg.schema, version).await?;
@@ -169,6 +173,19 @@ impl PgStore {
     }
 }
 
+/// A name no other store instance has: the process, the time, and a counter.
+fn origin_name() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 fn join_error(e: tokio::task::JoinError) -> Error {
     Error::storage(format!("PostgreSQL task failed: {e}"))
 }
@@ -210,6 +227,14 @@ fn pool(cfg: &ConnConfig) -> Result<Pool> {
 impl Store for PgStore {
     fn location(&self) -> String {
         self.inner.cfg.display.clone()
+    }
+
+    /// Other instances' commits, through `LISTEN` on a connection of its own.
+    fn watch(&self, on_change: sextant_core::ChangeCallback) -> Result<bool> {
+        let cfg = self.inner.cfg.clone();
+        let origin = self.inner.origin.clone();
+        self.handle.spawn(notify::listen(cfg, origin, on_change));
+        Ok(true)
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {

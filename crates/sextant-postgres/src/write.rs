@@ -167,6 +167,7 @@ async fn apply_tx(
     if !series.is_empty() {
         write_points(&tx, &series, inner.version >= 2).await?;
     }
+    crate::notify::announce(&tx, &inner.cfg, &inner.origin, batch.touched()).await?;
     tx.commit().await.map_err(query_error)
 }
 
@@ -336,7 +337,8 @@ pub async fn update(inner: &Inner, id: &str, u: &ExperimentUpdate) -> Result<()>
     if n == 0 {
         return Err(Error::ExperimentNotFound(id.to_string()));
     }
-    Ok(())
+    let touched = vec![(id.to_string(), Default::default())];
+    crate::notify::announce(&client, &inner.cfg, &inner.origin, touched).await
 }
 
 pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
@@ -372,6 +374,8 @@ pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
     tx.execute("DELETE FROM experiments WHERE seq = $1", &[&seq])
         .await
         .map_err(query_error)?;
+    let touched = vec![(id.to_string(), Default::default())];
+    crate::notify::announce(&tx, &inner.cfg, &inner.origin, touched).await?;
     tx.commit().await.map_err(query_error)?;
     inner.artifacts.delete_all(&objects).await;
     Ok(())

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use serde::Serialize;
-use sextant_core::{Batch, Record, Status, Store};
+use sextant_core::{Batch, Status, Store};
 use tokio::sync::{broadcast, Notify};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
@@ -49,24 +49,7 @@ impl Events {
     /// Records a write through this server: each experiment it touched and, per metric
     /// key, the highest step written.
     pub fn wrote(&self, batch: &Batch) {
-        let mut touched: Vec<(String, BTreeMap<String, i64>)> = Vec::new();
-        for r in &batch.records {
-            let id = r.experiment();
-            let i = match touched.iter().position(|(e, _)| e == id) {
-                Some(i) => i,
-                None => {
-                    touched.push((id.to_string(), BTreeMap::new()));
-                    touched.len() - 1
-                }
-            };
-            if let Record::Metrics { key, points, .. } = r {
-                if let Some(top) = points.iter().map(|p| p.step).max() {
-                    let e = touched[i].1.entry(key.clone()).or_insert(top);
-                    *e = (*e).max(top);
-                }
-            }
-        }
-        self.touched(touched);
+        self.touched(batch.touched());
     }
 
     /// Marks experiments changed (an edit, a delete) without metric steps.

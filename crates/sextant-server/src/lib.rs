@@ -120,6 +120,13 @@ async fn dashboard(uri: Uri) -> axum::response::Response {
 /// The whole app. Also spawns the live-update poller, so call it inside a tokio runtime.
 pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, String> {
     let events = events::Events::new();
+    // Stores that hear other writers commit (PostgreSQL's LISTEN/NOTIFY: other replicas)
+    // report what they touched, steps included, so a metric that plateaus still moves the
+    // charts of this replica's clients; the poller covers every other store.
+    let heard = events.clone();
+    if let Err(e) = store.watch(Arc::new(move |touched| heard.touched(touched))) {
+        eprintln!("warning: live updates from other writers fall back to polling: {e}");
+    }
     tokio::spawn(events::poll(store.clone(), events.clone()));
     let state = AppState {
         store,

@@ -229,3 +229,87 @@ fn a_killed_sync_into_postgres_resumes_and_sends_nothing_twice() {
     assert_eq!(report["points"], 0, "{report}");
     eprintln!("killed after {partial} of {total} points; the rerun sent the rest");
 }
+
+/// One raw request to a server URL (`http://127.0.0.1:PORT`); returns the status.
+fn post_batch(url: &str, body: &Value) -> u16 {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let body = serde_json::to_vec(body).unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "POST /api/batch HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(&body).unwrap();
+    let mut out = String::new();
+    let _ = conn.read_to_string(&mut out);
+    out.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn live_updates_reach_the_clients_of_every_replica_even_when_a_metric_plateaus() {
+    use std::io::Write;
+    let Some(store) = pg_store() else { return };
+    let a = Server::start(&store);
+    let b = Server::start(&store);
+    let points = |from: i64, to: i64| -> Vec<Value> {
+        (from..=to)
+            .map(|s| serde_json::json!({"step": s, "value": 1.0, "logged_at": 1_700_000_000_000i64 + s}))
+            .collect()
+    };
+    let first = serde_json::json!({"records": [
+        {"op": "create", "id": "live-1", "name": "live", "group": "g", "tags": [], "created_at": 1_700_000_000_000i64},
+        {"op": "metrics", "experiment": "live-1", "key": "loss", "points": points(0, 0)},
+    ]});
+    assert_eq!(post_batch(&a.url, &first), 204);
+
+    // A dashboard connected to replica B.
+    let addr = b.url.trim_start_matches("http://").to_string();
+    let mut events = std::net::TcpStream::connect(&addr).unwrap();
+    events
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        events,
+        "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(events).lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:") {
+                if let Ok(v) = serde_json::from_str::<Value>(data.trim()) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+
+    // The same value at later steps, through replica A: the run's list entry does not change
+    // (same latest value), so only A's notification can tell B's clients.
+    let plateau = serde_json::json!({"records": [
+        {"op": "metrics", "experiment": "live-1", "key": "loss", "points": points(1, 50)},
+    ]});
+    assert_eq!(post_batch(&a.url, &plateau), 204);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(change) => {
+                if change["experiment"] == "live-1" && change["last_steps"]["loss"] == 50 {
+                    break;
+                }
+                seen.push(change);
+            }
+            Err(_) => panic!("replica B never reported step 50 of live-1; it sent {seen:?}"),
+        }
+    }
+}
