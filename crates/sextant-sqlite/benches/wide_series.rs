@@ -3,7 +3,8 @@
 //! over a 100,000-step zoom, against the naive answer (read every point in the range, then
 //! `downsample`). The store is built once and kept under the target dir
 //! (`CARGO_TARGET_TMPDIR/wide-series-N`), because writing 10M points takes a while. Run with
-//! `cargo bench -p sextant-sqlite --bench wide_series`.
+//! `cargo bench -p sextant-sqlite --bench wide_series`; `SEXTANT_BENCH_NAIVE=0` skips the
+//! naive runs (minutes each on 100M points).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
@@ -104,6 +105,17 @@ fn bench(c: &mut Criterion) {
         downsample(&all, 1000)
     };
     let zoom = StepRange::new(Some(n / 3), Some(n / 3 + 99_999));
+    let with_naive = std::env::var("SEXTANT_BENCH_NAIVE").map_or(true, |v| v != "0");
+    if !with_naive {
+        let wide = median_of(21, || drop(series(StepRange::ALL)));
+        let zoomed = median_of(21, || drop(series(zoom)));
+        eprintln!(
+            "wide query, {n} points, max_points=1000: pyramid median {:.2} ms; 100k-step zoom {:.2} ms",
+            wide.as_secs_f64() * 1e3,
+            zoomed.as_secs_f64() * 1e3
+        );
+        return;
+    }
     for range in [StepRange::ALL, zoom] {
         let (got, want) = (series(range), naive(range));
         if got != want {
