@@ -24,10 +24,12 @@ fn work(i: u64) -> u64 {
     black_box(i.wrapping_mul(31))
 }
 
-/// Keeps experiments (so logging is allowed) and drops everything else.
+/// Keeps experiments (so logging is allowed) and drops everything else, counting the
+/// spans it was given (so a variant that lost its spans would show).
 #[derive(Debug, Default)]
 struct DiscardStore {
     inner: MemoryStore,
+    spans: std::sync::atomic::AtomicU64,
 }
 
 #[async_trait::async_trait]
@@ -36,6 +38,12 @@ impl Store for DiscardStore {
         "discard://".into()
     }
     async fn write(&self, batch: &Batch) -> Result<(), Error> {
+        for r in &batch.records {
+            if let Record::Spans { spans, .. } = r {
+                self.spans
+                    .fetch_add(spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         let kept: Vec<Record> = batch
             .records
             .iter()
@@ -98,8 +106,13 @@ fn bench(c: &mut Criterion) {
         max_buffered_points: usize::MAX,
         interval_ms: i64::MAX,
     };
+    let store = Arc::new(DiscardStore::default());
+    let stored = {
+        let store = store.clone();
+        move || store.spans.load(std::sync::atomic::Ordering::Relaxed)
+    };
     let tracker = Arc::new(Tracker::with_policy(
-        Arc::new(DiscardStore::default()),
+        store.clone(),
         Arc::new(CoarseClockEnv::start()),
         policy,
     ));
@@ -130,6 +143,8 @@ fn bench(c: &mut Criterion) {
     });
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = flusher.join();
+    let _ = pollster::block_on(tracker.flush());
+    eprintln!("spans stored so far: {}", stored());
     tracing::dispatcher::with_default(&dispatch, || {
         g.bench_function("recorded by SextantLayer, flushed inline", |b| {
             // Counted across samples: a sample of fewer than 1,000 spans must still pay
@@ -148,6 +163,8 @@ fn bench(c: &mut Criterion) {
             })
         });
     });
+    let _ = pollster::block_on(tracker.flush());
+    eprintln!("spans stored so far: {}", stored());
     g.finish();
 }
 
