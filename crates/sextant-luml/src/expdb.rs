@@ -316,6 +316,68 @@ pub fn read_points(
     Ok(points)
 }
 
+/// A stored (step, unix ms), or none on that side.
+type Anchor = Option<(i64, i64)>;
+
+/// The points at `steps` (ascending; missing steps are skipped), each exactly as
+/// [`read_points`] returns it, timestamps interpolated the same way. For a chart's few
+/// hundred chosen points: one lookup each, and anchor lookups shared between neighbours.
+pub fn points_at(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    steps: &[i64],
+) -> SqlResult<Vec<MetricPoint>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT value, logged_at FROM dynamic_metrics WHERE key = ?1 AND step = ?2")
+        .at(path)?;
+    let mut out = Vec::with_capacity(steps.len());
+    let mut cache = (String::new(), 0);
+    // The anchors around the last interpolated point: valid for any later step before
+    // the next anchor.
+    let mut around: Option<(Anchor, Anchor)> = None;
+    for &step in steps {
+        let mut rows = stmt.query(params![key, step]).at(path)?;
+        let Some(r) = rows.next().at(path)? else {
+            continue;
+        };
+        let value: Option<f64> = r.get(0).at(path)?;
+        let at = r
+            .get_ref(1)
+            .ok()
+            .and_then(|v| parse_logged_at(v, &mut cache));
+        let logged_at = match at {
+            Some(t) => {
+                around = None;
+                t
+            }
+            None => {
+                let (before, after) = match around {
+                    Some((b, Some(a))) if step < a.0 => (b, Some(a)),
+                    _ => (
+                        anchor(conn, path, key, step, true)?,
+                        anchor(conn, path, key, step, false)?,
+                    ),
+                };
+                around = Some((before, after));
+                let mut one = [MetricPoint {
+                    step,
+                    value: 0.0,
+                    logged_at: 0,
+                }];
+                interpolate(&mut one, &[false], before, after);
+                one[0].logged_at
+            }
+        };
+        out.push(MetricPoint {
+            step,
+            value: value.unwrap_or(f64::NAN),
+            logged_at,
+        });
+    }
+    Ok(out)
+}
+
 /// The nearest stored timestamp strictly before `from` (or after `to`).
 fn anchor(
     conn: &Connection,

@@ -157,6 +157,7 @@ PRAGMA user_version = 2;
 /// connection gone, so a store many processes open at once must not ask for it each time.
 pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
     conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
+    stable_plans(conn, path)?;
     let mode: String = retry_busy(path, || {
         conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
     })?;
@@ -179,7 +180,22 @@ pub fn configure(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
 
 /// Pragmas for a connection opened read-only: no journal switch, no schema changes.
 pub fn configure_read_only(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
-    conn.busy_timeout(BUSY_TIMEOUT).at(path)
+    conn.busy_timeout(BUSY_TIMEOUT).at(path)?;
+    stable_plans(conn, path)
+}
+
+/// Query plans that do not depend on bound values. Without this SQLite marks statements
+/// such as `... WHERE key = ?1 AND step BETWEEN ?2 AND ?3` to be re-planned whenever
+/// their bindings are cleared, which the statement cache does on every reuse: chart
+/// queries spent most of their time re-parsing SQL. Must be set before any statement is
+/// prepared (the mark survives re-preparation).
+fn stable_plans(conn: &Connection, path: &std::path::Path) -> SqlResult<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(|_| ())
+    .at(path)
 }
 
 /// Creates meta.db's tables in one write transaction (so two processes opening a new store

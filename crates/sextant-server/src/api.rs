@@ -190,10 +190,23 @@ pub async fn metric_series(
         })
     })
     .await?;
-    Ok(Json(
-        serde_json::json!({ "key": key, "from": range.from, "to": range.to, "points": points }),
-    )
+    Ok(Json(SeriesBody {
+        key: &key,
+        from: range.from,
+        to: range.to,
+        points: &points,
+    })
     .into_response())
+}
+
+/// The series answer, serialized straight from the points (building a `serde_json::Value`
+/// first cost an allocation per field of every point).
+#[derive(serde::Serialize)]
+struct SeriesBody<'a> {
+    key: &'a str,
+    from: Option<i64>,
+    to: Option<i64>,
+    points: &'a [sextant_core::MetricPoint],
 }
 
 pub async fn list_attachments(

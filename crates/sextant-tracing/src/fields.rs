@@ -1,6 +1,8 @@
-//! `tracing` field values as JSON attributes, bounded so a huge value cannot bloat a span.
+//! `tracing` field values as attributes (typed for spans, JSON for events), bounded so a
+//! huge value cannot bloat a span.
 
 use serde_json::{Map, Value};
+use sextant_core::AttrValue;
 use tracing::field::{Field, Visit};
 
 /// Longer string values are cut (and marked) at this many bytes.
@@ -62,5 +64,47 @@ impl Visit for JsonFields {
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.put(field, Value::String(bounded(format!("{value:?}"))));
+    }
+}
+
+/// Collects a span's fields as typed values under their static names: no map, no key
+/// strings, and no formatting of numbers until the span is flushed. `message` is dropped
+/// (a span's name says what it is).
+pub struct TypedFields<'a>(pub &'a mut Vec<(&'static str, AttrValue)>);
+
+impl TypedFields<'_> {
+    fn put(&mut self, field: &Field, value: AttrValue) {
+        let name = field.name();
+        if name == "message" {
+            return;
+        }
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+}
+
+impl Visit for TypedFields<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, AttrValue::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, AttrValue::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, AttrValue::U64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, AttrValue::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, AttrValue::Str(bounded(value.to_string())));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.put(field, AttrValue::Str(bounded(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, AttrValue::Str(bounded(format!("{value:?}"))));
     }
 }

@@ -1,5 +1,6 @@
 //! Trace and span ids: random per process, then a counter mixed through splitmix64, so
-//! making an id costs nanoseconds instead of a system call.
+//! making an id costs nanoseconds instead of a system call. Kept as numbers; they become
+//! hex strings when the span is flushed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,44 +28,28 @@ impl IdSource {
         splitmix(self.seed ^ splitmix(n)).max(1)
     }
 
-    /// 16 lowercase hex digits.
-    pub fn span_id(&self) -> String {
-        let mut s = String::with_capacity(16);
-        push_hex(&mut s, self.next());
-        s
+    /// A span id: never zero.
+    pub fn span_id(&self) -> u64 {
+        self.next()
     }
 
-    /// 32 lowercase hex digits.
-    pub fn trace_id(&self) -> String {
-        let mut s = String::with_capacity(32);
-        push_hex(&mut s, self.next());
-        push_hex(&mut s, self.next());
-        s
-    }
-}
-
-/// `format!("{:016x}")` without the formatting machinery (it was a tenth of a span's cost).
-fn push_hex(out: &mut String, v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for shift in (0..16).rev() {
-        out.push(DIGITS[((v >> (shift * 4)) & 0xf) as usize] as char);
+    /// A trace id: never zero.
+    pub fn trace_id(&self) -> u128 {
+        (u128::from(self.next()) << 64) | u128::from(self.next())
     }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn ids_have_otel_shape_and_do_not_repeat() {
+    fn ids_are_non_zero_and_do_not_repeat() {
         let ids = super::IdSource::new(42);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..10_000 {
             let s = ids.span_id();
-            assert_eq!(s.len(), 16);
+            assert_ne!(s, 0);
             assert!(seen.insert(s));
         }
-        assert_eq!(ids.trace_id().len(), 32);
-        let mut s = String::new();
-        super::push_hex(&mut s, 0x0123_4567_89ab_cdef);
-        assert_eq!(s, "0123456789abcdef");
+        assert_ne!(ids.trace_id() >> 64, 0);
     }
 }

@@ -3,28 +3,31 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use sextant_core::{Span, SpanEvent, SpanStatus, Tracker};
+use sextant_core::{AttrValue, SpanEvent, SpanRecord, Tracker};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::fields::JsonFields;
+use crate::fields::{JsonFields, TypedFields};
 use crate::ids::IdSource;
-use crate::span_type::span_type_of;
+use crate::span_type::span_type_of_fields;
 
 /// OpenTelemetry's span kind "internal": in-process work, which is what `tracing` spans are.
 const KIND_INTERNAL: i64 = 1;
 
-/// What a live span has gathered; kept in the registry's per-span extensions.
+/// What a live span has gathered; kept in the registry's per-span extensions. Ids stay
+/// numbers and fields typed values under their static names: the one allocation besides
+/// this record is the field vector, sized up front for the span's fields and the three
+/// `code.*` attributes added on close.
 #[derive(Debug)]
 struct Recording {
-    trace_id: String,
-    span_id: String,
-    parent_span_id: Option<String>,
+    trace_id: u128,
+    span_id: u64,
+    parent_span_id: Option<u64>,
     start: i64,
-    fields: JsonFields,
+    fields: Vec<(&'static str, AttrValue)>,
     events: Vec<SpanEvent>,
     error: Option<String>,
 }
@@ -61,6 +64,17 @@ impl SextantLayer {
 }
 
 /// An `error` field (or an ERROR-level event) marks the span failed.
+fn span_error(fields: &[(&'static str, AttrValue)]) -> Option<String> {
+    fields
+        .iter()
+        .find(|(k, _)| *k == "error")
+        .map(|(_, v)| match v {
+            AttrValue::Str(s) => s.clone(),
+            AttrValue::Static(s) => (*s).to_string(),
+            other => other.to_json().to_string(),
+        })
+}
+
 fn error_text(fields: &JsonFields) -> Option<String> {
     fields.map.get("error").map(|v| match v {
         Value::String(s) => s.clone(),
@@ -77,15 +91,15 @@ where
         let parent = span.parent().and_then(|p| {
             p.extensions()
                 .get::<Recording>()
-                .map(|r| (r.trace_id.clone(), r.span_id.clone()))
+                .map(|r| (r.trace_id, r.span_id))
         });
         let (trace_id, parent_span_id) = match parent {
             Some((trace, parent)) => (trace, Some(parent)),
             None => (self.ids.trace_id(), None),
         };
-        let mut fields = JsonFields::default();
-        attrs.record(&mut fields);
-        let error = error_text(&fields);
+        let mut fields = Vec::with_capacity(attrs.metadata().fields().len() + 3);
+        attrs.record(&mut TypedFields(&mut fields));
+        let error = span_error(&fields);
         span.extensions_mut().insert(Recording {
             trace_id,
             span_id: self.ids.span_id(),
@@ -101,8 +115,8 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(rec) = ext.get_mut::<Recording>() {
-            values.record(&mut rec.fields);
-            if let Some(e) = error_text(&rec.fields) {
+            values.record(&mut TypedFields(&mut rec.fields));
+            if let Some(e) = span_error(&rec.fields) {
                 rec.error = Some(e);
             }
         }
@@ -138,41 +152,34 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        let Some(rec) = span.extensions_mut().remove::<Recording>() else {
+        let Some(mut rec) = span.extensions_mut().remove::<Recording>() else {
             return;
         };
         let meta = span.metadata();
-        let mut attributes = rec.fields.map;
-        attributes.insert(
-            "code.namespace".into(),
-            Value::String(meta.target().to_string()),
-        );
+        rec.fields
+            .push(("code.namespace", AttrValue::Static(meta.target())));
         if let (Some(file), Some(line)) = (meta.file(), meta.line()) {
-            attributes.insert("code.filepath".into(), Value::String(file.to_string()));
-            attributes.insert("code.lineno".into(), Value::from(line));
+            rec.fields.push(("code.filepath", AttrValue::Static(file)));
+            rec.fields
+                .push(("code.lineno", AttrValue::U64(u64::from(line))));
         }
         let end = self.now().max(rec.start);
-        let record = Span {
+        let record = SpanRecord {
             trace_id: rec.trace_id,
             span_id: rec.span_id,
             parent_span_id: rec.parent_span_id,
-            name: meta.name().to_string(),
+            name: meta.name(),
             kind: KIND_INTERNAL,
-            dfs_span_type: span_type_of(&attributes),
+            dfs_span_type: span_type_of_fields(&rec.fields),
             start_time_unix_nano: rec.start,
             end_time_unix_nano: end,
-            status: if rec.error.is_some() {
-                SpanStatus::Error
-            } else {
-                SpanStatus::Ok
-            },
-            status_message: rec.error,
-            attributes,
+            error: rec.error,
+            attributes: rec.fields,
             events: rec.events,
-            links: Vec::new(),
-            trace_flags: Some(1),
         };
         // A layer cannot report errors; spans with no open experiment are dropped.
-        let _ = self.tracker.log_span(record, self.experiment.as_deref());
+        let _ = self
+            .tracker
+            .log_span_record(record, self.experiment.as_deref());
     }
 }

@@ -4,6 +4,7 @@ mod experiment;
 mod metric;
 mod param;
 mod span;
+mod span_record;
 
 pub use experiment::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
@@ -11,3 +12,4 @@ pub use experiment::{
 pub use metric::{lossless_f64, MetricPoint, MetricSummary, StepRange};
 pub use param::{ParamType, ParamValue};
 pub use span::{trace_summaries, Span, SpanEvent, SpanLink, SpanStatus, TraceState, TraceSummary};
+pub use span_record::{AttrValue, SpanRecord};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::model::{MetricPoint, ParamValue, Span};
+use crate::model::{MetricPoint, ParamValue, Span, SpanRecord};
 use crate::store::Record;
 use crate::validate;
 
@@ -29,6 +29,8 @@ pub(super) struct OpenRun {
     pub params: Vec<(String, ParamValue)>,
     pub metrics: KeyMap,
     pub spans: Vec<Span>,
+    /// Spans from in-process tracers, made into [`Span`]s only when drained.
+    pub span_records: Vec<SpanRecord>,
 }
 
 impl OpenRun {
@@ -57,6 +59,7 @@ impl OpenRun {
             params: Vec::new(),
             metrics,
             spans: Vec::new(),
+            span_records: Vec::new(),
         }
     }
 
@@ -90,6 +93,19 @@ impl OpenRun {
 
     /// Moves everything buffered into records, leaving the run open and empty.
     pub fn drain_into(&mut self, out: &mut Vec<Record>) {
+        let mut later = Vec::new();
+        self.drain_deferred(out, &mut later);
+        out.extend(spans_from_records(later));
+    }
+
+    /// [`OpenRun::drain_into`], except that recorded spans are moved to `later` as they
+    /// are, for [`spans_from_records`] once the tracker's lock is released (making their
+    /// strings and maps is most of a span's cost, and loggers wait on that lock).
+    pub fn drain_deferred(
+        &mut self,
+        out: &mut Vec<Record>,
+        later: &mut Vec<(String, Vec<SpanRecord>)>,
+    ) {
         if !self.params.is_empty() {
             out.push(Record::Params {
                 experiment: self.id.clone(),
@@ -113,5 +129,34 @@ impl OpenRun {
                 spans: std::mem::take(&mut self.spans),
             });
         }
+        if !self.span_records.is_empty() {
+            // Keep some capacity (the next interval records about as many), but under
+            // glibc's mmap threshold: a fresh mapping per flush is zeroed and faulted in
+            // page by page.
+            let cap = self.span_records.len().min(SPANS_PER_RECORD);
+            let records = std::mem::replace(&mut self.span_records, Vec::with_capacity(cap));
+            later.push((self.id.clone(), records));
+        }
     }
+}
+
+/// Spans per `Spans` record made at flush. Each record's vector stays under glibc's
+/// 128 KiB mmap threshold, so flushing reuses heap memory instead of mapping, zeroing and
+/// faulting in fresh pages every time (one 1,000-span vector per flush made the flush
+/// loop several times slower).
+const SPANS_PER_RECORD: usize = 256;
+
+/// The `Spans` records for spans set aside by [`OpenRun::drain_deferred`].
+pub fn spans_from_records(later: Vec<(String, Vec<SpanRecord>)>) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (experiment, records) in later {
+        let mut spans = records.into_iter().map(SpanRecord::into_span).peekable();
+        while spans.peek().is_some() {
+            out.push(Record::Spans {
+                experiment: experiment.clone(),
+                spans: spans.by_ref().take(SPANS_PER_RECORD).collect(),
+            });
+        }
+    }
+    out
 }

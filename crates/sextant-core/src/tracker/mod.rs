@@ -14,7 +14,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::model::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
-    ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
+    ModelInfo, NewExperiment, ParamValue, Span, SpanRecord, Status, StepRange, TraceSummary,
 };
 use crate::store::{Batch, Record, Store};
 use crate::{names, validate};
@@ -475,6 +475,36 @@ impl Tracker {
         Ok(())
     }
 
+    /// Buffers one span recorded in-process (the `tracing` layer's path): its ids are
+    /// numbers and its strings are made at flush, so this costs a lock and a push.
+    pub fn log_span_record(&self, span: SpanRecord, id: Option<&str>) -> Result<()> {
+        if span.trace_id == 0 || span.span_id == 0 || span.parent_span_id == Some(0) {
+            return Err(Error::invalid(
+                "span",
+                span.name,
+                "has an all-zero trace or span id",
+            ));
+        }
+        if span.name.is_empty() {
+            return Err(Error::invalid("span name", "", "must not be empty"));
+        }
+        if span.end_time_unix_nano < span.start_time_unix_nano {
+            return Err(Error::invalid(
+                "span",
+                span.name,
+                format!(
+                    "ends ({}) before it starts ({})",
+                    span.end_time_unix_nano, span.start_time_unix_nano
+                ),
+            ));
+        }
+        let now = self.env.now_unix_millis();
+        let mut state = self.lock()?;
+        state.run_mut(id)?.span_records.push(span);
+        state.mark_buffered(now, 1);
+        Ok(())
+    }
+
     /// Stores an attachment at once (attachments can be large; they skip the buffer).
     pub async fn log_attachment(&self, name: &str, data: Vec<u8>, id: Option<&str>) -> Result<()> {
         validate::attachment_name(name)?;
@@ -532,13 +562,18 @@ impl Tracker {
     /// in the buffer to block later flushes.
     pub async fn flush(&self) -> Result<()> {
         let batch = {
-            let mut state = self.lock()?;
-            let mut records = state.retry.take().map(|b| b.records).unwrap_or_default();
-            for run in &mut state.open {
-                run.drain_into(&mut records);
-            }
-            state.buffered_points = 0;
-            state.oldest_unflushed_ms = 0;
+            let mut later = Vec::new();
+            let mut records = {
+                let mut state = self.lock()?;
+                let mut records = state.retry.take().map(|b| b.records).unwrap_or_default();
+                for run in &mut state.open {
+                    run.drain_deferred(&mut records, &mut later);
+                }
+                state.buffered_points = 0;
+                state.oldest_unflushed_ms = 0;
+                records
+            };
+            records.extend(buffer::spans_from_records(later));
             Batch { records }
         };
         if batch.is_empty() {
