@@ -1,11 +1,10 @@
 //! The JSON API handlers. Reads go through the core's read contract; writes arrive as the
 //! core's own `Batch` of records, exactly what the `http://` store sends.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +13,7 @@ use sextant_core::{
 };
 
 use crate::error::{ApiError, ApiResult};
+use crate::params::{AttachmentParams, ListParams, Params, SeriesParams};
 use crate::{blocking, AppState};
 
 /// Default and largest page of the experiment list.
@@ -22,8 +22,6 @@ const MAX_LIMIT: usize = 10_000;
 /// Points a series returns when the client does not say.
 const DEFAULT_MAX_POINTS: usize = 2_000;
 const MAX_MAX_POINTS: usize = 1_000_000;
-
-type Params = Query<HashMap<String, String>>;
 
 /// Runs a store call off the async workers (SQLite blocks).
 async fn with_store<T, F>(state: &AppState, f: F) -> ApiResult<T>
@@ -41,40 +39,29 @@ fn check_id(id: &str) -> ApiResult<()> {
     validate::experiment_id(id).map_err(ApiError::from)
 }
 
-fn number<T: std::str::FromStr>(q: &HashMap<String, String>, name: &str) -> ApiResult<Option<T>> {
-    match q.get(name) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| {
-            ApiError::bad_request(format!(
-                "query parameter {name}={v:?} is not a valid number"
-            ))
-        }),
-    }
-}
-
 pub async fn health() -> impl IntoResponse {
     Json(serde_json::json!({ "ok": true, "version": env!("CARGO_PKG_VERSION") }))
 }
 
 pub async fn list_experiments(
     State(state): State<AppState>,
-    Query(q): Params,
+    Params(q): Params<ListParams>,
 ) -> ApiResult<Response> {
-    let filter = ExperimentFilter::from_query(|k| q.get(k).map(String::as_str))?;
-    let text = |k: &str| q.get(k).map_or("", String::as_str);
-    let search = sextant_core::search::Query::parse(text("filter"), text("order_by"))?;
-    let sort: Sort = match q.get("sort") {
-        Some(s) if !s.is_empty() => s.parse()?,
-        _ => Sort::default(),
+    let filter = ExperimentFilter {
+        group: q.group,
+        tag: q.tag,
+        status: q.status,
+        text: q.q,
     };
-    let limit = number::<usize>(&q, "limit")?.unwrap_or(DEFAULT_LIMIT);
+    let search = sextant_core::search::Query::parse(&q.filter, &q.order_by)?;
+    let sort: Sort = q.sort.unwrap_or_default();
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::bad_request(format!(
             "limit must be 1 to {MAX_LIMIT}"
         )));
     }
-    let cursor = q.get("cursor").cloned();
+    let cursor = q.cursor;
     let all = with_store(&state, |s| {
         Box::pin(async move { s.list_experiments().await })
     })
@@ -160,24 +147,23 @@ pub async fn list_metrics(
 pub async fn metric_series(
     State(state): State<AppState>,
     Path((id, key)): Path<(String, String)>,
-    Query(q): Params,
+    Params(q): Params<SeriesParams>,
 ) -> ApiResult<Response> {
     check_id(&id)?;
     validate::key("metric key", &key)?;
-    let range = StepRange::new(number(&q, "from")?, number(&q, "to")?);
+    let range = StepRange::new(q.from, q.to);
     if let (Some(f), Some(t)) = (range.from, range.to) {
         if f > t {
             return Err(ApiError::bad_request(format!("from={f} is after to={t}")));
         }
     }
-    let max_points = number::<usize>(&q, "max_points")?.unwrap_or(DEFAULT_MAX_POINTS);
+    let max_points = q.max_points.unwrap_or(DEFAULT_MAX_POINTS);
     if !(4..=MAX_MAX_POINTS).contains(&max_points) {
         return Err(ApiError::bad_request(format!(
             "max_points must be 4 to {MAX_MAX_POINTS}"
         )));
     }
-    // raw=1: every point in the range (the http:// store's history reads).
-    let raw = q.get("raw").is_some_and(|v| v == "1" || v == "true");
+    let raw = q.raw;
     let k = key.clone();
     let points = with_store(&state, move |s| {
         Box::pin(async move {
@@ -273,7 +259,7 @@ fn disposition(name: &str, inline: bool) -> String {
 pub async fn get_attachment(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
-    Query(q): Params,
+    Params(q): Params<AttachmentParams>,
 ) -> ApiResult<Response> {
     check_id(&id)?;
     validate::attachment_name(&name)?;
@@ -282,7 +268,7 @@ pub async fn get_attachment(
         Box::pin(async move { s.get_attachment(&id, &n).await })
     })
     .await?;
-    let inline = q.get("inline").is_some_and(|v| v == "1" || v == "true");
+    let inline = q.inline;
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,

@@ -42,11 +42,19 @@ impl ApiError {
             s if s.is_client_error() => "INVALID_INPUT",
             _ => "INTERNAL",
         };
+        let message = message.into();
+        let mut fields = Map::new();
+        if code == "INVALID_INPUT" {
+            // The same fields a core InvalidInput carries, so clients read one shape.
+            fields.insert("what".into(), Value::String("request".into()));
+            fields.insert("value".into(), Value::String(String::new()));
+            fields.insert("reason".into(), Value::String(message.clone()));
+        }
         ApiError {
             status,
             code,
-            message: message.into(),
-            fields: Map::new(),
+            message,
+            fields,
         }
     }
 

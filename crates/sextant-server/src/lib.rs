@@ -9,6 +9,7 @@ mod events;
 mod guard;
 mod mlflow;
 mod otlp;
+mod params;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -139,6 +139,20 @@ fn every_error_body_matches_the_schema() {
             "HOST_NOT_ALLOWED",
         ),
         (
+            "a limit that is not a number",
+            format!("GET /api/experiments?limit=ten HTTP/1.1\nHost: {addr}\n{auth}"),
+            vec![],
+            400,
+            "INVALID_INPUT",
+        ),
+        (
+            "a step that is not a number",
+            format!("GET /api/experiments/e1/metrics/loss?from=x HTTP/1.1\nHost: {addr}\n{auth}"),
+            vec![],
+            400,
+            "INVALID_INPUT",
+        ),
+        (
             "a bad filter",
             format!("GET /api/experiments?filter=metrics.acc%20%3E HTTP/1.1\nHost: {addr}\n{auth}"),
             vec![],
