@@ -13,3 +13,17 @@ ensure_rust() {
   fi
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 }
+
+# ensure_venv DIR REQUIREMENTS: a Python venv at DIR with REQUIREMENTS installed, rebuilt
+# only when the requirements file changes (its hash is kept in DIR/.requirements-hash).
+ensure_venv() {
+  local dir="$1" req="$2" want
+  want="$(sha256sum "$req" | cut -c1-16)"
+  if [ "$(cat "$dir/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$dir/bin/python" ]; then
+    say "venv $dir ($(basename "$(dirname "$req")")/$(basename "$req"))"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q -r "$req"
+    echo "$want" > "$dir/.requirements-hash"
+  fi
+}

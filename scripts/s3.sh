@@ -13,15 +13,8 @@ s3_stop() {
 }
 
 s3_start() {
-  local venv="$ROOT/target/moto-venv" req="$ROOT/scripts/moto/requirements.txt" want port
-  want="$(sha256sum "$req" | cut -c1-16)"
-  if [ "$(cat "$venv/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/moto_server" ]; then
-    say "s3: moto venv $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r "$req"
-    echo "$want" > "$venv/.requirements-hash"
-  fi
+  local venv="$ROOT/target/moto-venv" req="$ROOT/scripts/moto/requirements.txt" port
+  ensure_venv "$venv" "$req"
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
   "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$ROOT/target/moto.log" 2>&1 &
   S3_PID=$!

@@ -12,26 +12,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 ensure_rust
 
-venv() { # venv DIR REQUIREMENTS
-  local dir="$1" req="$2" want
-  want="$(sha256sum "$req" | cut -c1-16)"
-  if [ "$(cat "$dir/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$dir/bin/python" ]; then
-    say "mlflow: venv $dir"
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install -q -r "$req"
-    echo "$want" > "$dir/.requirements-hash"
-  fi
-}
 
 BENCH=""
 if [ "${1:-}" = "--bench" ]; then
   BENCH="${2:-100000}"
   VENV="$ROOT/target/mlflow-bench-venv"
-  venv "$VENV" "$ROOT/scripts/mlflow/requirements-bench.txt"
+  ensure_venv "$VENV" "$ROOT/scripts/mlflow/requirements-bench.txt"
 else
   VENV="$ROOT/target/mlflow-venv"
-  venv "$VENV" "$ROOT/scripts/mlflow/requirements.txt"
+  ensure_venv "$VENV" "$ROOT/scripts/mlflow/requirements.txt"
 fi
 
 BIN="${SEXTANT_BIN:-$ROOT/target/debug/sextant}"

@@ -9,14 +9,7 @@ ensure_rust
 
 VENV="$ROOT/target/otlp-venv"
 REQ="$ROOT/scripts/otlp/requirements.txt"
-want="$(sha256sum "$REQ" | cut -c1-16)"
-if [ "$(cat "$VENV/.requirements-hash" 2>/dev/null)" != "$want" ] || [ ! -x "$VENV/bin/python" ]; then
-  say "otlp: venv $VENV"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$REQ"
-  echo "$want" > "$VENV/.requirements-hash"
-fi
+ensure_venv "$VENV" "$REQ"
 
 NODE_DIR="$ROOT/tests/otlp-node"
 node_want="$(sha256sum "$NODE_DIR/package-lock.json" | cut -c1-16)"

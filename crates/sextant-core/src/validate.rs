@@ -29,6 +29,22 @@ pub fn key(what: &'static str, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Text made fit for an experiment id: anything outside its alphabet (letters, digits,
+/// `-`, `_`) becomes `_`, cut to 100 characters so a prefix still fits the 128 limit. For
+/// ids derived from outside names (an OTLP service, an MLflow experiment id).
+pub fn id_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect()
+}
+
 /// Experiment ids become directory names: letters, digits, `-` and `_` only.
 pub fn experiment_id(id: &str) -> Result<()> {
     if id.is_empty() || id.len() > 128 {

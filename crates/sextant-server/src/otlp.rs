@@ -267,17 +267,7 @@ pub fn to_span(s: &otel::Span, inherited: &Map<String, Value>) -> sextant_core::
 /// `otlp-<service>`: the service name with anything outside an experiment id's alphabet
 /// made `_`, plus a hash of the real name when that changed it (so `a.b` and `a_b` differ).
 pub fn service_experiment_id(service: &str) -> String {
-    let clean: String = service
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
+    let clean = sextant_core::validate::id_safe(service);
     if clean == service && !clean.is_empty() {
         return format!("otlp-{clean}");
     }

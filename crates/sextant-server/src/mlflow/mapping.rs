@@ -97,17 +97,7 @@ impl Groups {
 
 /// The metadata experiment's id for an MLflow experiment id.
 pub fn meta_run_id(experiment_id: &str) -> String {
-    let clean: String = experiment_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
+    let clean = sextant_core::validate::id_safe(experiment_id);
     format!("{META_RUN_PREFIX}{clean}")
 }
 
