@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 fn pg_store() -> Option<String> {
     let Ok(url) = std::env::var("SEXTANT_TEST_POSTGRES") else {
         eprintln!("SKIPPED: SEXTANT_TEST_POSTGRES is not set; run scripts/test-postgres.sh");
@@ -26,16 +28,9 @@ fn pg_store() -> Option<String> {
 }
 
 fn sextant(store: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_sextant"))
-        .env_remove("SEXTANT_STORE")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "sextant {args:?} failed: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
+    let run = common::sextant(store, args);
+    assert!(run.code == 0, "sextant {args:?} failed: {}", run.stderr);
+    run.stdout
 }
 
 fn ls(store: &str) -> Vec<Value> {

@@ -2,25 +2,15 @@
 //! generated SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::process::Command;
-
 use serde_json::Value;
 use sextant::ExperimentTracker;
 use sextant_core::search::{corpus, Query};
 
+mod common;
+
 fn sextant(store: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sextant"))
-        .env_remove("SEXTANT_STORE")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let run = common::sextant(store, args);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -1,8 +1,34 @@
-//! Checks shared by the memory- and SQLite-backed test files.
+//! Shared by the test files: checks for the memory- and SQLite-backed trackers, and a
+//! runner for the `sextant` binary.
 #![allow(dead_code)] // each test file uses only some helpers
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use std::process::Command;
+
 use sextant::{Error, ExperimentTracker};
+
+/// What one run of the `sextant` binary printed, and its exit code.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `sextant` binary over `store` (the environment's store and token left out).
+pub fn sextant(store: &str, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .env_remove("SEXTANT_STORE")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
 
 pub const ESCAPING_NAMES: [&str; 3] = ["../x", "/etc/passwd", "a/../../b"];
 
