@@ -1,7 +1,7 @@
 //! The compare page's params table: one row per param, one column per run, optionally
 //! only the rows where runs differ (a missing param counts as a difference).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sextant_core::ExperimentInfo;
 
@@ -16,39 +16,32 @@ pub struct Row {
 }
 
 pub fn param_rows(runs: &[&ExperimentInfo], only_differing: bool) -> Vec<Row> {
-    let keys: BTreeSet<&str> = runs
-        .iter()
-        .flat_map(|r| r.params.keys().map(String::as_str))
-        .collect();
-    keys.into_iter()
-        .map(|key| {
-            let values: Vec<Option<String>> = runs
-                .iter()
-                .map(|r| r.params.get(key).map(format::param))
-                .collect();
-            let differs = values.windows(2).any(|w| w[0] != w[1]);
-            Row {
-                key: key.to_string(),
-                values,
-                differs,
-            }
-        })
+    rows(runs, |r| &r.params, format::param)
+        .into_iter()
         .filter(|r| r.differs || !only_differing)
         .collect()
 }
 
 /// The latest value of every metric any run has, the same way.
 pub fn metric_rows(runs: &[&ExperimentInfo]) -> Vec<Row> {
+    rows(runs, |r| &r.metrics, |v| format::value(*v))
+}
+
+/// One row per key of the map `field` picks from each run, in key order, cells shown by
+/// `show`.
+fn rows<'a, V: 'a>(
+    runs: &[&'a ExperimentInfo],
+    field: impl Fn(&'a ExperimentInfo) -> &'a BTreeMap<String, V>,
+    show: impl Fn(&V) -> String,
+) -> Vec<Row> {
     let keys: BTreeSet<&str> = runs
         .iter()
-        .flat_map(|r| r.metrics.keys().map(String::as_str))
+        .flat_map(|r| field(r).keys().map(String::as_str))
         .collect();
     keys.into_iter()
         .map(|key| {
-            let values: Vec<Option<String>> = runs
-                .iter()
-                .map(|r| r.metrics.get(key).map(|v| format::value(*v)))
-                .collect();
+            let values: Vec<Option<String>> =
+                runs.iter().map(|r| field(r).get(key).map(&show)).collect();
             let differs = values.windows(2).any(|w| w[0] != w[1]);
             Row {
                 key: key.to_string(),

@@ -21,6 +21,14 @@ pub struct HttpReader {
     data: HashMap<String, Searched>,
 }
 
+/// The page token of the next page of a paged MLflow reply; `None` on the last page.
+fn next_token(page: &Value) -> Option<String> {
+    page["next_page_token"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
 fn pairs(v: &Value) -> Vec<(String, String)> {
     v.as_array()
         .into_iter()
@@ -192,10 +200,7 @@ impl Reader for HttpReader {
                     tags: pairs(&e["tags"]),
                 });
             }
-            token = page["next_page_token"]
-                .as_str()
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
+            token = next_token(&page);
             if token.is_none() {
                 return Ok(out);
             }
@@ -240,10 +245,7 @@ impl Reader for HttpReader {
                             .to_string(),
                     });
                 }
-                token = page["next_page_token"]
-                    .as_str()
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string);
+                token = next_token(&page);
                 if token.is_none() {
                     break;
                 }
@@ -276,10 +278,7 @@ impl Reader for HttpReader {
                         logged_at: int(&m["timestamp"]).unwrap_or(0),
                     });
                 }
-                token = page["next_page_token"]
-                    .as_str()
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string);
+                token = next_token(&page);
                 if token.is_none() {
                     break;
                 }
