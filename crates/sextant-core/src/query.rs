@@ -19,8 +19,8 @@ pub struct ExperimentFilter {
 }
 
 impl ExperimentFilter {
-    /// The filter a URL query states (`group`, `tag`, `status`, `q` or `text`), for the
-    /// JSON API and the dashboard alike; empty values mean "any".
+    /// The filter a URL query states (`group`, `tag`, `status`, `q` or `text`), as the
+    /// JSON API reads it; empty values mean "any", an unknown status is an error.
     pub fn from_query<'a>(mut get: impl FnMut(&str) -> Option<&'a str>) -> crate::Result<Self> {
         let mut field = |k: &str| get(k).filter(|v| !v.is_empty()).map(str::to_string);
         let status = field("status").map(|s| s.parse::<Status>()).transpose()?;

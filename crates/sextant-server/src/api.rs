@@ -47,12 +47,14 @@ pub async fn list_experiments(
     State(state): State<AppState>,
     Params(q): Params<ListParams>,
 ) -> ApiResult<Response> {
-    let filter = ExperimentFilter {
-        group: q.group,
-        tag: q.tag,
-        status: q.status,
-        text: q.q,
-    };
+    let filter = ExperimentFilter::from_query(|k| match k {
+        "group" => q.group.as_deref(),
+        "tag" => q.tag.as_deref(),
+        "status" => q.status.as_deref(),
+        "q" => q.q.as_deref(),
+        "text" => q.text.as_deref(),
+        _ => None,
+    })?;
     let search = sextant_core::search::Query::parse(&q.filter, &q.order_by)?;
     let sort: Sort = q.sort.unwrap_or_default();
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);

@@ -10,7 +10,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
-use sextant_core::Status;
 
 use crate::error::ApiError;
 
@@ -35,7 +34,7 @@ where
     T: FromStr,
     T::Err: Display,
 {
-    match Option::<String>::deserialize(d)?.as_deref().map(str::trim) {
+    match Option::<String>::deserialize(d)?.as_deref() {
         None | Some("") => Ok(None),
         Some(v) => v
             .parse()
@@ -50,18 +49,20 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")))
 }
 
-/// `GET /api/experiments`.
+/// `GET /api/experiments`. `group`, `tag`, `status` and `q` (or `text`) are read by
+/// [`sextant_core::ExperimentFilter::from_query`], the one parser of that filter.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default)]
     pub group: Option<String>,
-    #[serde(default, deserialize_with = "parsed")]
+    #[serde(default)]
     pub tag: Option<String>,
-    #[serde(default, deserialize_with = "parsed")]
-    pub status: Option<Status>,
-    /// Free text (`q`, or `text`).
-    #[serde(default, deserialize_with = "parsed", alias = "text")]
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
     pub q: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
     /// The search language (docs/search.md).
     #[serde(default)]
     pub filter: String,
