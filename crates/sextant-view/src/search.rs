@@ -3,7 +3,7 @@
 //! params.lr = '0.01'`) filters with it, and a mistake in it is shown with its column.
 //! Suggestions complete the key being typed from the keys the runs have.
 
-use sextant_core::search::{Attribute, Expr, Query};
+use sextant_core::search::{Attribute, Expr, KeySpace, Query};
 use sextant_core::Error;
 
 use crate::table::Keys;
@@ -25,35 +25,6 @@ pub enum Search {
     },
 }
 
-/// Prefixes the language reads before a `.` (`metrics.acc`, `params.lr`, `attributes.status`).
-const PREFIXES: &[&str] = &[
-    "metrics",
-    "metric",
-    "dynamic_params",
-    "params",
-    "param",
-    "parameter",
-    "parameters",
-    "static_params",
-    "attributes",
-    "attribute",
-    "attr",
-    "run",
-    "tags",
-    "tag",
-];
-
-/// Attribute names offered after `attributes.`.
-const ATTRIBUTES: &[&str] = &[
-    "id",
-    "name",
-    "status",
-    "group",
-    "created_at",
-    "duration",
-    "description",
-];
-
 fn word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -69,7 +40,7 @@ fn looks_like_filter(text: &str) -> bool {
     let rest = t[word.len()..].trim_start();
     let lower = word.to_lowercase();
     if rest.starts_with('.') {
-        return PREFIXES.contains(&lower.as_str());
+        return KeySpace::from_prefix(&lower).is_some();
     }
     let bare_key = lower == "tags" || lower == "tag" || Attribute::from_name(&lower).is_some();
     let rest = rest.to_lowercase();
@@ -127,15 +98,11 @@ pub fn suggestions(text: &str, keys: &Keys, limit: usize) -> Vec<String> {
     match token.split_once('.') {
         Some((prefix, partial)) => {
             let partial = partial.trim_start_matches('`').to_lowercase();
-            let names: Vec<&str> = match prefix.to_lowercase().as_str() {
-                "metrics" | "metric" | "dynamic_params" => {
-                    keys.metrics.iter().map(String::as_str).collect()
-                }
-                "params" | "param" | "parameter" | "parameters" | "static_params" => {
-                    keys.params.iter().map(String::as_str).collect()
-                }
-                "attributes" | "attribute" | "attr" | "run" => ATTRIBUTES.to_vec(),
-                _ => Vec::new(),
+            let names: Vec<&str> = match KeySpace::from_prefix(prefix) {
+                Some(KeySpace::Metric) => keys.metrics.iter().map(String::as_str).collect(),
+                Some(KeySpace::Param) => keys.params.iter().map(String::as_str).collect(),
+                Some(KeySpace::Attribute) => Attribute::NAMES.to_vec(),
+                Some(KeySpace::Tag) | None => Vec::new(),
             };
             for name in names {
                 if name.to_lowercase().starts_with(&partial) {

@@ -67,6 +67,18 @@ pub enum Attribute {
 }
 
 impl Attribute {
+    /// The canonical names, in the order help texts list them.
+    pub const NAMES: &'static [&'static str] = &[
+        "id",
+        "name",
+        "status",
+        "group",
+        "created_at",
+        "end_time",
+        "duration",
+        "description",
+    ];
+
     /// Sextant's names and luml's (`group_id`).
     pub fn from_name(name: &str) -> Option<Attribute> {
         Some(match name {
@@ -157,4 +169,32 @@ pub struct OrderKey {
     pub key: Key,
     /// `DESC`; ascending (`ASC`, the default) otherwise.
     pub descending: bool,
+}
+
+/// What a prefix before `.` names (`metrics.acc`, `params.lr`, `attributes.status`,
+/// `tags.KEY`), with the spellings luml-sdk and MLflow accept: the parser and the
+/// dashboard's search box read prefixes the same way through this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpace {
+    /// `metrics`, `metric`, `dynamic_params`.
+    Metric,
+    /// `params`, `param`, `parameter`, `parameters`, `static_params`.
+    Param,
+    /// `attributes`, `attribute`, `attr`, `run`.
+    Attribute,
+    /// `tags`, `tag`: a key/value tag.
+    Tag,
+}
+
+impl KeySpace {
+    /// The key space a prefix names, case-insensitively; `None` for anything else.
+    pub fn from_prefix(prefix: &str) -> Option<KeySpace> {
+        Some(match prefix.to_lowercase().as_str() {
+            "metrics" | "metric" | "dynamic_params" => KeySpace::Metric,
+            "params" | "param" | "parameter" | "parameters" | "static_params" => KeySpace::Param,
+            "attributes" | "attribute" | "attr" | "run" => KeySpace::Attribute,
+            "tags" | "tag" => KeySpace::Tag,
+            _ => return None,
+        })
+    }
 }

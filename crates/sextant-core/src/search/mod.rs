@@ -14,7 +14,7 @@ mod corpus_tests;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{Attribute, Comparison, Expr, Key, Op, OrderKey, Value, KV_TAG_PREFIX};
+pub use ast::{Attribute, Comparison, Expr, Key, KeySpace, Op, OrderKey, Value, KV_TAG_PREFIX};
 pub use eval::like;
 
 use crate::model::ExperimentInfo;

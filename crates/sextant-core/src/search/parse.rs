@@ -10,7 +10,7 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location, Stream};
 use winnow::token::{literal, take_till, take_while};
 
-use super::ast::{Attribute, Comparison, Expr, Key, Op, OrderKey, Value};
+use super::ast::{Attribute, Comparison, Expr, Key, KeySpace, Op, OrderKey, Value};
 use crate::model::Status;
 
 type Input<'a> = LocatingSlice<&'a str>;
@@ -333,12 +333,10 @@ fn key(input: &mut Input<'_>) -> PResult<Key> {
             "tags" | "tag" => Some(Key::Tags),
             p => Attribute::from_name(p).map(Key::Attr),
         },
-        Some(name) => match prefix.as_str() {
-            "metrics" | "metric" | "dynamic_params" => Some(Key::Metric(name)),
-            "params" | "param" | "parameter" | "parameters" | "static_params" => {
-                Some(Key::Param(name))
-            }
-            "attributes" | "attribute" | "attr" | "run" => match Attribute::from_name(&name) {
+        Some(name) => match KeySpace::from_prefix(&prefix) {
+            Some(KeySpace::Metric) => Some(Key::Metric(name)),
+            Some(KeySpace::Param) => Some(Key::Param(name)),
+            Some(KeySpace::Attribute) => match Attribute::from_name(&name) {
                 Some(a) => Some(Key::Attr(a)),
                 None => {
                     input.reset(&start);
@@ -348,8 +346,8 @@ fn key(input: &mut Input<'_>) -> PResult<Key> {
                     );
                 }
             },
-            "tags" | "tag" => Some(Key::Tag(name)),
-            _ => None,
+            Some(KeySpace::Tag) => Some(Key::Tag(name)),
+            None => None,
         },
     };
     match resolved {
