@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::raw;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -29,30 +31,6 @@ fn start(opts: ServeOptions) -> Server {
         addr: addr.to_string(),
         _dir: dir,
     }
-}
-
-/// Sends one raw HTTP/1.1 request; returns (status, lowercased head, body).
-fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, String, String) {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut req = head.replace('\n', "\r\n");
-    if !body.is_empty() {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("Connection: close\r\n\r\n");
-    conn.write_all(req.as_bytes()).unwrap();
-    conn.write_all(body).unwrap();
-    let mut out = Vec::new();
-    let _ = conn.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = h
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, h.to_ascii_lowercase(), b.to_string())
 }
 
 fn batch_creating(id: &str) -> Vec<u8> {

@@ -5,10 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 use sextant_core::{Error, Store};
@@ -17,28 +14,14 @@ use sextant_sqlite::SqliteStore;
 
 const SCHEMA: &str = include_str!("../../../docs/api-error.schema.json");
 
-/// One raw request (so Host and Content-Type are exactly what the test says); returns the
-/// status and the body parsed as JSON.
+/// One raw request (so Host and Content-Type are exactly what the test says); returns
+/// the status and the body parsed as JSON (`null` when empty).
 fn request(addr: &str, head: &str, body: &[u8]) -> (u16, Value) {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut req = head.replace('\n', "\r\n");
-    req.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    conn.write_all(req.as_bytes()).unwrap();
-    conn.write_all(body).unwrap();
-    let mut out = Vec::new();
-    let _ = conn.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = h.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let (status, _, b) = common::raw(addr, head, body);
     let body = if b.is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(b).unwrap_or_else(|e| panic!("{status}: {b:?}: {e}"))
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{status}: {b:?}: {e}"))
     };
     (status, body)
 }
