@@ -28,6 +28,19 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Creates experiment `e1`.
+fn create_e1() -> Record {
+    Record::Create(NewExperiment {
+        id: "e1".into(),
+        name: "e1".into(),
+        group: "g".into(),
+        tags: vec![],
+        created_at: 1,
+        description: None,
+        source: None,
+    })
+}
+
 fn attachment(exp: &str, name: &str, data: &[u8]) -> Record {
     Record::Attachment {
         experiment: exp.into(),
@@ -64,15 +77,7 @@ async fn bytes_live_in_the_object_store_and_follow_replacements_and_deletes() {
         &format!("file://{}", dir.path().display()),
     );
     let store = PgStore::open(&store_url).await.unwrap();
-    let create = Record::Create(NewExperiment {
-        id: "e1".into(),
-        name: "e1".into(),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1,
-        description: None,
-        source: None,
-    });
+    let create = create_e1();
     store
         .write(&Batch {
             records: vec![create, attachment("e1", "plots/a.bin", b"first")],
@@ -181,15 +186,7 @@ async fn bytes_live_in_s3_under_the_prefix_and_another_replica_reads_them() {
         "the secret key never shows: {}",
         store.location()
     );
-    let create = Record::Create(NewExperiment {
-        id: "e1".into(),
-        name: "e1".into(),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1,
-        description: None,
-        source: None,
-    });
+    let create = create_e1();
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     store
         .write(&Batch {
