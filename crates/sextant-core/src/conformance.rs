@@ -31,6 +31,7 @@ where
     batches_are_whole(&t(make().await)).await;
     resume_continues_steps(&t(make().await)).await;
     models(&t(make().await)).await;
+    creators_and_tokens(&t(make().await)).await;
     let from = t(make().await);
     let to = t(make().await);
     dump_round_trip(&from, &to).await;
@@ -445,6 +446,7 @@ pub async fn batches_are_whole(t: &Tracker) {
             created_at: 1_700_000_000_000,
             description: None,
             source: None,
+            created_by: None,
         })
     };
     let twice = Batch {
@@ -464,6 +466,120 @@ pub async fn batches_are_whole(t: &Tracker) {
             "{id} from a refused batch was stored"
         );
     }
+}
+
+/// The token a run was created by is kept; stores that keep tokens add, find, list and
+/// revoke them by hash.
+pub async fn creators_and_tokens(t: &Tracker) {
+    use crate::{token_hash, Batch, NewExperiment, NewToken, Record, Role};
+    let create = Record::Create(NewExperiment {
+        id: "made-by-alice".into(),
+        name: "alice's run".into(),
+        group: "tokens".into(),
+        tags: Vec::new(),
+        created_at: 1_700_000_000_000,
+        description: None,
+        source: None,
+        created_by: Some("alice".into()),
+    });
+    ok(
+        t.store()
+            .write(&Batch {
+                records: vec![create],
+            })
+            .await,
+        "create with a creator",
+    );
+    let info = ok(t.store().get_experiment("made-by-alice").await, "get");
+    assert_eq!(info.created_by.as_deref(), Some("alice"), "creator kept");
+    let listed = ok(t.store().list_experiments().await, "list");
+    assert_eq!(
+        listed[0].created_by.as_deref(),
+        Some("alice"),
+        "creator listed"
+    );
+
+    let Some(tokens) = t.store().tokens() else {
+        return;
+    };
+    let new = |name: &str, role, secret: &str| NewToken {
+        name: name.into(),
+        role,
+        hash: token_hash(secret),
+        prefix: secret.chars().take(8).collect(),
+        created_at: 1_700_000_000_000,
+    };
+    ok(
+        tokens
+            .add_token(&new("ci", Role::Write, "sxt_secret-ci"))
+            .await,
+        "add",
+    );
+    ok(
+        tokens
+            .add_token(&new("ro", Role::Read, "sxt_secret-ro"))
+            .await,
+        "add",
+    );
+    let taken = tokens.add_token(&new("ci", Role::Admin, "sxt_other")).await;
+    assert!(
+        matches!(
+            &taken,
+            Err(Error::InvalidInput {
+                what: "token name",
+                ..
+            })
+        ),
+        "a taken name: {taken:?}"
+    );
+    let bad = tokens.add_token(&new("a b", Role::Read, "sxt_x")).await;
+    assert!(matches!(bad, Err(Error::InvalidInput { .. })), "{bad:?}");
+    let found = ok(
+        tokens.find_token(&token_hash("sxt_secret-ci")).await,
+        "find",
+    );
+    let found = found.unwrap_or_else(|| panic!("token ci not found by its hash"));
+    assert_eq!((found.name.as_str(), found.role), ("ci", Role::Write));
+    assert_eq!(found.prefix, "sxt_secr");
+    assert!(ok(tokens.find_token(&token_hash("sxt_guess")).await, "find").is_none());
+    ok(tokens.touch_token("ci", 1_700_000_005_000).await, "touch");
+    ok(tokens.revoke_token("ci", 1_700_000_009_000).await, "revoke");
+    assert!(
+        ok(
+            tokens.find_token(&token_hash("sxt_secret-ci")).await,
+            "find"
+        )
+        .is_none(),
+        "a revoked token still authenticates"
+    );
+    let again = tokens.revoke_token("ci", 1_700_000_010_000).await;
+    assert!(
+        matches!(again, Err(Error::InvalidInput { .. })),
+        "{again:?}"
+    );
+    // The name is free again once revoked.
+    ok(
+        tokens
+            .add_token(&new("ci", Role::Admin, "sxt_secret-ci2"))
+            .await,
+        "reuse name",
+    );
+    let list = ok(tokens.list_tokens().await, "list");
+    let names: Vec<_> = list
+        .iter()
+        .map(|t| (t.name.as_str(), t.role, t.revoked_at.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("ci", Role::Write, true),
+            ("ro", Role::Read, false),
+            ("ci", Role::Admin, false)
+        ]
+    );
+    assert_eq!(list[0].last_used_at, Some(1_700_000_005_000));
+    assert_eq!(list[0].revoked_at, Some(1_700_000_009_000));
+    assert!(!list.iter().any(|t| t.prefix.contains("secret-ci")));
 }
 
 /// Resuming an ended run sets it running and auto-step continues after the stored steps.

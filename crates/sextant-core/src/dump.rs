@@ -137,6 +137,7 @@ impl ExperimentDump {
             created_at: self.info.created_at,
             description: self.info.description,
             source: self.info.source,
+            created_by: self.info.created_by,
         })];
         if !self.info.params.is_empty() {
             records.push(Record::Params {

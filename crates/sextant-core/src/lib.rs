@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chunks;
 pub mod downsample;
 pub mod dump;
 pub mod env;
@@ -23,6 +24,7 @@ pub mod validate;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use chunks::ByteStream;
 pub use dump::ExperimentDump;
 pub use env::{BoxFuture, Env, MaybeSend, MaybeSync};
 pub use error::{Cause, Error, Result};
@@ -30,5 +32,5 @@ pub use memory::MemoryStore;
 pub use model::*;
 pub use query::{ExperimentFilter, Page, Sort, SortKey};
 pub use registry::{OpenOptions, Registry};
-pub use store::{Batch, ChangeCallback, Record, Store, Touched};
+pub use store::{Batch, ChangeCallback, Record, Store, TokenStore, Touched};
 pub use tracker::{Dropped, FlushPolicy, StartOptions, Tracker, DEFAULT_GROUP};

@@ -6,9 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::{Error, Result};
 use crate::model::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
-    ModelInfo, Span, StepRange,
+    ModelInfo, NewToken, Span, StepRange, TokenInfo,
 };
-use crate::store::{Batch, Record, Store};
+use crate::store::{Batch, Record, Store, TokenStore};
 
 #[derive(Debug, Default)]
 struct Experiment {
@@ -24,6 +24,8 @@ struct State {
     experiments: BTreeMap<String, Experiment>,
     /// Group name -> (id, created_at).
     groups: BTreeMap<String, (String, i64)>,
+    /// Access tokens with their hashes, by creation.
+    tokens: Vec<(String, TokenInfo)>,
 }
 
 /// A [`Store`] held in memory (`memory://`): gone when dropped, never read-only, never full.
@@ -48,6 +50,7 @@ impl Default for ExperimentInfo {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
             unreadable: None,
+            created_by: None,
         }
     }
 }
@@ -326,5 +329,71 @@ impl Store for MemoryStore {
             .remove(id)
             .map(|_| ())
             .ok_or_else(|| Error::ExperimentNotFound(id.to_string()))
+    }
+
+    fn tokens(&self) -> Option<&dyn TokenStore> {
+        Some(self)
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl TokenStore for MemoryStore {
+    async fn add_token(&self, token: &NewToken) -> Result<()> {
+        crate::model::validate_token_name(&token.name)?;
+        let mut state = self.lock()?;
+        let taken = state
+            .tokens
+            .iter()
+            .any(|(_, t)| t.name == token.name && t.revoked_at.is_none());
+        if taken {
+            return Err(crate::store::token_name_taken(&token.name));
+        }
+        state.tokens.push((
+            token.hash.clone(),
+            TokenInfo {
+                name: token.name.clone(),
+                role: token.role,
+                prefix: token.prefix.clone(),
+                created_at: token.created_at,
+                last_used_at: None,
+                revoked_at: None,
+            },
+        ));
+        Ok(())
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        Ok(self.lock()?.tokens.iter().map(|(_, t)| t.clone()).collect())
+    }
+
+    async fn revoke_token(&self, name: &str, at: i64) -> Result<()> {
+        let mut state = self.lock()?;
+        let active = state
+            .tokens
+            .iter_mut()
+            .find(|(_, t)| t.name == name && t.revoked_at.is_none())
+            .ok_or_else(|| crate::store::no_such_token(name))?;
+        active.1.revoked_at = Some(at);
+        Ok(())
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>> {
+        Ok(self
+            .lock()?
+            .tokens
+            .iter()
+            .find(|(h, t)| h == hash && t.revoked_at.is_none())
+            .map(|(_, t)| t.clone()))
+    }
+
+    async fn touch_token(&self, name: &str, at: i64) -> Result<()> {
+        let mut state = self.lock()?;
+        for (_, t) in state.tokens.iter_mut().filter(|(_, t)| t.name == name) {
+            if t.revoked_at.is_none() {
+                t.last_used_at = Some(at);
+            }
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,8 @@ use crate::env::{MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
 use crate::model::{
     trace_summaries, AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
-    MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
+    MetricSummary, ModelInfo, NewExperiment, NewToken, ParamValue, Span, Status, StepRange,
+    TokenInfo, TraceSummary,
 };
 use crate::validate;
 
@@ -288,6 +289,42 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         Ok(crate::downsample::downsample(&points, max_points))
     }
 
+    /// Stores an attachment from a stream of chunks (replacing one of the same name), for
+    /// files too large to hold in memory: stores with files or object storage (SQLite,
+    /// PostgreSQL with `?artifacts=`, HTTP) override it to write chunk by chunk; the
+    /// default collects the bytes, up to [`WHOLE_ATTACHMENT_LIMIT`], and writes a
+    /// [`Record::Attachment`]. Returns the size. Nothing is stored when the stream fails.
+    /// Errors: as [`Store::write`] with a `Record::Attachment`.
+    async fn put_attachment(
+        &self,
+        id: &str,
+        name: &str,
+        created_at: i64,
+        chunks: crate::ByteStream,
+    ) -> Result<u64> {
+        validate::attachment_name(name)?;
+        let data = crate::chunks::collect(chunks, WHOLE_ATTACHMENT_LIMIT, name).await?;
+        let size = data.len() as u64;
+        let batch = Batch {
+            records: vec![Record::Attachment {
+                experiment: id.to_string(),
+                name: name.to_string(),
+                data,
+                created_at,
+            }],
+        };
+        self.write(&batch).await?;
+        Ok(size)
+    }
+
+    /// One attachment's size and bytes as a stream of chunks, for large files; the
+    /// default reads it whole with [`Store::get_attachment`].
+    /// Errors: as [`Store::get_attachment`], before the stream starts.
+    async fn read_attachment(&self, id: &str, name: &str) -> Result<(u64, crate::ByteStream)> {
+        let data = self.get_attachment(id, name).await?;
+        Ok((data.len() as u64, crate::chunks::from_bytes(data)))
+    }
+
     /// An experiment's attachments (names and sizes, not bytes), sorted by name.
     /// Errors: [`Error::ExperimentNotFound`].
     async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>>;
@@ -333,6 +370,55 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     async fn checkpoint(&self) -> Result<()> {
         Ok(())
     }
+
+    /// The store's access tokens, when it keeps them (SQLite, PostgreSQL and memory stores
+    /// do): a server over it then accepts those tokens. `None` by default.
+    fn tokens(&self) -> Option<&dyn TokenStore> {
+        None
+    }
+}
+
+/// Named access tokens with roles, kept as hashes beside the runs they guard, so every
+/// server replica over one database accepts the same tokens.
+///
+/// Errors: [`Error::InvalidInput`] for a bad or taken name, or revoking a name no active
+/// token has; the storage errors of [`Store`].
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait TokenStore: MaybeSend + MaybeSync {
+    /// Keeps a new token. Its name must not belong to a token that is not revoked.
+    async fn add_token(&self, token: &NewToken) -> Result<()>;
+
+    /// Every token, revoked ones included, by creation time.
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
+
+    /// Revokes the active token of this name at `at` (Unix ms); it authenticates nothing
+    /// from then on. Its row stays, so lists show who had access.
+    async fn revoke_token(&self, name: &str, at: i64) -> Result<()>;
+
+    /// The active token whose secret hashes to `hash` ([`crate::token_hash`]), if any.
+    async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>>;
+
+    /// Records that the named token was used at `at` (Unix ms).
+    async fn touch_token(&self, name: &str, at: i64) -> Result<()>;
+}
+
+/// The most [`Store::put_attachment`]'s default keeps in memory: stores without streaming
+/// refuse larger attachments rather than exhaust memory.
+pub const WHOLE_ATTACHMENT_LIMIT: u64 = 512 << 20;
+
+/// The error for adding a token under a name an active token has.
+pub fn token_name_taken(name: &str) -> Error {
+    Error::invalid(
+        "token name",
+        name,
+        "is taken by an active token: choose another name, or revoke that token first",
+    )
+}
+
+/// The error for revoking a name no active token has.
+pub fn no_such_token(name: &str) -> Error {
+    Error::invalid("token name", name, "no active token has this name")
 }
 
 /// Attachment bytes travel as base64 in JSON (the HTTP store), raw elsewhere. Standard

@@ -57,6 +57,7 @@ fn create(id: &str, name: &str, group: &str, tags: &[&str], created_at: i64) -> 
         created_at,
         description: None,
         source: Some("examples/serve.rs".into()),
+        created_by: None,
     })
 }
 

@@ -321,6 +321,65 @@ impl Store for HttpStore {
         })
     }
 
+    /// A streamed `PUT` of the raw bytes: neither side holds the whole file.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn put_attachment(
+        &self,
+        id: &str,
+        name: &str,
+        created_at: i64,
+        chunks: sextant_core::ByteStream,
+    ) -> Result<u64> {
+        sextant_core::validate::attachment_name(name)?;
+        let url = self.url(&format!(
+            "/experiments/{}/attachments/{}?created_at={created_at}",
+            encode_path(id),
+            encode_path(name)
+        ));
+        let reply = self
+            .transport
+            .put_stream(&url, self.token.as_deref(), chunks)?;
+        let body = self.finish(Ok(reply))?;
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| Error::storage(format!("unexpected reply to an upload: {e}")))?;
+        Ok(v.get("size")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0))
+    }
+
+    /// A streamed `GET`: chunks as they arrive.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn read_attachment(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<(u64, sextant_core::ByteStream)> {
+        sextant_core::validate::attachment_name(name)?;
+        let size = self
+            .list_attachments(id)
+            .await?
+            .into_iter()
+            .find(|a| a.name == name)
+            .map(|a| a.size)
+            .ok_or_else(|| Error::AttachmentNotFound {
+                experiment: id.into(),
+                name: name.into(),
+            })?;
+        let url = self.url(&format!(
+            "/experiments/{}/attachments/{}",
+            encode_path(id),
+            encode_path(name)
+        ));
+        match self
+            .transport
+            .get_stream(&url, self.token.as_deref())
+            .map_err(|e| self.unreachable(e))?
+        {
+            Ok(chunks) => Ok((size, chunks)),
+            Err(reply) => Err(self.error(reply.status, &reply.body)),
+        }
+    }
+
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
         match trace_id {
             Some(t) => match self

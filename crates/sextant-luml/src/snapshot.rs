@@ -289,6 +289,7 @@ fn read_exp_db(mut db: Vec<u8>, id: &str) -> Result<ExperimentDump> {
             params,
             metrics: latest,
             unreadable: None,
+            created_by: None,
         },
         metrics,
         spans,

@@ -85,6 +85,18 @@ fn splitmix(seed: u128) -> u128 {
     (u128::from(splitmix64(&mut x)) << 64) | u128::from(splitmix64(&mut x))
 }
 
+/// A new access-token secret ([`sextant_core::token_secret`]) from the operating system's
+/// randomness. Unlike ids, a secret has no fallback: without OS randomness it fails.
+pub fn new_token_secret() -> sextant_core::Result<String> {
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf).map_err(|e| {
+        sextant_core::Error::storage(format!(
+            "no randomness from the operating system for a token: {e}"
+        ))
+    })?;
+    Ok(sextant_core::token_secret(&buf))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ fn create(id: &str) -> Record {
         created_at: 1,
         description: None,
         source: None,
+        created_by: None,
     })
 }
 

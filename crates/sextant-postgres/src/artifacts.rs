@@ -11,8 +11,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use object_store::{path::Path as ObjPath, ObjectStore, ObjectStoreExt, PutPayload};
-use sextant_core::{Error, Result};
+use object_store::{
+    path::Path as ObjPath, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+};
+use sextant_core::chunks::next_chunk;
+use sextant_core::{ByteStream, Error, Result};
 
 #[derive(Debug, Clone)]
 pub enum Artifacts {
@@ -23,6 +26,23 @@ pub enum Artifacts {
         /// The `?artifacts=` value, for messages.
         url: String,
     },
+}
+
+fn no_object_store(key: &str) -> Error {
+    Error::corrupt(format!(
+        "attachment bytes are in an object store ({key:?}) but this store has no ?artifacts= location"
+    ))
+}
+
+/// A key no other upload uses: `EXPERIMENT/VERSION/NAME`, so a replaced attachment's old
+/// object stays readable until the replacing transaction commits.
+fn new_key(experiment: &str, name: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let version = format!("{nanos:x}{:x}", N.fetch_add(1, Ordering::Relaxed));
+    format!("{experiment}/{version}/{name}")
 }
 
 fn bad(spec: &str, reason: impl Into<String>) -> Error {
@@ -124,12 +144,7 @@ impl Artifacts {
         let Artifacts::Objects { store, .. } = self else {
             return Ok(None);
         };
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let version = format!("{nanos:x}{:x}", N.fetch_add(1, Ordering::Relaxed));
-        let key = format!("{experiment}/{version}/{name}");
+        let key = new_key(experiment, name);
         let path = ObjPath::parse(&key).map_err(|e| self.storage(&key, e.into()))?;
         store
             .put(&path, PutPayload::from(data.to_vec()))
@@ -138,11 +153,69 @@ impl Artifacts {
         Ok(Some(key))
     }
 
+    /// Streams `chunks` into a new object (a multipart upload: memory stays at a few
+    /// parts whatever the size); `None` when bytes are kept in the database. On error the
+    /// upload is aborted and nothing is left.
+    pub async fn put_stream(
+        &self,
+        experiment: &str,
+        name: &str,
+        chunks: &mut ByteStream,
+    ) -> Result<Option<(String, u64)>> {
+        let Artifacts::Objects { store, .. } = self else {
+            return Ok(None);
+        };
+        let key = new_key(experiment, name);
+        let path = ObjPath::parse(&key).map_err(|e| self.storage(&key, e.into()))?;
+        let upload = store
+            .put_multipart(&path)
+            .await
+            .map_err(|e| self.storage(&key, e))?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut size = 0u64;
+        loop {
+            let chunk = match next_chunk(chunks).await {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(e)) => {
+                    let _ = writer.abort().await;
+                    return Err(e);
+                }
+            };
+            // At most this many parts in flight, so a fast client cannot fill memory.
+            if let Err(e) = writer.wait_for_capacity(4).await {
+                let _ = writer.abort().await;
+                return Err(self.storage(&key, e));
+            }
+            writer.write(&chunk);
+            size += chunk.len() as u64;
+        }
+        writer.finish().await.map_err(|e| self.storage(&key, e))?;
+        Ok(Some((key, size)))
+    }
+
+    /// The object's bytes as they arrive.
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
+        use futures_util::StreamExt;
+        let Artifacts::Objects { store, url } = self else {
+            return Err(no_object_store(key));
+        };
+        let path = ObjPath::parse(key).map_err(|e| self.storage(key, e.into()))?;
+        let got = store.get(&path).await.map_err(|e| self.storage(key, e))?;
+        let (url, key) = (url.clone(), key.to_string());
+        Ok(got.into_stream().map(move |chunk| {
+            chunk
+                .map(|b| b.to_vec())
+                .map_err(|e| Error::storage(format!("artifact store {url}: object {key:?}: {e}")))
+        }))
+    }
+
     pub async fn get(&self, key: &str) -> Result<Vec<u8>> {
         let Artifacts::Objects { store, .. } = self else {
-            return Err(Error::corrupt(format!(
-                "attachment bytes are in an object store ({key:?}) but this store has no ?artifacts= location"
-            )));
+            return Err(no_object_store(key));
         };
         let path = ObjPath::parse(key).map_err(|e| self.storage(key, e.into()))?;
         let got = store.get(&path).await.map_err(|e| self.storage(key, e))?;

@@ -14,7 +14,9 @@ mod migrate;
 mod notify;
 mod read;
 mod series;
+mod stream;
 mod tls;
+mod tokens;
 mod write;
 
 use std::future::Future;
@@ -323,6 +325,76 @@ impl Store for PgStore {
             .await
     }
 
+    /// Into object storage chunk by chunk when `?artifacts=` names one; else kept whole in
+    /// the database, as a batch's attachment.
+    async fn put_attachment(
+        &self,
+        id: &str,
+        name: &str,
+        created_at: i64,
+        chunks: sextant_core::ByteStream,
+    ) -> Result<u64> {
+        sextant_core::validate::attachment_name(name)?;
+        sextant_core::validate::millis("created_at", created_at)?;
+        if matches!(self.inner.artifacts, artifacts::Artifacts::Database) {
+            let limit = sextant_core::store::WHOLE_ATTACHMENT_LIMIT;
+            let data = sextant_core::chunks::collect(chunks, limit, name).await?;
+            let size = data.len() as u64;
+            let batch = Batch {
+                records: vec![sextant_core::Record::Attachment {
+                    experiment: id.to_string(),
+                    name: name.to_string(),
+                    data,
+                    created_at,
+                }],
+            };
+            self.write(&batch).await?;
+            return Ok(size);
+        }
+        let (id, name) = (id.to_string(), name.to_string());
+        let size = self
+            .run(|inner| async move { stream::put(&inner, &id, &name, created_at, chunks).await })
+            .await?;
+        size.ok_or_else(|| Error::storage("object storage vanished during an upload"))
+    }
+
+    async fn read_attachment(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<(u64, sextant_core::ByteStream)> {
+        sextant_core::validate::attachment_name(name)?;
+        let (id, name) = (id.to_string(), name.to_string());
+        let (size, key) = {
+            let (id, name) = (id.clone(), name.clone());
+            self.run(|inner| async move { stream::locate(&inner, &id, &name).await })
+                .await?
+        };
+        let Some(key) = key else {
+            let data = self.get_attachment(&id, &name).await?;
+            return Ok((size, sextant_core::chunks::from_bytes(data)));
+        };
+        // Open the object first, so a missing one is an error here, not mid-stream.
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let inner = self.inner.clone();
+        let opened = self
+            .run(|_| async move {
+                use futures_util::StreamExt;
+                let mut object = Box::pin(inner.artifacts.get_stream(&key).await?);
+                tokio::spawn(async move {
+                    while let Some(chunk) = object.next().await {
+                        if tx.send(chunk).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                Ok(())
+            })
+            .await;
+        opened?;
+        Ok((size, Box::pin(stream::Pumped(rx))))
+    }
+
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
         let id = id.to_string();
         let trace_id = trace_id.map(str::to_string);
@@ -346,5 +418,9 @@ impl Store for PgStore {
         let id = id.to_string();
         self.run(|inner| async move { write::delete(&inner, &id).await })
             .await
+    }
+
+    fn tokens(&self) -> Option<&dyn sextant_core::TokenStore> {
+        Some(self)
     }
 }

@@ -12,7 +12,7 @@ use tokio_postgres::Row;
 use crate::errors::query_error;
 use crate::Inner;
 
-pub async fn seq(client: &Object, id: &str) -> Result<i64> {
+pub async fn seq<C: deadpool_postgres::GenericClient + Sync>(client: &C, id: &str) -> Result<i64> {
     client
         .query_opt("SELECT seq FROM experiments WHERE id = $1", &[&id])
         .await
@@ -45,10 +45,17 @@ pub async fn experiments(inner: &Inner, only: Option<&str>) -> Result<Vec<Experi
     let client = inner.conn().await?;
     let rows = client
         .query(
-            "SELECT e.seq, e.id, e.name, g.name, e.status, e.tags, e.created_at, e.duration,
-                    e.description, e.source, e.params
-               FROM experiments e JOIN groups g ON g.id = e.group_id
-              WHERE $1::text IS NULL OR e.id = $1",
+            if inner.version >= 3 {
+                "SELECT e.seq, e.id, e.name, g.name, e.status, e.tags, e.created_at, e.duration,
+                        e.description, e.source, e.params, e.created_by
+                   FROM experiments e JOIN groups g ON g.id = e.group_id
+                  WHERE $1::text IS NULL OR e.id = $1"
+            } else {
+                "SELECT e.seq, e.id, e.name, g.name, e.status, e.tags, e.created_at, e.duration,
+                        e.description, e.source, e.params, NULL::text
+                   FROM experiments e JOIN groups g ON g.id = e.group_id
+                  WHERE $1::text IS NULL OR e.id = $1"
+            },
             &[&only],
         )
         .await
@@ -88,6 +95,7 @@ pub async fn experiments(inner: &Inner, only: Option<&str>) -> Result<Vec<Experi
             source: r.get(9),
             metrics: metrics.remove(&seq).unwrap_or_default(),
             unreadable: None,
+            created_by: r.get(11),
         });
     }
     sextant_core::query::newest_first(&mut out);

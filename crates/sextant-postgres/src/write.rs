@@ -63,12 +63,29 @@ async fn apply_tx(
                 )
                 .await
                 .map_err(query_error)?;
+                // Schema 3 added `created_by`; older schemas (upgrade tests) lack it.
+                let insert = if inner.version >= 3 {
+                    "INSERT INTO experiments (id, name, group_id, status, tags, created_at, description, source, created_by)
+                     SELECT $1, $2, g.id, 'running', $3, $4, $5, $6, $8 FROM groups g WHERE g.name = $7
+                     ON CONFLICT (id) DO NOTHING RETURNING seq"
+                } else {
+                    "INSERT INTO experiments (id, name, group_id, status, tags, created_at, description, source)
+                     SELECT $1, $2, g.id, 'running', $3, $4, $5, $6 FROM groups g WHERE g.name = $7 AND ($8::text IS NULL OR TRUE)
+                     ON CONFLICT (id) DO NOTHING RETURNING seq"
+                };
                 let row = tx
                     .query_opt(
-                        "INSERT INTO experiments (id, name, group_id, status, tags, created_at, description, source)
-                         SELECT $1, $2, g.id, 'running', $3, $4, $5, $6 FROM groups g WHERE g.name = $7
-                         ON CONFLICT (id) DO NOTHING RETURNING seq",
-                        &[&n.id, &n.name, &n.tags, &n.created_at, &n.description, &n.source, &n.group],
+                        insert,
+                        &[
+                            &n.id,
+                            &n.name,
+                            &n.tags,
+                            &n.created_at,
+                            &n.description,
+                            &n.source,
+                            &n.group,
+                            &n.created_by,
+                        ],
                     )
                     .await
                     .map_err(query_error)?

@@ -38,6 +38,7 @@ fn create_e1() -> Record {
         created_at: 1,
         description: None,
         source: None,
+        created_by: None,
     })
 }
 

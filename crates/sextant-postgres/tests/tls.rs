@@ -45,6 +45,7 @@ async fn require_uses_tls_and_checks_the_certificate() {
                 created_at: 1,
                 description: None,
                 source: None,
+                created_by: None,
             })],
         })
         .await

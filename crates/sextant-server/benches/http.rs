@@ -94,6 +94,7 @@ fn series(c: &mut Criterion) {
         created_at: 0,
         description: None,
         source: None,
+        created_by: None,
     };
     let t0 = Instant::now();
     pollster::block_on(store.write(&Batch {

@@ -13,7 +13,7 @@ use sextant_core::{
 };
 
 use crate::error::{ApiError, ApiResult};
-use crate::params::{AttachmentParams, ListParams, Params, SeriesParams};
+use crate::params::{AttachmentParams, ListParams, Params, SeriesParams, UploadParams};
 use crate::{blocking, AppState};
 
 /// Default and largest page of the experiment list.
@@ -265,11 +265,7 @@ pub async fn get_attachment(
 ) -> ApiResult<Response> {
     check_id(&id)?;
     validate::attachment_name(&name)?;
-    let n = name.clone();
-    let data = with_store(&state, move |s| {
-        Box::pin(async move { s.get_attachment(&id, &n).await })
-    })
-    .await?;
+    let data = stream_out(&state, id, name.clone()).await?;
     let inline = q.inline;
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -291,6 +287,156 @@ pub async fn get_attachment(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok((headers, data).into_response())
+}
+
+/// Chunks per attachment download held in flight between the store and the socket.
+const IN_FLIGHT: usize = 4;
+
+/// An attachment's bytes as a streamed body: a blocking task reads the store's chunks
+/// (SQLite reads files) and hands them over, so a large file never sits whole in memory.
+/// Errors found before the first byte (unknown experiment or name) are answered as such.
+async fn stream_out(state: &AppState, id: String, name: String) -> ApiResult<axum::body::Body> {
+    let store = state.store.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel::<sextant_core::Result<Vec<u8>>>(IN_FLIGHT);
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
+    tokio::task::spawn_blocking(move || {
+        let opened = pollster::block_on(store.read_attachment(&id, &name));
+        let mut chunks = match opened {
+            Ok((_, chunks)) => {
+                let _ = opened_tx.send(Ok(()));
+                chunks
+            }
+            Err(e) => {
+                let _ = opened_tx.send(Err(e));
+                return;
+            }
+        };
+        while let Some(chunk) = pollster::block_on(sextant_core::chunks::next_chunk(&mut chunks)) {
+            if tx.blocking_send(chunk).is_err() {
+                break;
+            }
+        }
+    });
+    match opened_rx.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: the attachment reader stopped",
+            ))
+        }
+    }
+    Ok(axum::body::Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+    ))
+}
+
+/// The most of a refused upload read (and dropped) so its client hears the refusal.
+const DRAIN_MAX: u64 = 256 << 20;
+
+/// An upload's body as the store's chunks, counted against the attachment limit. The body
+/// is shared so the handler can drain what is left when the store gives up early.
+struct Upload {
+    body: Arc<std::sync::Mutex<Option<axum::body::BodyDataStream>>>,
+    seen: u64,
+    limit: u64,
+}
+
+impl sextant_core::chunks::Stream for Upload {
+    type Item = sextant_core::Result<Vec<u8>>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let polled = match self.body.lock() {
+            Ok(mut body) => match body.as_mut() {
+                Some(b) => sextant_core::chunks::Stream::poll_next(std::pin::Pin::new(b), cx),
+                None => Poll::Ready(None),
+            },
+            Err(_) => Poll::Ready(None),
+        };
+        let chunk = match polled {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => {
+                return Poll::Ready(Some(Err(sextant_core::Error::storage(format!(
+                    "upload interrupted: {e}"
+                )))))
+            }
+            Poll::Ready(Some(Ok(chunk))) => chunk,
+        };
+        self.seen += chunk.len() as u64;
+        if self.seen > self.limit {
+            return Poll::Ready(Some(Err(sextant_core::Error::InvalidInput {
+                what: "attachment",
+                value: String::new(),
+                reason: format!(
+                    "is over the server's limit of {} bytes (--max-attachment-mib)",
+                    self.limit
+                ),
+            })));
+        }
+        Poll::Ready(Some(Ok(chunk.to_vec())))
+    }
+}
+
+/// `PUT /api/experiments/{id}/attachments/{name}`: the request body, raw, becomes the
+/// attachment, streamed into the store (files or object storage) chunk by chunk, so its
+/// size is bounded by `--max-attachment-mib`, not by memory or `--max-body-mib`.
+pub async fn put_attachment(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    Params(q): Params<UploadParams>,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    check_id(&id)?;
+    validate::attachment_name(&name)?;
+    // `created_at` keeps a synced copy's time, so a later sync sees it unchanged.
+    let at = match q.created_at {
+        Some(at) => {
+            validate::millis("created_at", at)?;
+            at
+        }
+        None => crate::auth::now_millis(),
+    };
+    let body = Arc::new(std::sync::Mutex::new(Some(body.into_data_stream())));
+    let chunks: sextant_core::ByteStream = Box::pin(Upload {
+        body: body.clone(),
+        seen: 0,
+        limit: state.max_attachment_bytes,
+    });
+    let (store, e_id, n) = (state.store.clone(), id.clone(), name.clone());
+    let stored =
+        blocking(move || pollster::block_on(store.put_attachment(&e_id, &n, at, chunks))).await;
+    let size = match stored {
+        Ok(size) => size,
+        Err(e) => {
+            // A client still sending hears the answer only if the rest is read first.
+            let rest = body.lock().ok().and_then(|mut b| b.take());
+            if let Some(mut rest) = rest {
+                let drain = async {
+                    let mut drained = 0u64;
+                    while let Some(Ok(chunk)) = tokio_stream::StreamExt::next(&mut rest).await {
+                        drained += chunk.len() as u64;
+                        if drained > DRAIN_MAX {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+            }
+            return Err(e);
+        }
+    };
+    state.events.touched(vec![(id, Default::default())]);
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "name": name, "size": size, "created_at": at })),
+    )
+        .into_response())
 }
 
 pub async fn list_traces(
@@ -363,10 +509,11 @@ pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// The write endpoint: one `Batch` of records, applied in order (what `http://` stores send).
 pub async fn write_batch(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    let batch: Batch = serde_json::from_slice(&body)
+    let mut batch: Batch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("body is not a batch of records: {e}")))?;
     // The same rules the tracker applies when logging, before the store sees any of it.
     batch.validate()?;
+    crate::auth::stamp(&mut batch, crate::auth::caller_token().as_deref());
     let batch = Arc::new(batch);
     let b = batch.clone();
     with_store(&state, move |s| Box::pin(async move { s.write(&b).await })).await?;

@@ -74,6 +74,13 @@ fn strip_port(host: &str) -> &str {
         .map_or(host, |(h, _)| h)
 }
 
+/// `PUT /api/experiments/{id}/attachments/{name}`: a streamed attachment upload, raw bytes.
+pub fn is_attachment_upload(path: &str) -> bool {
+    path.strip_prefix("/api/experiments/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest.starts_with("attachments/"))
+}
+
 fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -124,7 +131,8 @@ pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Resp
         let path = req.uri().path();
         let artifact = *req.method() == Method::PUT
             && (path.starts_with("/api/2.0/mlflow-artifacts/")
-                || path.starts_with("/ajax-api/2.0/mlflow-artifacts/"));
+                || path.starts_with("/ajax-api/2.0/mlflow-artifacts/")
+                || is_attachment_upload(path));
         if has_body && !json && !otlp && !artifact {
             return ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -10,6 +10,7 @@ mod guard;
 mod mlflow;
 mod otlp;
 mod params;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ pub struct ServeOptions {
     pub cors: Vec<String>,
     /// Largest request body (a batch with attachments), bytes; bigger gets 413.
     pub max_body_bytes: usize,
+    /// Largest attachment streamed in with `PUT /api/experiments/{id}/attachments/{name}`,
+    /// bytes (such uploads are not held in memory, so this is far above `max_body_bytes`).
+    pub max_attachment_bytes: u64,
     /// Host names (besides IP literals and localhost) the server answers to; requests
     /// naming any other `Host` are refused, so a rebound DNS name cannot reach it.
     pub allowed_hosts: Vec<String>,
@@ -59,6 +63,7 @@ impl Default for ServeOptions {
             token: None,
             cors: Vec::new(),
             max_body_bytes: 64 << 20,
+            max_attachment_bytes: 64 << 30,
             allowed_hosts: Vec::new(),
             max_connections: 512,
             header_read_timeout: std::time::Duration::from_secs(10),
@@ -72,7 +77,9 @@ pub(crate) struct AppState {
     token: Option<Arc<str>>,
     events: Arc<events::Events>,
     max_body_bytes: usize,
+    max_attachment_bytes: u64,
     otlp: Arc<otlp::Known>,
+    tokens: Arc<auth::TokenCache>,
 }
 
 /// Runs blocking store work on tokio's blocking pool; a panic there becomes a 500.
@@ -103,8 +110,11 @@ async fn refuse_oversize(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // Streamed attachment uploads are never held whole: the handler applies their limit.
+    let streamed =
+        req.method() == axum::http::Method::PUT && guard::is_attachment_upload(req.uri().path());
     match announced {
-        Some(len) if len > limit as u64 => {
+        Some(len) if len > limit as u64 && !streamed => {
             // A client still uploading when the connection closes gets a reset, not the
             // 413: read (and drop) a moderately oversized body first, within bounds.
             if len <= (limit as u64).saturating_mul(4).min(DRAIN_MAX) {
@@ -147,7 +157,9 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         token: opts.token.as_deref().map(Arc::from),
         events,
         max_body_bytes: opts.max_body_bytes,
+        max_attachment_bytes: opts.max_attachment_bytes,
         otlp: Arc::default(),
+        tokens: Arc::default(),
     };
     let api = Router::new()
         .route("/health", get(api::health))
@@ -163,7 +175,7 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         .route("/experiments/{id}/attachments", get(api::list_attachments))
         .route(
             "/experiments/{id}/attachments/{*name}",
-            get(api::get_attachment),
+            get(api::get_attachment).put(api::put_attachment),
         )
         .route("/experiments/{id}/traces", get(api::list_traces))
         .route("/experiments/{id}/traces/{trace_id}", get(api::get_trace))
@@ -171,6 +183,8 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         .route("/experiments/{id}/export", get(api::export))
         .route("/groups", get(api::list_groups))
         .route("/batch", post(api::write_batch))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{name}", axum::routing::delete(tokens::revoke))
         .route("/events", get(events::stream))
         .merge(mlflow::routes())
         .fallback(|| async {

@@ -361,6 +361,7 @@ async fn ensure_experiments(
     known: &Known,
     wanted: Vec<(String, String)>,
     now_ms: i64,
+    caller: Option<&str>,
 ) -> sextant_core::Result<Vec<String>> {
     let mut created = Vec::new();
     for (id, name) in wanted {
@@ -379,6 +380,7 @@ async fn ensure_experiments(
                         created_at: now_ms,
                         description: Some("spans received over OTLP".into()),
                         source: None,
+                        created_by: caller.map(str::to_string),
                     })],
                 };
                 batch.validate()?;
@@ -467,15 +469,29 @@ pub async fn export(
     batch.validate()?;
     let batch = Arc::new(batch);
     let (store, known, b) = (state.store.clone(), state.otlp.clone(), batch.clone());
+    let caller = crate::auth::caller_token();
     let created = blocking(move || {
         pollster::block_on(async {
-            let mut created =
-                ensure_experiments(&store, &known, wanted.clone(), unix_millis()).await?;
+            let mut created = ensure_experiments(
+                &store,
+                &known,
+                wanted.clone(),
+                unix_millis(),
+                caller.as_deref(),
+            )
+            .await?;
             match store.write(&b).await {
                 // Deleted since we cached it: create it again, once.
                 Err(Error::ExperimentNotFound(_)) => {
                     known.forget(&wanted);
-                    created = ensure_experiments(&store, &known, wanted, unix_millis()).await?;
+                    created = ensure_experiments(
+                        &store,
+                        &known,
+                        wanted,
+                        unix_millis(),
+                        caller.as_deref(),
+                    )
+                    .await?;
                     store.write(&b).await?;
                 }
                 other => other?,

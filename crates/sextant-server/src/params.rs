@@ -97,3 +97,11 @@ pub struct AttachmentParams {
     #[serde(default, deserialize_with = "flag")]
     pub inline: bool,
 }
+
+/// `PUT /api/experiments/{id}/attachments/{name}`: the attachment's time, Unix ms (the
+/// upload's time when absent).
+#[derive(Debug, Default, Deserialize)]
+pub struct UploadParams {
+    #[serde(default, deserialize_with = "parsed")]
+    pub created_at: Option<i64>,
+}

@@ -88,6 +88,7 @@ fn search_keeps_sorts_and_explains_a_bad_filter() {
         created_at: 1,
         description: None,
         source: None,
+        created_by: None,
     });
     a.metrics.insert("acc".into(), 0.5);
     let mut b = a.clone();

@@ -47,6 +47,7 @@ fn store_dir(n: i64) -> PathBuf {
         created_at: 0,
         description: None,
         source: None,
+        created_by: None,
     };
     pollster::block_on(store.write(&Batch {
         records: vec![Record::Create(new)],

@@ -42,6 +42,21 @@ pub trait FsHost: MaybeSend + MaybeSync + Debug {
     fn rename(&self, from: &Path, to: &Path) -> Result<()>;
     /// The whole file, `None` when there is none.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>>;
+    /// Appends to a file, creating it: how streamed attachments are written. The default
+    /// rewrites the whole file (hosts without appends); `std::fs` appends.
+    fn append(&self, path: &Path, data: &[u8]) -> Result<()> {
+        let mut all = self.read(path)?.unwrap_or_default();
+        all.extend_from_slice(data);
+        self.write(path, &all)
+    }
+    /// Up to `len` bytes from `offset` (empty past the end), `None` when there is no file:
+    /// how attachments are streamed out. The default reads the whole file each time.
+    fn read_at(&self, path: &Path, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        Ok(self.read(path)?.map(|all| {
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+            all[start..(start.saturating_add(len)).min(all.len())].to_vec()
+        }))
+    }
     /// Best effort: for cleaning up temporary files.
     fn remove_file(&self, path: &Path);
     /// Removes a directory tree; a missing one is fine.
@@ -108,6 +123,32 @@ impl FsHost for NativeFs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_err(path, e)),
         }
+    }
+
+    fn append(&self, path: &Path, data: &[u8]) -> Result<()> {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(data))
+            .map_err(|e| io_err(path, e))
+    }
+
+    fn read_at(&self, path: &Path, offset: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(path, e)),
+        };
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_err(path, e))?;
+        let mut buf = Vec::with_capacity(len);
+        file.take(len as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_err(path, e))?;
+        Ok(Some(buf))
     }
 
     fn remove_file(&self, path: &Path) {

@@ -19,6 +19,11 @@ use sextant_luml::expdb;
 use sextant_luml::schema;
 use sextant_luml::sql::begin;
 
+mod tokens;
+
+/// Key of the creating token's name in luml's `experiments.metadata` object.
+const CREATED_BY: &str = "created_by";
+
 /// Open exp.db connections kept at once; more are closed and reopened on demand.
 const MAX_OPEN_EXPERIMENTS: usize = 32;
 
@@ -345,10 +350,15 @@ impl SqliteStore {
             }
         };
         let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+        // luml's free-form `metadata` object carries the creating token's name.
+        let metadata = match &new.created_by {
+            Some(by) => serde_json::json!({ CREATED_BY: by }).to_string(),
+            None => "{}".to_string(),
+        };
         tx.execute(
             "INSERT INTO experiments(id, name, created_at, status, tags, group_id, static_params,
                 dynamic_params, duration, description, source, metadata, upload_status)
-             VALUES (?1, ?2, ?3, 'active', ?4, ?5, '{}', '{}', NULL, ?6, ?7, '{}', 'not_uploaded')",
+             VALUES (?1, ?2, ?3, 'active', ?4, ?5, '{}', '{}', NULL, ?6, ?7, ?8, 'not_uploaded')",
             params![
                 new.id,
                 new.name,
@@ -356,7 +366,8 @@ impl SqliteStore {
                 tags,
                 group_id,
                 new.description,
-                new.source
+                new.source,
+                metadata
             ],
         )
         .at(&self.meta_path)?;
@@ -433,7 +444,7 @@ impl SqliteStore {
         let mut stmt = meta
             .prepare_cached(
                 "SELECT e.id, e.name, e.created_at, e.status, e.tags, g.name, e.static_params,
-                    e.dynamic_params, e.duration, e.description, e.source
+                    e.dynamic_params, e.duration, e.description, e.source, e.metadata
                  FROM experiments e LEFT JOIN experiment_groups g ON g.id = e.group_id
                  WHERE ?1 IS NULL OR e.id = ?1",
             )
@@ -448,6 +459,10 @@ impl SqliteStore {
                 let dynamics: Option<String> = r.get(7)?;
                 let params = statics.as_deref().and_then(parse_param_cache);
                 let metrics = dynamics.as_deref().and_then(parse_metric_cache);
+                let metadata: Option<String> = r.get(11)?;
+                let created_by = metadata
+                    .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+                    .and_then(|m| m.get(CREATED_BY)?.as_str().map(str::to_string));
                 let cache = CacheState {
                     params: params.is_some(),
                     metrics: metrics.is_some(),
@@ -468,6 +483,7 @@ impl SqliteStore {
                         params: params.unwrap_or_default(),
                         metrics: metrics.unwrap_or_default(),
                         unreadable: None,
+                        created_by,
                     },
                     cache,
                 ))
@@ -564,13 +580,15 @@ impl<'f> StagedFiles<'f> {
         }
     }
 
-    fn stage(&mut self, fs: &dyn FsHost, target: PathBuf, data: &[u8]) -> Result<()> {
+    /// Writes `data` to a new temporary file for `target`, and returns its path.
+    fn stage(&mut self, fs: &dyn FsHost, target: PathBuf, data: &[u8]) -> Result<PathBuf> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = target.parent().unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".sextant-{}-{n}.tmp", fs.process_id()));
         self.files.push((tmp.clone(), target));
-        fs.write(&tmp, data)
+        fs.write(&tmp, data)?;
+        Ok(tmp)
     }
 
     fn publish(&mut self) -> Result<()> {
@@ -949,6 +967,72 @@ impl Store for SqliteStore {
             })
     }
 
+    /// Chunk by chunk into a temporary file beside the target, then the row and the
+    /// rename, as a batch's attachments: memory stays at one chunk whatever the size.
+    async fn put_attachment(
+        &self,
+        id: &str,
+        name: &str,
+        created_at: i64,
+        mut chunks: sextant_core::ByteStream,
+    ) -> Result<u64> {
+        validate::attachment_name(name)?;
+        validate::millis("created_at", created_at)?;
+        self.check_writable()?;
+        // No bytes land for an experiment that does not exist.
+        self.with_exp(id, |_| Ok(()))?;
+        let mut staged = StagedFiles::new(self.fs.as_ref());
+        let tmp = staged.stage(self.fs.as_ref(), self.attachment_path(id, name, true)?, &[])?;
+        let mut size = 0u64;
+        while let Some(chunk) = sextant_core::chunks::next_chunk(&mut chunks).await {
+            let chunk = chunk?;
+            self.fs.append(&tmp, &chunk)?;
+            size += chunk.len() as u64;
+        }
+        self.with_exp(id, |ec| {
+            let tx = begin(&ec.conn, &ec.path)?;
+            let row_id = attachment_row_id(id, name, created_at);
+            expdb::write_attachment_row(&tx, &ec.path, &row_id, name, size, created_at)?;
+            tx.commit().at(&ec.path)
+        })?;
+        staged.publish()?;
+        Ok(size)
+    }
+
+    async fn read_attachment(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<(u64, sextant_core::ByteStream)> {
+        validate::attachment_name(name)?;
+        let rows = self.with_exp(id, |ec| expdb::read_attachments(&ec.conn, &ec.path))?;
+        let missing = || Error::AttachmentNotFound {
+            experiment: id.to_string(),
+            name: name.to_string(),
+        };
+        let (info, file) = rows
+            .into_iter()
+            .find(|(info, _)| info.name == name)
+            .ok_or_else(missing)?;
+        let path = self.attachment_path(id, &file, false)?;
+        if self.fs.entry(&path) != Entry::File {
+            return Err(missing());
+        }
+        let fs = self.fs.clone();
+        let mut offset = 0u64;
+        let stream = sextant_core::chunks::from_fn(move || {
+            let chunk = fs
+                .read_at(&path, offset, sextant_core::chunks::CHUNK)?
+                .unwrap_or_default();
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            offset += chunk.len() as u64;
+            Ok(Some(chunk))
+        });
+        Ok((info.size, stream))
+    }
+
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
         self.with_exp(id, |ec| expdb::read_spans(&ec.conn, &ec.path, trace_id))
     }
@@ -1028,6 +1112,10 @@ impl Store for SqliteStore {
             tx.commit().at(&self.meta_path)?;
         }
         self.fs.remove_dir_all(&self.root.join(id))
+    }
+
+    fn tokens(&self) -> Option<&dyn sextant_core::TokenStore> {
+        Some(self)
     }
 }
 

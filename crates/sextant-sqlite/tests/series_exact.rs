@@ -174,6 +174,7 @@ fn new_experiment() -> Record {
         created_at: 0,
         description: None,
         source: None,
+        created_by: None,
     })
 }
 

@@ -74,6 +74,7 @@ mod tests {
                 .collect(),
             metrics: Default::default(),
             unreadable: None,
+            created_by: None,
         }
     }
 

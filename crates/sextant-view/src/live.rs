@@ -119,6 +119,7 @@ mod tests {
             params: Default::default(),
             metrics: Default::default(),
             unreadable: None,
+            created_by: None,
         };
         let old = vec![mk("a", Status::Running), mk("b", Status::Running)];
         let mut new = vec![mk("a", Status::Completed), mk("c", Status::Running)];

@@ -331,6 +331,7 @@ fn sortable(e: &ExperimentInfo, key: &SortKey, index: usize) -> ExperimentInfo {
         params: BTreeMap::new(),
         metrics: BTreeMap::new(),
         unreadable: None,
+        created_by: None,
     };
     match key {
         SortKey::Name => s.name = e.name.clone(),
@@ -414,6 +415,7 @@ mod tests {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
             unreadable: None,
+            created_by: None,
         };
         e.params
             .insert("lr".into(), ParamValue::Float(0.1 / (i + 1) as f64));

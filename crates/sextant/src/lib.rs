@@ -39,6 +39,7 @@ pub use sextant_core::{
     ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,
     StepRange, Store, TraceState, TraceSummary,
 };
+pub use sextant_core::{NewToken, Role, TokenInfo, TokenStore};
 pub use sextant_tracing::SextantLayer;
 pub use tracker::ExperimentTracker;
 

@@ -80,6 +80,7 @@ async fn sync_experiment(
             created_at: info.created_at,
             description: info.description.clone(),
             source: info.source.clone(),
+            created_by: info.created_by.clone(),
         }));
         report.experiments_created += 1;
     }
@@ -164,16 +165,9 @@ async fn sync_experiment(
         if there.get(&a.name) == Some(&(a.size, a.created_at)) {
             continue;
         }
-        let data = from.get_attachment(id, &a.name).await?;
-        to.write(&Batch {
-            records: vec![Record::Attachment {
-                experiment: id.to_string(),
-                name: a.name,
-                data,
-                created_at: a.created_at,
-            }],
-        })
-        .await?;
+        // Streamed from store to store: a checkpoint of gigabytes never sits in memory.
+        let (_, chunks) = from.read_attachment(id, &a.name).await?;
+        to.put_attachment(id, &a.name, a.created_at, chunks).await?;
         report.attachments += 1;
     }
 

@@ -439,3 +439,77 @@ fn ls_lists_around_an_unreadable_run() {
     let listed = json(&store, &["ls"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
 }
+
+/// `sextant token`: a secret printed once, lists without secrets, revocation, and clear
+/// one-line errors; a server over the store accepts the token it made.
+#[test]
+fn tokens_are_made_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(dir.path());
+    let secret = ok(&store, &["token", "create", "ci-runner", "--role", "write"]);
+    let secret = secret.trim().to_string();
+    assert!(
+        secret.starts_with("sxt_") && secret.len() == 68,
+        "{secret:?}"
+    );
+    let list = json(&store, &["token", "list"]);
+    assert_eq!(list[0]["name"], "ci-runner");
+    assert_eq!(list[0]["role"], "write");
+    assert!(
+        !list.to_string().contains(&secret[8..]),
+        "the secret is listed"
+    );
+    let table = ok(&store, &["token", "list"]);
+    assert!(
+        table.contains("ci-runner") && table.contains("write"),
+        "{table}"
+    );
+
+    fails(
+        &sextant(&store, &["token", "create", "ci-runner"]),
+        1,
+        &["token name", "ci-runner", "taken"],
+    );
+    fails(
+        &sextant(&store, &["token", "create", "a b"]),
+        1,
+        &["token name"],
+    );
+    fails(
+        &sextant(&store, &["token", "create", "x", "--role", "owner"]),
+        2,
+        &["owner", "read, write, admin"],
+    );
+
+    // The store's server asks for the token now, and takes this one.
+    let store_obj: std::sync::Arc<dyn sextant::Store> =
+        std::sync::Arc::new(sextant_sqlite::SqliteStore::open(dir.path()).unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let opts = sextant_server::ServeOptions {
+            port: 0,
+            ..Default::default()
+        };
+        let _ = sextant_server::serve_blocking(store_obj, opts, move |a| {
+            let _ = tx.send(a);
+        });
+    });
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap();
+    let http = format!("http://{addr}");
+    fails(&sextant(&http, &["ls"]), 1, &["token"]);
+    let with = format!("http://{addr}?token={secret}");
+    let id = ok(&with, &["demo"]);
+    // Tokens are managed on the database, not through a client of the server.
+    fails(&sextant(&with, &["token", "list"]), 1, &["keeps no access tokens"]);
+    let shown = json(&store, &["show", id.trim()]);
+    assert_eq!(shown["experiment"]["created_by"], "ci-runner", "{shown}");
+
+    assert!(ok(&store, &["token", "revoke", "ci-runner"]).contains("revoked"));
+    let list = json(&store, &["token", "list"]);
+    assert!(list[0]["revoked_at"].is_i64(), "{list}");
+    fails(
+        &sextant(&store, &["token", "revoke", "ci-runner"]),
+        1,
+        &["no active token"],
+    );
+}

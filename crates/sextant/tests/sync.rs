@@ -150,3 +150,50 @@ fn watch_keeps_pushing_while_a_run_trains() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A laptop pushes a run with a checkpoint larger than the server takes in one request:
+/// the file streams through, a second sync sends nothing, and the team server records
+/// the token that pushed it.
+#[test]
+fn a_large_attachment_syncs_through_a_server_and_the_run_records_the_token() {
+    use sextant::{NewToken, Role, Store, TokenStore};
+    let dir = tempfile::tempdir().unwrap();
+    let src = ExperimentTracker::new(&sqlite(dir.path(), "laptop")).unwrap();
+    let id = src.start("big-checkpoint").unwrap();
+    let ckpt: Vec<u8> = (0..(6u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    src.log_attachment("ckpt.bin", ckpt.clone(), None).unwrap();
+    src.end_experiment(None).unwrap();
+
+    let team_dir = dir.path().join("team");
+    let team = std::sync::Arc::new(sextant_sqlite::SqliteStore::open(&team_dir).unwrap());
+    let secret = sextant_native::new_token_secret().unwrap();
+    pollster::block_on(
+        team.add_token(&NewToken::new("laptop-1", Role::Write, &secret, 1).unwrap()),
+    )
+    .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let served: std::sync::Arc<dyn sextant::Store> = team.clone();
+    std::thread::spawn(move || {
+        let opts = sextant_server::ServeOptions {
+            port: 0,
+            max_body_bytes: 1 << 20,
+            ..Default::default()
+        };
+        let _ = sextant_server::serve_blocking(served, opts, move |a| {
+            let _ = tx.send(a);
+        });
+    });
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap();
+    let remote = sextant_http::HttpStore::new(&format!("http://{addr}"), Some(secret)).unwrap();
+
+    let r = pollster::block_on(sync_once(src.store().as_ref(), &remote, None)).unwrap();
+    assert_eq!((r.experiments_created, r.attachments), (1, 1));
+    let again = pollster::block_on(sync_once(src.store().as_ref(), &remote, None)).unwrap();
+    assert!(again.is_empty(), "a second pass sends nothing: {again:?}");
+    let stored = pollster::block_on(team.get_attachment(&id, "ckpt.bin")).unwrap();
+    assert!(stored == ckpt, "the checkpoint arrived changed");
+    let info = pollster::block_on(team.get_experiment(&id)).unwrap();
+    assert_eq!(info.created_by.as_deref(), Some("laptop-1"));
+}

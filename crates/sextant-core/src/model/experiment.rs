@@ -105,6 +105,10 @@ pub struct ExperimentInfo {
     /// missing exp.db): why. Lists show such runs instead of failing as a whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<String>,
+    /// The name of the access token that created it through a server (`sextant token`);
+    /// `None` for runs logged straight into a store or through a server without tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 /// What a store needs to create an experiment.
@@ -124,6 +128,10 @@ pub struct NewExperiment {
     pub description: Option<String>,
     /// The script or program that ran, if known.
     pub source: Option<String>,
+    /// See [`ExperimentInfo::created_by`]. A server sets it from the request's token,
+    /// whatever the client sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 /// A just-created experiment as lists show it: running, no params or metrics yet.
@@ -142,6 +150,7 @@ impl From<NewExperiment> for ExperimentInfo {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
             unreadable: None,
+            created_by: n.created_by,
         }
     }
 }

@@ -5,6 +5,7 @@ mod metric;
 mod param;
 mod span;
 mod span_record;
+mod token;
 
 pub use experiment::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
@@ -13,3 +14,6 @@ pub use metric::{lossless_f64, MetricPoint, MetricSummary, StepRange};
 pub use param::{ParamType, ParamValue};
 pub use span::{trace_summaries, Span, SpanEvent, SpanLink, SpanStatus, TraceState, TraceSummary};
 pub use span_record::{AttrValue, SpanRecord};
+pub use token::{
+    token_hash, token_secret, validate_token_name, NewToken, Role, TokenInfo, TOKEN_PREFIX_LEN,
+};

@@ -275,6 +275,7 @@ impl Tracker {
             created_at: now,
             description: opts.description,
             source: opts.source,
+            created_by: None,
         };
         self.store
             .write(&Batch {

@@ -45,6 +45,7 @@ pub(crate) async fn set_meta(
             created_at: env::now_ms(),
             description: Some("what the MLflow API keeps about this group".into()),
             source: None,
+            created_by: None,
         }));
         records.push(Record::SetStatus {
             experiment: id.clone(),
@@ -83,6 +84,7 @@ pub(crate) async fn create_group(ctx: &Ctx, name: &str) -> MlResult<()> {
             created_at: env::now_ms(),
             description: None,
             source: None,
+            created_by: None,
         })],
     };
     batch.validate()?;

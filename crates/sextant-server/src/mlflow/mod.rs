@@ -131,6 +131,8 @@ pub(crate) mod env {
 pub(crate) struct Ctx {
     pub store: Arc<dyn Store>,
     pub events: Arc<Events>,
+    /// The named token of the request, recorded on the runs it creates.
+    pub caller: Option<String>,
 }
 
 /// Runs store work on the blocking pool (SQLite blocks); a panic there is a 500.
@@ -143,6 +145,7 @@ where
     let ctx = Ctx {
         store: state.store.clone(),
         events: state.events.clone(),
+        caller: crate::auth::caller_token(),
     };
     match tokio::task::spawn_blocking(move || pollster::block_on(f(ctx))).await {
         Ok(r) => r,
@@ -152,8 +155,9 @@ where
 
 impl Ctx {
     /// Validates and writes a batch, then tells live clients.
-    pub async fn write(&self, batch: sextant_core::Batch) -> MlResult<()> {
+    pub async fn write(&self, mut batch: sextant_core::Batch) -> MlResult<()> {
         batch.validate()?;
+        crate::auth::stamp(&mut batch, self.caller.as_deref());
         self.store.write(&batch).await?;
         self.events.wrote(&batch);
         Ok(())

@@ -103,6 +103,7 @@ pub async fn create(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
             created_at: start,
             description,
             source: None,
+            created_by: None,
         })];
         if !params.is_empty() {
             records.push(Record::Params {

@@ -162,6 +162,7 @@ pub fn apply_to_experiments(query: &Query, list: Vec<Experiment>) -> Vec<Experim
                 created_at: e.created_at,
                 description: None,
                 source: None,
+                created_by: None,
             });
             for (k, v) in &e.tags {
                 info.params

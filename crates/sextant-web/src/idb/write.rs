@@ -204,6 +204,7 @@ impl<'a> Plan<'a> {
                 created_at: new.created_at,
                 description: new.description.clone(),
                 source: new.source.clone(),
+                created_by: new.created_by.clone(),
                 ..ExperimentInfo::default()
             });
             self.changed.insert(exp);

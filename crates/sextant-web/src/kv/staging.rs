@@ -60,6 +60,7 @@ impl<'a, B: KvBackend> Staging<'a, B> {
                         created_at: new.created_at,
                         description: new.description.clone(),
                         source: new.source.clone(),
+                        created_by: new.created_by.clone(),
                         ..ExperimentInfo::default()
                     },
                     metrics: BTreeMap::new(),

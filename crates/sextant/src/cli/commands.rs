@@ -147,6 +147,7 @@ pub fn show(tracker: &ExperimentTracker, input: &str, json: bool, out: Out) -> C
         ("duration", table::duration(e.duration)),
         ("description", or_dash(&e.description)),
         ("source", or_dash(&e.source)),
+        ("created by", or_dash(&e.created_by)),
     ];
     for (label, value) in fields {
         writeln!(out, "{label:<12} {value}")?;

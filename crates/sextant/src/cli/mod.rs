@@ -6,6 +6,7 @@ mod plot;
 mod serve;
 mod sync;
 mod table;
+mod tokens;
 mod traces;
 
 use std::io::{self, Write};
@@ -19,7 +20,7 @@ use sextant::{ExperimentTracker, DEFAULT_STORE};
 #[derive(Debug, Parser)]
 #[command(name = "sextant", version)]
 struct Cli {
-    /// Store to use: sqlite://DIR or memory://
+    /// Store to use: sqlite://DIR, postgres://…, http://HOST:PORT or memory://
     #[arg(long, global = true, env = "SEXTANT_STORE", default_value = DEFAULT_STORE, value_name = "CONNECTION")]
     store: String,
     /// Print machine-readable JSON instead of tables.
@@ -122,6 +123,11 @@ enum Command {
         #[arg(long, default_value_t = 2.0, value_name = "SECS")]
         interval: f64,
     },
+    /// Manage the access tokens a server over this store accepts (named, with a role).
+    Token {
+        #[command(subcommand)]
+        command: tokens::TokenCommand,
+    },
 }
 
 /// Everything that can stop a command. Each renders as one line.
@@ -221,6 +227,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Ui { server, open } => serve::run(&tracker, &server, open),
         Command::Serve { server } => serve::run(&tracker, &server, false),
         Command::Sync { .. } => Ok(()),
+        Command::Token { command } => tokens::run(&tracker, command, json, out),
     }?;
     out.flush()?;
     Ok(())

@@ -16,7 +16,8 @@ pub struct ServerArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 5000)]
     port: u16,
-    /// Require this bearer token on every request.
+    /// Require this bearer token on every request (an admin token; named tokens with
+    /// roles come from `sextant token create`).
     #[arg(long, env = "SEXTANT_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Allow a browser app on this origin to call the API (repeatable).
@@ -25,6 +26,10 @@ pub struct ServerArgs {
     /// Largest request body in MiB (batches with attachments); bigger gets 413.
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     max_body_mib: usize,
+    /// Largest attachment uploaded with PUT /api/experiments/ID/attachments/NAME, in MiB;
+    /// such uploads stream to the store, so this may exceed memory.
+    #[arg(long, default_value_t = 65536, value_name = "MIB")]
+    max_attachment_mib: u64,
     /// Also answer requests whose Host header names this host (repeatable). IP addresses
     /// and localhost always work; other names are refused so a DNS-rebinding page cannot
     /// reach the server.
@@ -42,6 +47,7 @@ pub fn run(tracker: &ExperimentTracker, args: &ServerArgs, open: bool) -> CliRes
         token: args.token.clone().filter(|t| !t.is_empty()),
         cors: args.cors.clone(),
         max_body_bytes: args.max_body_mib.saturating_mul(1 << 20),
+        max_attachment_bytes: args.max_attachment_mib.saturating_mul(1 << 20),
         allowed_hosts: args.allowed_host.clone(),
         max_connections: args.max_connections,
         ..ServeOptions::default()

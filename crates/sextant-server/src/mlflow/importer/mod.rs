@@ -122,6 +122,7 @@ pub fn import(source: &str, store: Arc<dyn Store>, token: Option<&str>) -> Resul
     let ctx = Ctx {
         store: store.clone(),
         events: Events::new(),
+        caller: None,
     };
     let mut report = ImportReport::default();
     for run in &runs {
@@ -206,6 +207,7 @@ async fn write_run(ctx: &Ctx, run: &MlRun, group: &str, data: RunData) -> Result
             created_at: run.start,
             description: note.clone(),
             source: None,
+            created_by: None,
         }));
     }
     let mut statics: Vec<(String, ParamValue)> = params
