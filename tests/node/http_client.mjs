@@ -1,6 +1,6 @@
 // A Node trainer logging to a `sextant serve` server through its JSON write endpoint:
 // the same batches of records the http:// store sends. Used by the many-clients test.
-// usage: node http_client.mjs BASE_URL EXPERIMENT_ID POINTS BATCH
+// usage: node http_client.mjs BASE_URL EXPERIMENT_ID POINTS BATCH   (SEXTANT_TOKEN: bearer token)
 import { randomUUID } from "node:crypto";
 
 const [base, id = randomUUID(), pointsArg = "20000", batchArg = "2000"] = process.argv.slice(2);
@@ -10,7 +10,10 @@ const batch = Number(batchArg);
 async function post(records) {
   const res = await fetch(`${base}/api/batch`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(process.env.SEXTANT_TOKEN ? { authorization: `Bearer ${process.env.SEXTANT_TOKEN}` } : {}),
+    },
     body: JSON.stringify({ records }),
   });
   if (res.status !== 204) {

@@ -247,3 +247,96 @@ async fn bytes_live_in_s3_under_the_prefix_and_another_replica_reads_them() {
         "{err}"
     );
 }
+
+/// Streams `data` in and back out through `store`; returns what was read.
+async fn stream_round_trip(store: &PgStore, name: &str, data: &[u8]) -> Vec<u8> {
+    use sextant_core::chunks;
+    let size = store
+        .put_attachment("e1", name, 7, chunks::from_bytes(data.to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(size, data.len() as u64);
+    let (listed_size, stream) = store.read_attachment("e1", name).await.unwrap();
+    assert_eq!(listed_size, data.len() as u64);
+    chunks::collect(stream, u64::MAX, name).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_attachments_stream_into_and_out_of_the_object_store() {
+    let Some(url) = common::url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = common::with_param(
+        &common::fresh(&url),
+        "artifacts",
+        &format!("file://{}", dir.path().display()),
+    );
+    let store = PgStore::open(&store_url).await.unwrap();
+    store
+        .write(&Batch {
+            records: vec![create_e1()],
+        })
+        .await
+        .unwrap();
+    let big: Vec<u8> = (0..13_000_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect();
+    assert!(stream_round_trip(&store, "ckpt.bin", &big).await == big);
+    // Replacing it leaves only the new object; a failed upload leaves nothing new.
+    let small = b"v2".to_vec();
+    assert_eq!(stream_round_trip(&store, "ckpt.bin", &small).await, small);
+    let failing = sextant_core::chunks::from_fn({
+        let mut n = 0;
+        move || {
+            n += 1;
+            if n < 3 {
+                Ok(Some(vec![1u8; 100_000]))
+            } else {
+                Err(Error::storage("client went away"))
+            }
+        }
+    });
+    assert!(store
+        .put_attachment("e1", "ckpt.bin", 9, failing)
+        .await
+        .is_err());
+    assert_eq!(
+        files(dir.path()).len(),
+        1,
+        "one object: the current version"
+    );
+    assert_eq!(store.get_attachment("e1", "ckpt.bin").await.unwrap(), small);
+    // No experiment, no upload.
+    let err = store
+        .put_attachment("nope", "a", 1, sextant_core::chunks::from_bytes(vec![1]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ExperimentNotFound(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_attachments_stream_to_s3_as_multipart_uploads() {
+    let Some(url) = common::url() else { return };
+    let Some((endpoint, bucket)) = common::s3() else {
+        return;
+    };
+    let prefix = common::fresh_schema_name();
+    let store_url = common::with_s3(&common::fresh(&url), &endpoint, &bucket, &prefix);
+    let store = PgStore::open(&store_url).await.unwrap();
+    store
+        .write(&Batch {
+            records: vec![create_e1()],
+        })
+        .await
+        .unwrap();
+    // Over object_store's 5 MiB part size: several parts.
+    let big: Vec<u8> = (0..17_000_000u32).map(|i| (i % 241) as u8).collect();
+    assert!(stream_round_trip(&store, "weights/big.bin", &big).await == big);
+    let replica = PgStore::open(&store_url).await.unwrap();
+    assert!(
+        replica
+            .get_attachment("e1", "weights/big.bin")
+            .await
+            .unwrap()
+            == big
+    );
+}

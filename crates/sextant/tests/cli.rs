@@ -500,7 +500,11 @@ fn tokens_are_made_listed_and_revoked_from_the_command_line() {
     let with = format!("http://{addr}?token={secret}");
     let id = ok(&with, &["demo"]);
     // Tokens are managed on the database, not through a client of the server.
-    fails(&sextant(&with, &["token", "list"]), 1, &["keeps no access tokens"]);
+    fails(
+        &sextant(&with, &["token", "list"]),
+        1,
+        &["keeps no access tokens"],
+    );
     let shown = json(&store, &["show", id.trim()]);
     assert_eq!(shown["experiment"]["created_by"], "ci-runner", "{shown}");
 
