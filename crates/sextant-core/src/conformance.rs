@@ -187,7 +187,10 @@ pub async fn metrics(t: &Tracker) {
         Some((Some(f64::NEG_INFINITY), Some(f64::INFINITY)))
     );
     assert!(
-        matches!(extremes("loss"), Some((None, None) | (Some(0.5), Some(1.0)))),
+        matches!(
+            extremes("loss"),
+            Some((None, None) | (Some(0.5), Some(1.0)))
+        ),
         "loss extremes: {:?}",
         extremes("loss")
     );

@@ -137,11 +137,15 @@ impl Axis {
                 _ => None,
             })
             .collect();
-        let log = log && nums.iter().flatten().all(|v| *v > 0.0) && nums.iter().any(Option::is_some);
-        let domain = Interval::covering(nums.iter().flatten().copied())
-            .unwrap_or(Interval::new(0.0, 1.0));
+        let log =
+            log && nums.iter().flatten().all(|v| *v > 0.0) && nums.iter().any(Option::is_some);
+        let domain =
+            Interval::covering(nums.iter().flatten().copied()).unwrap_or(Interval::new(0.0, 1.0));
         let kind = Kind::Numeric { domain, log };
-        let units = nums.iter().map(|v| v.and_then(|v| unit(&kind, v))).collect();
+        let units = nums
+            .iter()
+            .map(|v| v.and_then(|v| unit(&kind, v)))
+            .collect();
         Axis {
             dim: dim.clone(),
             kind,
@@ -439,9 +443,16 @@ mod tests {
             run(4, Some(ParamValue::Str("sgd".into())), None),
         ];
         let a = Axis::new(&Dim::Param("lr".into()), &runs, false);
-        assert_eq!(a.kind, Kind::Categories(vec!["3".into(), "adam".into(), "sgd".into()]));
+        assert_eq!(
+            a.kind,
+            Kind::Categories(vec!["3".into(), "adam".into(), "sgd".into()])
+        );
         let third = 1.0 / 3.0;
-        let u: Vec<Option<f64>> = a.units.iter().map(|u| u.map(|u| (u / third * 2.0).round())).collect();
+        let u: Vec<Option<f64>> = a
+            .units
+            .iter()
+            .map(|u| u.map(|u| (u / third * 2.0).round()))
+            .collect();
         assert_eq!(u, [Some(5.0), Some(3.0), Some(1.0), None, Some(5.0)]);
         // Brushing the upper half keeps "sgd" only (and never the run without a value).
         let b = a.brush(0.7, 1.0);
@@ -470,20 +481,30 @@ mod tests {
         let lr = Axis::new(&Dim::Param("lr".into()), &runs, false);
         let b2 = lr.brush(0.0, 0.0);
         let both = brushes.with(&Dim::Param("lr".into()), Some(b2));
-        assert!(runs.iter().filter(|r| both.matches(r)).all(|r| r.params["lr"] == ParamValue::Int(0)));
+        assert!(runs
+            .iter()
+            .filter(|r| both.matches(r))
+            .all(|r| r.params["lr"] == ParamValue::Int(0)));
         assert_eq!(runs.iter().filter(|r| both.matches(r)).count(), 10);
         let cleared = both.with(&Dim::Param("lr".into()), None);
         assert_eq!(cleared, brushes);
         // The brush is in data terms: on a narrower axis it keeps the same runs.
         let fewer: Vec<_> = runs[150..].to_vec();
         let narrow = Axis::new(&Dim::Metric("acc".into()), &fewer, false);
-        let (lo, hi) = narrow.brush_units(&brushes.0[&Dim::Metric("acc".into())]).unwrap();
+        let (lo, hi) = narrow
+            .brush_units(&brushes.0[&Dim::Metric("acc".into())])
+            .unwrap();
         assert_eq!((lo, hi), (0.0, 1.0));
     }
 
     #[test]
     fn hover_finds_the_nearest_point_in_reach() {
-        let pts = [Some((0.0, 0.0)), None, Some((10.0, 10.0)), Some((12.0, 9.0))];
+        let pts = [
+            Some((0.0, 0.0)),
+            None,
+            Some((10.0, 10.0)),
+            Some((12.0, 9.0)),
+        ];
         assert_eq!(nearest(&pts, 11.5, 9.5, 6.0), Some(3));
         assert_eq!(nearest(&pts, 1.0, 1.0, 6.0), Some(0));
         assert_eq!(nearest(&pts, 50.0, 50.0, 6.0), None);

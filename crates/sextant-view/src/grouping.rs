@@ -53,8 +53,11 @@ pub struct RunGroup {
     pub members: Vec<usize>,
 }
 
+/// A group's label, with its value when that is a number (for ordering).
+type Label = (Option<f64>, String);
+
 /// Orders labels: numbers numerically (so 1e-3 comes before 0.01), then text.
-fn label_order(a: &(Option<f64>, String), b: &(Option<f64>, String)) -> Ordering {
+fn label_order(a: &Label, b: &Label) -> Ordering {
     match (a.0, b.0) {
         (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => Ordering::Less,
@@ -86,7 +89,7 @@ pub fn group_runs<R: Borrow<ExperimentInfo>>(runs: &[R], by: &GroupBy) -> Vec<Ru
             None => missing.push(i),
         }
     }
-    let mut out: Vec<((Option<f64>, String), Vec<usize>)> = groups
+    let mut out: Vec<(Label, Vec<usize>)> = groups
         .into_iter()
         .map(|(label, (num, members))| ((num, label), members))
         .collect();
@@ -148,7 +151,10 @@ pub fn band(members: &[Series], points: usize) -> Band {
                 .unzip()
         })
         .collect();
-    let mut all: Vec<f64> = clean.iter().flat_map(|(xs, _)| xs.iter().copied()).collect();
+    let mut all: Vec<f64> = clean
+        .iter()
+        .flat_map(|(xs, _)| xs.iter().copied())
+        .collect();
     all.sort_by(f64::total_cmp);
     all.dedup();
     let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
@@ -244,7 +250,10 @@ mod tests {
         assert_eq!(by_lr[1].members, [0, 3]);
         let by_group = group_runs(&runs, &GroupBy::Group);
         assert_eq!(by_group.len(), 2);
-        assert_eq!((by_group[0].label.as_str(), &by_group[0].members[..]), ("a", &[1, 3, 4][..]));
+        assert_eq!(
+            (by_group[0].label.as_str(), &by_group[0].members[..]),
+            ("a", &[1, 3, 4][..])
+        );
         assert!(group_runs(&Vec::<ExperimentInfo>::new(), &GroupBy::Group).is_empty());
     }
 
@@ -286,7 +295,10 @@ mod tests {
         let members: Vec<Series> = series.iter().map(|(x, y)| (&x[..], &y[..])).collect();
         let b = band(&members, 400);
         assert_eq!(b.xs.len(), 400);
-        assert_eq!((b.xs[0], *b.xs.last().unwrap()), (0.0, (999 * 3 + 199) as f64));
+        assert_eq!(
+            (b.xs[0], *b.xs.last().unwrap()),
+            (0.0, (999 * 3 + 199) as f64)
+        );
         let mid = 200;
         assert_eq!(b.count[mid], 200);
         assert_eq!((b.lo[mid], b.hi[mid]), (0.0, 199.0));

@@ -571,7 +571,10 @@ mod tests {
             extreme(&ex, &r[0], &Column::MetricMax("val/acc".into())),
             Some(0.9)
         );
-        assert_eq!(extreme(&ex, &r[2], &Column::MetricMin("val/acc".into())), None);
+        assert_eq!(
+            extreme(&ex, &r[2], &Column::MetricMin("val/acc".into())),
+            None
+        );
         assert_eq!(extreme(&ex, &r[0], &Column::Metric("val/acc".into())), None);
         assert_eq!(Column::MetricMin("val/acc".into()).title(), "val/acc (min)");
     }

@@ -66,9 +66,18 @@ pub struct MetricSummary {
     /// runs tables show beside the last value. `None` when every value is NaN, or when
     /// the store cannot tell without reading every point (older servers, browser stores
     /// after a step was overwritten).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "lossless_f64::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lossless_f64::option"
+    )]
     pub min: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "lossless_f64::option")]
+    /// The highest value (see `min`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lossless_f64::option"
+    )]
     pub max: Option<f64>,
 }
 
@@ -154,6 +163,7 @@ pub mod lossless_f64 {
         #[derive(Deserialize)]
         struct Wrapped(#[serde(with = "super")] f64);
 
+        /// `Some` as [`super::serialize`] writes it, `None` as `null`.
         pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
             match v {
                 Some(v) => super::serialize(v, s),
@@ -161,6 +171,7 @@ pub mod lossless_f64 {
             }
         }
 
+        /// `null` as `None`, anything else as [`super::deserialize`] reads it.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
             Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
         }
