@@ -18,6 +18,8 @@ const errors = [];
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const id = (i) => `views-${String(i).padStart(3, "0")}`;
 const countLabel = () => page.locator(".count-label").textContent();
+/** Two animation frames: layout after a re-render (or a full-page screenshot) has settled. */
+const settled = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 const waitCount = (n) => page.waitForFunction((n) => document.querySelector(".count-label")?.textContent.startsWith(`${n} of `), n, { timeout: 15_000 });
 
 /** Run i: lr log-spaced, two optimizers, val/acc = i/200 (NaN for run 7), and a train/loss
@@ -71,14 +73,18 @@ test("parallel coordinates draw 200 runs and brushing an axis filters the table"
   const pc = page.locator(".parallel");
   await pc.waitFor();
   assert.equal(await pc.getAttribute("data-runs"), String(RUNS));
-  // Default axes: the params that vary, then the metrics.
+  // Default axes: the params that vary, then the metrics (lr_sched: only run 0 has it, so
+  // every other line breaks there).
   const dims = await page.locator(".pc-axis").evaluateAll((gs) => gs.map((g) => g.dataset.dim));
-  assert.deepEqual(dims, ["param:lr", "param:optimizer", "param:seed", "metric:train/loss", "metric:val/acc"]);
+  assert.deepEqual(dims, ["param:lr", "param:optimizer", "param:seed", "metric:lr_sched", "metric:train/loss", "metric:val/acc"]);
   assert.equal(await page.locator(".pc-line[data-id]").count(), RUNS, "one line per run");
   await shot("parallel-200");
 
   // Brush val/acc from its top down to three quarters: the table keeps those runs only.
-  const hit = await page.locator('.pc-axis[data-dim="metric:val/acc"] .pc-hit').boundingBox();
+  const hitRect = page.locator('.pc-axis[data-dim="metric:val/acc"] .pc-hit');
+  await hitRect.waitFor();
+  await settled();
+  const hit = await hitRect.boundingBox();
   const top = hit.y + 4; // the axis's top (u = 1)
   const bottom = hit.y + hit.height - 4; // u = 0
   await page.mouse.move(hit.x + hit.width / 2, top);

@@ -84,7 +84,7 @@ impl ScatterChoice {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub list: Rc<Vec<Rc<ExperimentInfo>>>,
     /// Runs the page's filters keep (before brushing).
@@ -97,6 +97,20 @@ pub struct Props {
     /// The source's settings name.
     pub source: AttrValue,
     pub on_open: Callback<(String, bool)>,
+}
+
+/// Shared lists compare by identity (see the parallel coordinates' props).
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.list, &o.list)
+            && Rc::ptr_eq(&self.filtered, &o.filtered)
+            && Rc::ptr_eq(&self.shown, &o.shown)
+            && Rc::ptr_eq(&self.keys, &o.keys)
+            && self.brushes == o.brushes
+            && self.on_brushes == o.on_brushes
+            && self.source == o.source
+            && self.on_open == o.on_open
+    }
 }
 
 #[function_component]

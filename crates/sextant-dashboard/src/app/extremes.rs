@@ -115,24 +115,35 @@ async fn work(
             .await
             .map(|list| list.into_iter().map(|m| (m.key, (m.min, m.max))).collect())
             .unwrap_or_default();
-        let mut c = cache.borrow_mut();
-        if c.generation != Some(generation) {
-            break;
-        }
-        c.queued.remove(&run.id);
-        c.entries.insert(run.id.clone(), (run, answer));
-        c.unpublished += 1;
-        if c.unpublished >= PUBLISH_EVERY {
-            c.unpublished = 0;
-            c.published += 1;
-            version.set(c.published);
+        // The borrow ends before `set`, which may render (and read the cache) at once.
+        let publish = {
+            let mut c = cache.borrow_mut();
+            if c.generation != Some(generation) {
+                break;
+            }
+            c.queued.remove(&run.id);
+            c.entries.insert(run.id.clone(), (run, answer));
+            c.unpublished += 1;
+            (c.unpublished >= PUBLISH_EVERY).then(|| {
+                c.unpublished = 0;
+                c.published += 1;
+                c.published
+            })
+        };
+        if let Some(v) = publish {
+            version.set(v);
         }
     }
-    let mut c = cache.borrow_mut();
-    c.workers = c.workers.saturating_sub(1);
-    if c.unpublished > 0 {
-        c.unpublished = 0;
-        c.published += 1;
-        version.set(c.published);
+    let publish = {
+        let mut c = cache.borrow_mut();
+        c.workers = c.workers.saturating_sub(1);
+        (c.unpublished > 0).then(|| {
+            c.unpublished = 0;
+            c.published += 1;
+            c.published
+        })
+    };
+    if let Some(v) = publish {
+        version.set(v);
     }
 }

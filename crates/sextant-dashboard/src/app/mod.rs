@@ -14,6 +14,7 @@ mod experiment;
 mod experiments;
 mod extremes;
 mod header;
+mod identity;
 mod live;
 mod markdown;
 mod open;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use sextant_core::ExperimentInfo;
 use yew::prelude::*;
 
+use super::identity::ByPtr;
 use super::width::use_width;
 use crate::view::analysis::{Axis, Brush, Brushes, Dim};
 
@@ -19,7 +20,7 @@ const PER_RUN_LINES: usize = 1000;
 /// A press that moves less than this (pixels) is a click.
 const CLICK: f64 = 3.0;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub list: Rc<Vec<Rc<ExperimentInfo>>>,
     /// The runs to draw (indices into `list`): those the page's filters keep.
@@ -28,6 +29,18 @@ pub struct Props {
     pub brushes: Rc<Brushes>,
     /// A dimension's new brush, or `None` to clear it.
     pub on_brush: Callback<(Dim, Option<Brush>)>,
+}
+
+/// The run list compares by identity (a changed list is a new `Rc`): comparing 10,000
+/// runs field by field on every render of the page would cost more than the render.
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.list, &o.list)
+            && Rc::ptr_eq(&self.runs, &o.runs)
+            && self.dims == o.dims
+            && self.brushes == o.brushes
+            && self.on_brush == o.on_brush
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -60,12 +73,15 @@ pub fn ParallelCoordinates(props: &Props) -> Html {
     let node = use_node_ref();
     let svg = use_node_ref();
     let width = use_width(node.clone()).max(320.0);
-    let drag = use_state_eq(|| None::<Drag>);
+    // Handlers read and write the drag synchronously (a state handle would show them the
+    // value of the render they were made in, which lags fast gestures).
+    let drag = use_mut_ref(|| None::<Drag>);
+    let redraw = use_force_update();
     let axes = use_memo(
         (
             props.dims.clone(),
-            Rc::as_ptr(&props.runs) as usize,
-            props.list.len(),
+            ByPtr(props.runs.clone()),
+            ByPtr(props.list.clone()),
         ),
         {
             let (list, runs) = (props.list.clone(), props.runs.clone());
@@ -150,27 +166,27 @@ pub fn ParallelCoordinates(props: &Props) -> Html {
         }
     };
     let on_move = {
-        let drag = drag.clone();
+        let (drag, redraw) = (drag.clone(), redraw.clone());
         let mouse_y = mouse_y.clone();
         Callback::from(move |e: MouseEvent| {
-            if let Some(d) = *drag {
-                drag.set(Some(Drag {
-                    to: mouse_y(&e),
-                    ..d
-                }));
+            if let Some(d) = drag.borrow_mut().as_mut() {
+                d.to = mouse_y(&e);
+            } else {
+                return;
             }
+            redraw.force_update();
         })
     };
     let finish = {
-        let drag = drag.clone();
+        let (drag, redraw) = (drag.clone(), redraw.clone());
         let axes = axes.clone();
         let on_brush = props.on_brush.clone();
         let mouse_y = mouse_y.clone();
         Callback::from(move |e: MouseEvent| {
-            let Some(d) = *drag else {
+            let Some(d) = drag.borrow_mut().take() else {
                 return;
             };
-            drag.set(None);
+            redraw.force_update();
             let Some(axis) = axes.get(d.axis) else {
                 return;
             };
@@ -194,7 +210,9 @@ pub fn ParallelCoordinates(props: &Props) -> Html {
                 </g>
             }
         });
-        let live = (*drag).filter(|d| d.axis == i).map(|d| (u_of(d.from), u_of(d.to)));
+        let live = (*drag.borrow())
+            .filter(|d| d.axis == i)
+            .map(|d| (u_of(d.from), u_of(d.to)));
         let brushed = live.or_else(|| {
             props
                 .brushes
@@ -207,12 +225,17 @@ pub fn ParallelCoordinates(props: &Props) -> Html {
             html! { <rect class="pc-brush" x="-8" width="16" y={format!("{y1:.1}")} height={format!("{:.1}", (y2 - y1).max(1.0))} /> }
         });
         let down = {
-            let drag = drag.clone();
+            let (drag, redraw) = (drag.clone(), redraw.clone());
             let mouse_y = mouse_y.clone();
             Callback::from(move |e: MouseEvent| {
                 e.prevent_default();
                 let y = mouse_y(&e);
-                drag.set(Some(Drag { axis: i, from: y, to: y }));
+                *drag.borrow_mut() = Some(Drag {
+                    axis: i,
+                    from: y,
+                    to: y,
+                });
+                redraw.force_update();
             })
         };
         let title = a.dim.title().to_string();

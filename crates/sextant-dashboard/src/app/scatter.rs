@@ -6,6 +6,7 @@ use std::rc::Rc;
 use sextant_core::ExperimentInfo;
 use yew::prelude::*;
 
+use super::identity::ByPtr;
 use super::width::use_width;
 use crate::view::analysis::{self, Axis, Dim};
 
@@ -17,7 +18,7 @@ const BOTTOM: f64 = 40.0;
 /// How far (pixels) from a point the mouse may be to hover it.
 const REACH: f64 = 12.0;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub list: Rc<Vec<Rc<ExperimentInfo>>>,
     /// The runs to draw (indices into `list`).
@@ -32,6 +33,19 @@ pub struct Props {
     pub on_open: Callback<(String, bool)>,
 }
 
+/// The run list compares by identity, as in the parallel coordinates.
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.list, &o.list)
+            && Rc::ptr_eq(&self.runs, &o.runs)
+            && self.x == o.x
+            && self.y == o.y
+            && self.log_x == o.log_x
+            && self.log_y == o.log_y
+            && self.on_open == o.on_open
+    }
+}
+
 #[function_component]
 pub fn Scatter(props: &Props) -> Html {
     let node = use_node_ref();
@@ -44,8 +58,8 @@ pub fn Scatter(props: &Props) -> Html {
             props.y.clone(),
             props.log_x,
             props.log_y,
-            Rc::as_ptr(&props.runs) as usize,
-            props.list.len(),
+            ByPtr(props.runs.clone()),
+            ByPtr(props.list.clone()),
         ),
         {
             let (list, runs) = (props.list.clone(), props.runs.clone());
@@ -94,21 +108,24 @@ pub fn Scatter(props: &Props) -> Html {
         Callback::from(move |_| hover.set(None))
     };
     let onclick = {
-        let hover = hover.clone();
         let (list, runs, on_open) = (
             props.list.clone(),
             props.runs.clone(),
             props.on_open.clone(),
         );
+        let points = points.clone();
+        let mouse = mouse.clone();
+        // The point under the click itself, not the last hovered one (a handler sees the
+        // state of the render it was made in).
         Callback::from(move |e: MouseEvent| {
-            if let Some(i) = *hover {
+            let (x, y) = mouse(&e);
+            if let Some(i) = analysis::nearest(&points, x, y, REACH) {
                 if let Some(run) = runs.get(i).and_then(|r| list.get(*r)) {
                     on_open.emit((run.id.clone(), e.ctrl_key() || e.meta_key()));
                 }
             }
         })
     };
-
     let x_ticks = ax.ticks(7).into_iter().map(|(u, label)| {
         let x = px(u);
         html! {

@@ -24,6 +24,7 @@ use super::analysis::AnalysisPanel;
 use super::ctx::{use_ctx, Conn};
 use super::dom;
 use super::extremes::use_extremes;
+use super::identity::ByPtr;
 use super::route::{self, Link, Route};
 use super::runs_table::RunsTable;
 use super::widgets::{Empty, ErrorBox, FirstRunHelp, Loading};
@@ -128,7 +129,7 @@ pub fn ExperimentsPage() -> Html {
     let sort_extremes = order
         .column
         .extreme_of()
-        .map(|_| Rc::as_ptr(&extremes.map) as usize);
+        .map(|_| ByPtr(extremes.map.clone()));
     let arranged = use_memo(
         (
             runs.version,
@@ -159,10 +160,11 @@ pub fn ExperimentsPage() -> Html {
     );
     // Brushed axes of the parallel coordinates narrow the table further.
     let brushes = use_state(|| Rc::new(Brushes::default()));
-    let shown = use_memo((Rc::as_ptr(&arranged) as usize, (*brushes).clone()), {
-        let (list, arranged) = (list.clone(), arranged.clone());
-        move |(_, b)| {
+    let shown = use_memo((ByPtr(arranged.clone()), (*brushes).clone()), {
+        let list = list.clone();
+        move |(arranged, b)| {
             arranged
+                .0
                 .iter()
                 .copied()
                 .filter(|i| b.matches(&list[*i]))
@@ -199,7 +201,7 @@ pub fn ExperimentsPage() -> Html {
         let (extremes, store, list, shown) =
             (extremes.clone(), store.clone(), list.clone(), shown.clone());
         use_effect_with(
-            (wanted, Rc::as_ptr(&shown) as usize, generation),
+            (wanted, ByPtr(shown.clone()), generation),
             move |(wanted, _, generation)| {
                 if let (true, Some(store)) = (*wanted, store) {
                     extremes.want(store, *generation, shown.iter().map(|i| list[*i].clone()));
