@@ -169,8 +169,8 @@ test("min and max metric columns show the right values and survive a reload", as
   await loss.locator('input[data-kind="min"]').check();
   await loss.locator('input[data-kind="max"]').check();
   await page.locator(".picker > summary", { hasText: "Columns" }).click();
-  await page.locator(".hcell", { hasText: "train/loss (min)" }).waitFor();
-  await page.locator(".hcell", { hasText: "train/loss (max)" }).waitFor();
+  await page.locator(".hcell", { hasText: "min(train/loss)" }).waitFor();
+  await page.locator(".hcell", { hasText: "max(train/loss)" }).waitFor();
 
   const cells = async (runId) => {
     const row = page.locator(`.row[data-id="${runId}"]`);
@@ -194,8 +194,8 @@ test("min and max metric columns show the right values and survive a reload", as
   // The choice is kept across a reload; sorting by max puts run 199 (3 + 1.99) first.
   await page.fill("input.search", "");
   await page.reload();
-  await page.locator(".hcell", { hasText: "train/loss (min)" }).waitFor();
-  await page.locator(".hcell", { hasText: "train/loss (max)" }).click();
+  await page.locator(".hcell", { hasText: "min(train/loss)" }).waitFor();
+  await page.locator(".hcell", { hasText: "max(train/loss)" }).click();
   await page.waitForFunction((r) => document.querySelector(".tbody .row[data-id]")?.dataset.id === r, id(199), { timeout: 15_000 });
   assert.match(page.url(), /sort=-max%3Atrain%2Floss|sort=-max:train\/loss/);
   assert.deepEqual(await cells(id(199)), ["2.99", "0.699", "4.99"]);

@@ -47,8 +47,9 @@ impl Column {
             Column::Tags => "Tags".into(),
             Column::Param(p) => p.clone(),
             Column::Metric(m) => m.clone(),
-            Column::MetricMin(m) => format!("{m} (min)"),
-            Column::MetricMax(m) => format!("{m} (max)"),
+            // The kind first: narrow headers cut the end.
+            Column::MetricMin(m) => format!("min({m})"),
+            Column::MetricMax(m) => format!("max({m})"),
         }
     }
 
@@ -576,7 +577,7 @@ mod tests {
             None
         );
         assert_eq!(extreme(&ex, &r[0], &Column::Metric("val/acc".into())), None);
-        assert_eq!(Column::MetricMin("val/acc".into()).title(), "val/acc (min)");
+        assert_eq!(Column::MetricMin("val/acc".into()).title(), "min(val/acc)");
     }
 
     #[test]
