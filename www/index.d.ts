@@ -151,6 +151,10 @@ export interface MetricSummary {
   firstStep: number;
   lastStep: number;
   lastValue: number;
+  /** Lowest and highest value, NaN left out; absent when every value is NaN or the store
+   *  cannot tell cheaply (a browser store after a step was overwritten). */
+  min?: number;
+  max?: number;
 }
 
 export interface MetricPoint {

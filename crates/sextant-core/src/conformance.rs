@@ -171,11 +171,30 @@ pub async fn metrics(t: &Tracker) {
     let batch = ok(t.get_metric_history(None, "train/b").await, "batch read");
     assert_eq!((batch[0].step, batch[0].value), (5, 2.0));
 
-    let keys: Vec<String> = ok(t.list_metrics(None).await, "keys")
-        .into_iter()
-        .map(|m| m.key)
-        .collect();
+    let summaries = ok(t.list_metrics(None).await, "keys");
+    let keys: Vec<&str> = summaries.iter().map(|m| m.key.as_str()).collect();
     assert_eq!(keys, vec!["acc", "loss", "special", "train/a", "train/b"]);
+    // Extremes leave NaN out and keep ±inf. A store may not know them after a step was
+    // overwritten (loss's step 1 was), but what it reports must be right.
+    let extremes = |k: &str| {
+        summaries
+            .iter()
+            .find(|m| m.key == k)
+            .map(|m| (m.min, m.max))
+    };
+    assert_eq!(extremes("acc"), Some((Some(0.9), Some(0.91))));
+    assert_eq!(
+        extremes("special"),
+        Some((Some(f64::NEG_INFINITY), Some(f64::INFINITY)))
+    );
+    assert!(
+        matches!(
+            extremes("loss"),
+            Some((None, None) | (Some(0.5), Some(1.0)))
+        ),
+        "loss extremes: {:?}",
+        extremes("loss")
+    );
     let info = ok(t.get_experiment(Some(&id)).await, "latest");
     assert_eq!(
         info.metrics.get("loss"),
@@ -221,6 +240,8 @@ pub async fn series_and_ranges(t: &Tracker) {
         ),
         (10_000, 0, 9_999)
     );
+    assert_eq!(summary[0].max, Some(1e6), "the spike is the maximum");
+    assert!(summary[0].min.is_some_and(|m| (-1.0..-0.99).contains(&m)));
 }
 
 /// Nested and binary attachments, replacement, `AttachmentNotFound`, escaping names refused.

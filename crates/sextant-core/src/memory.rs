@@ -233,12 +233,17 @@ impl Store for MemoryStore {
             .filter_map(|(key, series)| {
                 let (first, _) = series.first_key_value()?;
                 let (last, p) = series.last_key_value()?;
+                let (min, max) = series
+                    .values()
+                    .fold((None, None), |acc, p| crate::extremes_with(acc, p.value));
                 Some(MetricSummary {
                     key: key.clone(),
                     count: series.len() as u64,
                     first_step: *first,
                     last_step: *last,
                     last_value: p.value,
+                    min,
+                    max,
                 })
             })
             .collect())

@@ -217,11 +217,18 @@ fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
 pub fn list_metrics(conn: &Connection, path: &Path) -> SqlResult<Vec<MetricSummary>> {
     let mut out = Vec::new();
     for key in metric_keys(conn, path)? {
-        let (count, first, last): (i64, i64, i64) = conn
+        // The extremes come from the same scan of the key's rows as the count (NaN is
+        // stored as NULL, which MIN and MAX skip).
+        let (count, first, last, min, max): (i64, i64, i64, Option<f64>, Option<f64>) = conn
             .prepare_cached(
-                "SELECT COUNT(*), MIN(step), MAX(step) FROM dynamic_metrics WHERE key = ?1",
+                "SELECT COUNT(*), MIN(step), MAX(step), MIN(value), MAX(value)
+                   FROM dynamic_metrics WHERE key = ?1",
             )
-            .and_then(|mut s| s.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .and_then(|mut s| {
+                s.query_row(params![key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+            })
             .at(path)?;
         let last_value = value_at(conn, path, &key, last)?;
         out.push(MetricSummary {
@@ -230,6 +237,8 @@ pub fn list_metrics(conn: &Connection, path: &Path) -> SqlResult<Vec<MetricSumma
             first_step: first,
             last_step: last,
             last_value,
+            min,
+            max,
         });
     }
     Ok(out)

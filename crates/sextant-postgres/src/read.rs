@@ -130,14 +130,20 @@ pub async fn groups(inner: &Inner) -> Result<Vec<GroupInfo>> {
 pub async fn metrics(inner: &Inner, id: &str) -> Result<Vec<MetricSummary>> {
     let client = inner.conn().await?;
     let seq = seq(&client, id).await?;
-    let rows = client
-        .query(
-            "SELECT key, count, first_step, last_step, last_value FROM metric_keys
-              WHERE experiment = $1 AND count > 0",
-            &[&seq],
-        )
-        .await
-        .map_err(query_error)?;
+    // Extremes from the min/max blocks (about n / 1024 rows, NaN already left out) when
+    // the schema has them, else from the points.
+    let sql = if inner.version >= 2 {
+        "SELECT k.key, k.count, k.first_step, k.last_step, k.last_value,
+                (SELECT min(b.min_value) FROM metric_blocks b WHERE b.key_id = k.id),
+                (SELECT max(b.max_value) FROM metric_blocks b WHERE b.key_id = k.id)
+           FROM metric_keys k WHERE k.experiment = $1 AND k.count > 0"
+    } else {
+        "SELECT k.key, k.count, k.first_step, k.last_step, k.last_value,
+                (SELECT min(p.value) FROM points p WHERE p.key_id = k.id AND p.value <> 'NaN'::float8),
+                (SELECT max(p.value) FROM points p WHERE p.key_id = k.id AND p.value <> 'NaN'::float8)
+           FROM metric_keys k WHERE k.experiment = $1 AND k.count > 0"
+    };
+    let rows = client.query(sql, &[&seq]).await.map_err(query_error)?;
     let mut out: Vec<MetricSummary> = rows
         .iter()
         .map(|r| MetricSummary {
@@ -146,6 +152,8 @@ pub async fn metrics(inner: &Inner, id: &str) -> Result<Vec<MetricSummary>> {
             first_step: r.get::<_, Option<i64>>(2).unwrap_or(0),
             last_step: r.get::<_, Option<i64>>(3).unwrap_or(0),
             last_value: r.get::<_, Option<f64>>(4).unwrap_or(f64::NAN),
+            min: r.get(5),
+            max: r.get(6),
         })
         .collect();
     // Byte order, as every other store sorts, whatever the database's collation.

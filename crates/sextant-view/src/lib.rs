@@ -2,11 +2,14 @@
 //! to fetch and draw, table sorting and windowing, trace layout, safe previews, URLs.
 //! Plain Rust, unit-tested natively; the yew components only render what these return.
 
+pub mod analysis;
 pub mod attachments;
+pub mod chart_grid;
 pub mod compare;
 pub mod csv;
 pub mod ema;
 pub mod format;
+pub mod grouping;
 pub mod keys;
 pub mod live;
 pub mod markdown;

@@ -20,6 +20,10 @@ pub enum Column {
     Tags,
     Param(String),
     Metric(String),
+    /// A metric's lowest value over all steps (from the store's metric summaries).
+    MetricMin(String),
+    /// A metric's highest value over all steps.
+    MetricMax(String),
 }
 
 impl Column {
@@ -43,10 +47,22 @@ impl Column {
             Column::Tags => "Tags".into(),
             Column::Param(p) => p.clone(),
             Column::Metric(m) => m.clone(),
+            // The kind first: narrow headers cut the end.
+            Column::MetricMin(m) => format!("min({m})"),
+            Column::MetricMax(m) => format!("max({m})"),
         }
     }
 
-    /// The form kept in URLs and settings: `name`, `param:lr`, `metric:val/acc`.
+    /// The metric whose extremes the column shows, if it is a min or max column.
+    pub fn extreme_of(&self) -> Option<&str> {
+        match self {
+            Column::MetricMin(m) | Column::MetricMax(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The form kept in URLs and settings: `name`, `param:lr`, `metric:val/acc`,
+    /// `min:val/loss`, `max:val/acc`.
     pub fn id(&self) -> String {
         match self {
             Column::Name => "name".into(),
@@ -57,6 +73,8 @@ impl Column {
             Column::Tags => "tags".into(),
             Column::Param(p) => format!("param:{p}"),
             Column::Metric(m) => format!("metric:{m}"),
+            Column::MetricMin(m) => format!("min:{m}"),
+            Column::MetricMax(m) => format!("max:{m}"),
         }
     }
 
@@ -68,11 +86,19 @@ impl Column {
             "created" => Column::Created,
             "duration" => Column::Duration,
             "tags" => Column::Tags,
-            other => match (other.strip_prefix("param:"), other.strip_prefix("metric:")) {
-                (Some(p), _) if !p.is_empty() => Column::Param(p.into()),
-                (_, Some(m)) if !m.is_empty() => Column::Metric(m.into()),
-                _ => return None,
-            },
+            other => {
+                let (kind, key) = other.split_once(':')?;
+                if key.is_empty() {
+                    return None;
+                }
+                match kind {
+                    "param" => Column::Param(key.into()),
+                    "metric" => Column::Metric(key.into()),
+                    "min" => Column::MetricMin(key.into()),
+                    "max" => Column::MetricMax(key.into()),
+                    _ => return None,
+                }
+            }
         })
     }
 }
@@ -92,7 +118,7 @@ impl Column {
             Column::Duration => 96.0,
             Column::Tags => 170.0,
             Column::Param(_) => 112.0,
-            Column::Metric(_) => 120.0,
+            Column::Metric(_) | Column::MetricMin(_) | Column::MetricMax(_) => 120.0,
         }
     }
 }
@@ -247,7 +273,11 @@ impl Order {
         }
         let descending = matches!(
             column,
-            Column::Created | Column::Duration | Column::Metric(_)
+            Column::Created
+                | Column::Duration
+                | Column::Metric(_)
+                | Column::MetricMin(_)
+                | Column::MetricMax(_)
         );
         Order { column, descending }
     }
@@ -270,6 +300,31 @@ pub fn arrange_where<R: Borrow<ExperimentInfo>>(
     order: &Order,
     keep: &dyn Fn(&ExperimentInfo) -> bool,
 ) -> Vec<usize> {
+    arrange_with(runs, filter, order, keep, &Extremes::default())
+}
+
+/// Per run id, per metric key: the lowest and highest value, as far as they are known
+/// (the min/max columns' data, fetched per run from the store's metric summaries).
+pub type Extremes = std::collections::HashMap<String, BTreeMap<String, (Option<f64>, Option<f64>)>>;
+
+/// A run's value in a min or max column, when known.
+pub fn extreme(extremes: &Extremes, run: &ExperimentInfo, column: &Column) -> Option<f64> {
+    let (lo, hi) = extremes.get(&run.id)?.get(column.extreme_of()?)?;
+    match column {
+        Column::MetricMin(_) => *lo,
+        _ => *hi,
+    }
+}
+
+/// [`arrange_where`], with min/max columns sorted from `extremes` (runs whose extremes
+/// are not known yet sort last, as missing metrics do).
+pub fn arrange_with<R: Borrow<ExperimentInfo>>(
+    runs: &[R],
+    filter: &ExperimentFilter,
+    order: &Order,
+    keep: &dyn Fn(&ExperimentInfo) -> bool,
+    extremes: &Extremes,
+) -> Vec<usize> {
     let run = |i: usize| -> &ExperimentInfo { runs[i].borrow() };
     let mut kept: Vec<usize> = (0..runs.len())
         .filter(|i| filter.matches(run(*i)) && keep(run(*i)))
@@ -281,7 +336,9 @@ pub fn arrange_where<R: Borrow<ExperimentInfo>>(
         Column::Created => SortKey::Created,
         Column::Duration => SortKey::Duration,
         Column::Param(p) => SortKey::Param(p.clone()),
-        Column::Metric(m) => SortKey::Metric(m.clone()),
+        Column::Metric(m) | Column::MetricMin(m) | Column::MetricMax(m) => {
+            SortKey::Metric(m.clone())
+        }
         Column::Tags => {
             let joined = |i: usize| run(i).tags.join(",");
             kept.sort_by(|a, b| {
@@ -306,7 +363,16 @@ pub fn arrange_where<R: Borrow<ExperimentInfo>>(
     // runs are not cloned. Only the fields the sort reads are copied.
     let mut stand_ins: Vec<ExperimentInfo> = kept
         .iter()
-        .map(|i| sortable(run(*i), &sort.key, *i))
+        .map(|i| {
+            let mut s = sortable(run(*i), &sort.key, *i);
+            if let Some(m) = order.column.extreme_of() {
+                s.metrics.clear();
+                if let Some(v) = extreme(extremes, run(*i), &order.column) {
+                    s.metrics.insert(m.to_string(), v);
+                }
+            }
+            s
+        })
         .collect();
     core_sort(&mut stand_ins, &sort);
     stand_ins
@@ -442,9 +508,13 @@ mod tests {
             Column::Tags,
             Column::Param("lr".into()),
             Column::Metric("val/acc".into()),
+            Column::MetricMin("val/loss".into()),
+            Column::MetricMax("a:b".into()),
         ] {
             assert_eq!(Column::parse(&c.id()), Some(c));
         }
+        assert_eq!(Column::parse("min:"), None);
+        assert_eq!(Column::parse("avg:x"), None);
         assert_eq!(Column::parse("param:"), None);
         assert_eq!(Column::parse("bogus"), None);
     }
@@ -480,6 +550,36 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(arrange(&r, &in_a, &Order::default()), [4, 2, 0]);
+    }
+
+    #[test]
+    fn min_max_columns_sort_by_known_extremes_unknown_last() {
+        let r = runs();
+        let mut ex = Extremes::default();
+        for (i, (lo, hi)) in [(Some(0.3), Some(0.9)), (Some(0.1), Some(0.5)), (None, None)]
+            .into_iter()
+            .enumerate()
+        {
+            ex.entry(format!("run-{i}"))
+                .or_default()
+                .insert("val/acc".into(), (lo, hi));
+        }
+        let all = ExperimentFilter::default();
+        let by = |column: Column, descending: bool| {
+            arrange_with(&r, &all, &Order { column, descending }, &|_| true, &ex)
+        };
+        assert_eq!(by(Column::MetricMin("val/acc".into()), false)[..2], [1, 0]);
+        assert_eq!(by(Column::MetricMax("val/acc".into()), true)[..2], [0, 1]);
+        assert_eq!(
+            extreme(&ex, &r[0], &Column::MetricMax("val/acc".into())),
+            Some(0.9)
+        );
+        assert_eq!(
+            extreme(&ex, &r[2], &Column::MetricMin("val/acc".into())),
+            None
+        );
+        assert_eq!(extreme(&ex, &r[0], &Column::Metric("val/acc".into())), None);
+        assert_eq!(Column::MetricMin("val/acc".into()).title(), "min(val/acc)");
     }
 
     #[test]

@@ -65,6 +65,16 @@ pub struct MetricTotals {
     pub last_step: i64,
     #[serde(with = "lossless_f64")]
     pub last_value: f64,
+    /// Lowest and highest value (NaN left out), valid while `extremes_known`.
+    #[serde(default, with = "lossless_f64::option")]
+    pub min: Option<f64>,
+    #[serde(default, with = "lossless_f64::option")]
+    pub max: Option<f64>,
+    /// False once a point was overwritten (its old value may have been the extreme) and
+    /// for totals stored before extremes were kept: listing then reports none rather
+    /// than read every chunk.
+    #[serde(default)]
+    pub extremes_known: bool,
 }
 
 impl Default for MetricTotals {
@@ -74,13 +84,24 @@ impl Default for MetricTotals {
             first_step: i64::MAX,
             last_step: -1,
             last_value: f64::NAN,
+            min: None,
+            max: None,
+            extremes_known: true,
         }
     }
 }
 
 impl MetricTotals {
-    /// Accounts for one chunk that held `old_len` points and now holds `merged`.
-    pub fn absorb(&mut self, old_len: usize, merged: &[MetricPoint]) {
+    /// Accounts for one chunk that held `old_len` points and now holds `merged`, after
+    /// `new` points were merged in.
+    pub fn absorb(&mut self, old_len: usize, new: &[MetricPoint], merged: &[MetricPoint]) {
+        if merged.len() == old_len + new.len() {
+            for p in new {
+                (self.min, self.max) = sextant_core::extremes_with((self.min, self.max), p.value);
+            }
+        } else {
+            self.extremes_known = false;
+        }
         self.count = self.count + merged.len() as u64 - old_len as u64;
         if let (Some(first), Some(last)) = (merged.first(), merged.last()) {
             self.first_step = self.first_step.min(first.step);
@@ -98,6 +119,8 @@ impl MetricTotals {
             first_step: self.first_step,
             last_step: self.last_step,
             last_value: self.last_value,
+            min: self.min.filter(|_| self.extremes_known),
+            max: self.max.filter(|_| self.extremes_known),
         }
     }
 }
@@ -140,14 +163,39 @@ mod tests {
     #[test]
     fn totals_follow_the_highest_step() {
         let mut t = MetricTotals::default();
-        t.absorb(0, &[p(5, 0.5), p(6, 0.6)]);
-        t.absorb(0, &[p(2000, 2.0)]);
+        t.absorb(0, &[p(5, 0.5), p(6, 0.6)], &[p(5, 0.5), p(6, 0.6)]);
+        t.absorb(0, &[p(2000, 2.0)], &[p(2000, 2.0)]);
         assert_eq!((t.count, t.first_step, t.last_step), (3, 5, 2000));
-        // Replacing the last point changes the latest value, not the count.
-        t.absorb(1, &[p(2000, 3.0)]);
+        assert_eq!(
+            (t.summary("k").min, t.summary("k").max),
+            (Some(0.5), Some(2.0))
+        );
+        // Replacing the last point changes the latest value, not the count; the value it
+        // replaced may have been an extreme, so extremes are no longer reported.
+        t.absorb(1, &[p(2000, 3.0)], &[p(2000, 3.0)]);
         assert_eq!((t.count, t.last_value), (3, 3.0));
+        assert_eq!((t.summary("k").min, t.summary("k").max), (None, None));
         // An earlier chunk growing leaves the latest value alone.
-        t.absorb(2, &[p(1, 0.1), p(5, 0.5), p(6, 0.6)]);
+        t.absorb(2, &[p(1, 0.1)], &[p(1, 0.1), p(5, 0.5), p(6, 0.6)]);
         assert_eq!((t.count, t.first_step, t.last_value), (4, 1, 3.0));
+    }
+
+    #[test]
+    fn totals_stored_before_extremes_report_none() {
+        let old: MetricTotals =
+            serde_json::from_str(r#"{"count":2,"first_step":0,"last_step":1,"last_value":1.0}"#)
+                .unwrap();
+        assert_eq!(old.summary("k").min, None);
+        let mut t = MetricTotals::default();
+        t.absorb(
+            0,
+            &[p(0, f64::NAN), p(1, -1.0)],
+            &[p(0, f64::NAN), p(1, -1.0)],
+        );
+        let back: MetricTotals = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(
+            (back.summary("k").min, back.summary("k").max),
+            (Some(-1.0), Some(-1.0))
+        );
     }
 }

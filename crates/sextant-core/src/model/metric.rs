@@ -62,6 +62,44 @@ pub struct MetricSummary {
     /// The value at `last_step`.
     #[serde(with = "lossless_f64")]
     pub last_value: f64,
+    /// The lowest and highest value over every step, NaN left out (±inf count): what
+    /// runs tables show beside the last value. `None` when every value is NaN, or when
+    /// the store cannot tell without reading every point (older servers, browser stores
+    /// after a step was overwritten).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lossless_f64::option"
+    )]
+    pub min: Option<f64>,
+    /// The highest value (see `min`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "lossless_f64::option"
+    )]
+    pub max: Option<f64>,
+}
+
+impl MetricSummary {
+    /// Folds `value` into the extremes (NaN changes nothing).
+    pub fn absorb_extreme(&mut self, value: f64) {
+        (self.min, self.max) = extremes_with((self.min, self.max), value);
+    }
+}
+
+/// `(min, max)` after one more value: NaN is ignored, so all-NaN stays `(None, None)`.
+pub fn extremes_with(
+    (min, max): (Option<f64>, Option<f64>),
+    value: f64,
+) -> (Option<f64>, Option<f64>) {
+    if value.is_nan() {
+        return (min, max);
+    }
+    (
+        Some(min.map_or(value, |m| m.min(value))),
+        Some(max.map_or(value, |m| m.max(value))),
+    )
 }
 
 /// Serde for f64 that survives JSON: finite values as numbers, the rest as named strings.
@@ -115,6 +153,27 @@ pub mod lossless_f64 {
             Repr::Text(t) => {
                 parse_name(&t).ok_or_else(|| de::Error::custom(format!("not a number: {t:?}")))
             }
+        }
+    }
+
+    /// The same for optional values; `null` or absent reads as `None`.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super")] f64);
+
+        /// `Some` as [`super::serialize`] writes it, `None` as `null`.
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// `null` as `None`, anything else as [`super::deserialize`] reads it.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+            Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
         }
     }
 
@@ -172,5 +231,35 @@ mod tests {
             let back: MetricPoint = serde_json::from_str(&text).unwrap();
             assert!(back.same_as(&p), "{text}");
         }
+    }
+
+    #[test]
+    fn extremes_skip_nan_and_survive_json() {
+        let mut m = MetricSummary {
+            key: "loss".into(),
+            count: 4,
+            first_step: 0,
+            last_step: 3,
+            last_value: f64::NAN,
+            min: None,
+            max: None,
+        };
+        m.absorb_extreme(f64::NAN);
+        assert_eq!((m.min, m.max), (None, None), "all NaN: no extremes");
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(!text.contains("min"), "{text}");
+        for v in [2.0, f64::NEG_INFINITY, 5.0, f64::NAN] {
+            m.absorb_extreme(v);
+        }
+        assert_eq!((m.min, m.max), (Some(f64::NEG_INFINITY), Some(5.0)));
+        let text = serde_json::to_string(&m).unwrap();
+        let back: MetricSummary = serde_json::from_str(&text).unwrap();
+        assert_eq!((back.min, back.max), (m.min, m.max), "{text}");
+        // What an older server sends: no extremes.
+        let old: MetricSummary = serde_json::from_str(
+            r#"{"key":"a","count":1,"first_step":0,"last_step":0,"last_value":1.0}"#,
+        )
+        .unwrap();
+        assert_eq!((old.min, old.max), (None, None));
     }
 }

@@ -10,7 +10,7 @@ mod token;
 pub use experiment::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
 };
-pub use metric::{lossless_f64, MetricPoint, MetricSummary, StepRange};
+pub use metric::{extremes_with, lossless_f64, MetricPoint, MetricSummary, StepRange};
 pub use param::{ParamType, ParamValue};
 pub use span::{trace_summaries, Span, SpanEvent, SpanLink, SpanStatus, TraceState, TraceSummary};
 pub use span_record::{AttrValue, SpanRecord};

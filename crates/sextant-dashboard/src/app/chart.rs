@@ -13,6 +13,7 @@ use yew::prelude::*;
 
 use super::dom;
 use crate::view::format;
+use crate::view::grouping::Band;
 use crate::view::scale::{Interval, Scale};
 use crate::view::series::{Prepared, XAxis};
 use crate::view::ticks;
@@ -23,6 +24,8 @@ pub struct DrawSeries {
     pub name: String,
     pub color: &'static str,
     pub data: Rc<Prepared>,
+    /// A group's min–max band around its mean line (`data`), at `data`'s x positions.
+    pub band: Option<Rc<Band>>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -170,6 +173,16 @@ impl Chart {
                 .flat_map(|i| [i.lo, i.hi]),
         )
         .unwrap_or(Interval::new(0.0, 1.0));
+        // Bands reach past their mean lines: the axis covers them too.
+        let y_range = Interval::covering(
+            props
+                .series
+                .iter()
+                .filter_map(|s| s.band.as_ref())
+                .flat_map(|b| band_values(b, window, props.log_y))
+                .chain([y_range.lo, y_range.hi]),
+        )
+        .unwrap_or(y_range);
         let (left, right, top, bottom) = (LEFT, w - RIGHT, TOP, h - BOTTOM);
         let x = Scale::linear(window, left, right);
         let y = if props.log_y {
@@ -244,6 +257,13 @@ impl Chart {
         g.clip();
         g.set_line_join("round");
         for s in props.series.iter() {
+            if let Some(b) = &s.band {
+                g.set_global_alpha(0.16);
+                fill_band(&g, &x, &y, b, s.color);
+                g.set_global_alpha(1.0);
+            }
+        }
+        for s in props.series.iter() {
             let (a, b) = s.data.index_window(window);
             if props.smoothed {
                 g.set_global_alpha(0.22);
@@ -315,6 +335,45 @@ impl Chart {
     fn mouse_x(e: &MouseEvent) -> f64 {
         f64::from(e.offset_x())
     }
+}
+
+/// A band's lows and highs inside an x window (finite, positive on a log axis).
+fn band_values(b: &Band, window: Interval, log: bool) -> Vec<f64> {
+    b.xs.iter()
+        .zip(b.lo.iter().zip(&b.hi))
+        .filter(|(x, _)| window.contains(**x))
+        .flat_map(|(_, (lo, hi))| [*lo, *hi])
+        .filter(|v| v.is_finite() && (!log || *v > 0.0))
+        .collect()
+}
+
+/// Fills a band between its lows and highs, one polygon per stretch of x where both
+/// can be shown.
+fn fill_band(g: &CanvasRenderingContext2d, x: &Scale, y: &Scale, b: &Band, color: &str) {
+    g.set_fill_style_str(color);
+    let mut run: Vec<(f64, f64, f64)> = Vec::new();
+    let flush = |run: &mut Vec<(f64, f64, f64)>| {
+        if run.len() >= 2 {
+            g.begin_path();
+            g.move_to(run[0].0, run[0].1);
+            for p in run.iter().skip(1) {
+                g.line_to(p.0, p.1);
+            }
+            for p in run.iter().rev() {
+                g.line_to(p.0, p.2);
+            }
+            g.close_path();
+            g.fill();
+        }
+        run.clear();
+    };
+    for ((xv, lo), hi) in b.xs.iter().zip(&b.lo).zip(&b.hi) {
+        match (x.to_px(*xv), y.to_px(*lo), y.to_px(*hi)) {
+            (Some(px), Some(plo), Some(phi)) => run.push((px, plo, phi)),
+            _ => flush(&mut run),
+        }
+    }
+    flush(&mut run);
 }
 
 /// Strokes a polyline, breaking it at values the scale cannot show (NaN, ≤ 0 on log).
@@ -547,9 +606,14 @@ impl Chart {
             } else {
                 s.data.raw[i]
             };
-            let raw = props
-                .smoothed
-                .then(|| format!(" (raw {})", format::value(s.data.raw[i])));
+            let raw = match &s.band {
+                Some(b) => b.lo.get(i).zip(b.hi.get(i)).map(|(lo, hi)| {
+                    format!(" ({} – {}, {} runs)", format::value(*lo), format::value(*hi), b.count.get(i).copied().unwrap_or(0))
+                }),
+                None => props
+                    .smoothed
+                    .then(|| format!(" (raw {})", format::value(s.data.raw[i]))),
+            };
             Some(html! {
                 <div class="tt-row">
                     <span class="swatch" style={format!("background:{}", s.color)}></span>

@@ -15,8 +15,10 @@ use super::ctx::Ctx;
 use super::dom;
 use super::route::{Link, Route};
 use crate::view::format;
+use crate::view::grouping::{self, RunGroup};
+use crate::view::palette;
 use crate::view::scale::Interval;
-use crate::view::series::{self, Loaded, XAxis};
+use crate::view::series::{self, Loaded, Prepared, XAxis};
 
 /// Zoom gestures settle for this long before a re-query, milliseconds.
 const DEBOUNCE_MS: i32 = 120;
@@ -33,6 +35,10 @@ pub struct Props {
     /// Where "expand" links to (the experiment's charts tab, focused on this key).
     #[prop_or_default]
     pub expand: Option<String>,
+    /// Draw these groups of runs (indices into `runs`) as mean lines in min–max bands
+    /// instead of one line per run.
+    #[prop_or_default]
+    pub groups: Option<Rc<Vec<RunGroup>>>,
 }
 
 #[derive(Default)]
@@ -170,6 +176,10 @@ impl ChartCard {
     fn prepare(&mut self, ctx: &Context<Self>) {
         let props = ctx.props();
         let smoothing = props.settings.smoothing;
+        if let Some(groups) = &props.groups {
+            self.prepared = Rc::new(self.prepare_groups(ctx, groups));
+            return;
+        }
         let out: Vec<DrawSeries> = props
             .runs
             .iter()
@@ -183,10 +193,59 @@ impl ChartCard {
                     name: run.name.clone(),
                     color: run.color,
                     data: Rc::new(series::prepare(&points, props.settings.x_axis, smoothing)),
+                    band: None,
                 })
             })
             .collect();
         self.prepared = Rc::new(out);
+    }
+
+    /// One mean line and min–max band per group, over its runs' (smoothed, when
+    /// smoothing is on) values, at about one point per two pixels.
+    fn prepare_groups(&self, ctx: &Context<Self>, groups: &[RunGroup]) -> Vec<DrawSeries> {
+        let props = ctx.props();
+        let smoothing = props.settings.smoothing;
+        let per_run: Vec<Option<Prepared>> = self
+            .series
+            .iter()
+            .map(|s| {
+                let overview = s.overview.as_ref()?;
+                let points = series::splice(&overview.points, s.detail.as_ref());
+                Some(series::prepare(&points, props.settings.x_axis, smoothing))
+            })
+            .collect();
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| !self.hidden.contains(g))
+            .filter_map(|(g, group)| {
+                let members: Vec<grouping::Series> = group
+                    .members
+                    .iter()
+                    .filter_map(|i| per_run.get(*i)?.as_ref())
+                    .map(|p| {
+                        let ys = if smoothing > 0.0 { &p.smooth } else { &p.raw };
+                        (&p.xs[..], &ys[..])
+                    })
+                    .collect();
+                if members.is_empty() {
+                    return None;
+                }
+                let band = grouping::band(&members, self.budget / 2);
+                let data = Prepared {
+                    steps: band.xs.iter().map(|x| *x as i64).collect(),
+                    xs: band.xs.clone(),
+                    raw: band.mean.clone(),
+                    smooth: band.mean.clone(),
+                };
+                Some(DrawSeries {
+                    name: format!("{} ({})", group.label, group.members.len()),
+                    color: palette::color(g),
+                    data: Rc::new(data),
+                    band: Some(Rc::new(band)),
+                })
+            })
+            .collect()
     }
 
     /// After a zoom settles: asks for the zoomed steps of every run whose held points are
@@ -298,7 +357,10 @@ impl Component for ChartCard {
             self.reset(ctx);
             return true;
         }
-        if props.settings != old.settings {
+        if props.groups != old.groups {
+            self.hidden.clear();
+            self.prepare(ctx);
+        } else if props.settings != old.settings {
             self.prepare(ctx);
         }
         if props.summaries != old.summaries {
@@ -489,7 +551,25 @@ impl Component for ChartCard {
                 .flatten()
                 .map(|m| format::value(m.last_value))
         };
-        let legend = (props.runs.len() > 1).then(|| {
+        let group_legend = props.groups.as_ref().map(|groups| {
+            html! {
+                <div class="legend grouped">
+                    { for groups.iter().enumerate().map(|(g, group)| {
+                        let off = self.hidden.contains(&g);
+                        html! {
+                            <button class={classes!("legend-item", off.then_some("off"))}
+                                onclick={link.callback(move |_| Msg::Toggle(g))}
+                                title={format!("{} runs: mean line, min–max band", group.members.len())}>
+                                <span class="swatch" style={format!("background:{}", palette::color(g))}></span>
+                                <span class="legend-name">{ group.label.clone() }</span>
+                                <span class="muted">{ format!("×{}", group.members.len()) }</span>
+                            </button>
+                        }
+                    }) }
+                </div>
+            }
+        });
+        let legend = group_legend.or_else(|| (props.runs.len() > 1).then(|| {
             html! {
                 <div class="legend">
                     { for props.runs.iter().enumerate().map(|(i, r)| {
@@ -507,10 +587,11 @@ impl Component for ChartCard {
                     }) }
                 </div>
             }
-        });
+        }));
         let single_latest = (props.runs.len() == 1).then(|| latest(0)).flatten();
         html! {
-            <div class="chart-card" ref={self.node.clone()} data-key={props.metric.clone()}>
+            <div class="chart-card" ref={self.node.clone()} data-key={props.metric.clone()}
+                data-groups={props.groups.as_ref().map(|g| g.len().to_string())}>
                 <div class="chart-head">
                     <span class="chart-title" title={props.metric.clone()}>{ props.metric.clone() }</span>
                     if let Some(v) = single_latest { <span class="muted latest">{ v }</span> }

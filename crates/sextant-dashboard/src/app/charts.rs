@@ -1,20 +1,32 @@
 //! A grid of charts, one per metric key, grouped by prefix: for one run (the experiment
-//! page) or several overlaid (compare). Settings (smoothing, x axis, log y) apply to all.
+//! page) or several overlaid (compare), or groups of runs as mean lines in min–max bands.
+//! Settings (smoothing, x axis, log y, grouping) apply to all. Sections share one grid of
+//! columns across the page's width.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use sextant_core::MetricSummary;
+use sextant_core::{ExperimentInfo, MetricSummary};
 use yew::prelude::*;
 
 use super::changes::use_changes;
 use super::chart_card::ChartCard;
 pub use super::chart_settings::{RunRef, Settings};
 use super::ctx::use_ctx;
+use super::dom;
 use super::route::{Link, Route};
 use super::widgets::{Empty, ErrorBox, Loading};
+use super::width::use_width;
+use crate::view::chart_grid;
+use crate::view::grouping::{self, GroupBy};
 use crate::view::keys::by_prefix;
 use crate::view::series::XAxis;
+
+const GROUP_BY_KEY: &str = "sextant.charts.group_by";
+/// The narrowest a chart gets before the grid drops a column, and the gap between them
+/// (the stylesheet's `.chart-sections` gap).
+const MIN_CHART_WIDTH: f64 = 380.0;
+const GRID_GAP: f64 = 14.0;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -22,6 +34,9 @@ pub struct Props {
     /// A key to show alone and large (`?key=` deep links).
     #[prop_or_default]
     pub focus: Option<String>,
+    /// The runs' records, in `runs` order: offered for grouping by group or param.
+    #[prop_or_default]
+    pub infos: Option<Rc<Vec<ExperimentInfo>>>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -38,6 +53,15 @@ pub fn ChartsView(props: &Props) -> Html {
     let settings = use_state(Settings::load);
     let metrics = use_state(|| Metrics::Loading);
     let key_filter = use_state(String::new);
+    let group_by = use_state(|| dom::local_get(GROUP_BY_KEY).and_then(|s| GroupBy::parse(&s)));
+    let groups = use_memo((props.infos.clone(), (*group_by).clone()), |(infos, by)| {
+        let (Some(infos), Some(by)) = (infos, by) else {
+            return None;
+        };
+        Some(Rc::new(grouping::group_runs(&infos[..], by)))
+    });
+    let grid_node = use_node_ref();
+    let grid_width = use_width(grid_node.clone());
     let changes = use_changes();
     let generation = ctx.as_ref().map(|c| c.generation).unwrap_or(0);
     let store = ctx.as_ref().and_then(|c| c.store());
@@ -98,8 +122,12 @@ pub fn ChartsView(props: &Props) -> Html {
     }
 
     let per_run = match &*metrics {
-        Metrics::Loading => return html! { <Loading label="Loading metrics…" /> },
-        Metrics::Failed(e) => return html! { <ErrorBox message={e.clone()} /> },
+        Metrics::Loading => {
+            return html! { <div class="charts" ref={grid_node}><Loading label="Loading metrics…" /></div> }
+        }
+        Metrics::Failed(e) => {
+            return html! { <div class="charts" ref={grid_node}><ErrorBox message={e.clone()} /></div> }
+        }
         Metrics::Ready(m) => m.clone(),
     };
     let s = *settings;
@@ -167,13 +195,43 @@ pub fn ChartsView(props: &Props) -> Html {
         Rc::new(per_run.iter().map(|m| m.get(key).cloned()).collect())
     };
     let single = (props.runs.len() == 1).then(|| props.runs[0].id.clone());
+    let groups: Option<Rc<Vec<grouping::RunGroup>>> = (*groups).clone();
     let card = |key: &str, height: u32| {
         html! {
             <ChartCard key={key.to_string()} runs={props.runs.clone()} metric={key.to_string()}
                 summaries={summaries_for(key)} settings={s} {height}
-                expand={single.clone().filter(|_| height < 300)} />
+                expand={single.clone().filter(|_| height < 300)} groups={groups.clone()} />
         }
     };
+    let group_control = props.infos.as_ref().filter(|_| props.runs.len() > 1).map(|infos| {
+        let mut params: Vec<&String> = infos.iter().flat_map(|i| i.params.keys()).collect();
+        params.sort_unstable();
+        params.dedup();
+        let current = group_by.as_ref().map(GroupBy::id).unwrap_or_default();
+        let onchange = {
+            let group_by = group_by.clone();
+            Callback::from(move |e: Event| {
+                if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                    let by = GroupBy::parse(&select.value());
+                    dom::local_set(GROUP_BY_KEY, &by.as_ref().map(GroupBy::id).unwrap_or_default());
+                    group_by.set(by);
+                }
+            })
+        };
+        html! {
+            <label class="control" title="Draw each group's runs as one mean line in a min–max band">
+                { "Group by" }
+                <select class="group-by" {onchange}>
+                    <option value="" selected={current.is_empty()}>{ "— (each run)" }</option>
+                    <option value="group" selected={current == "group"}>{ "Group" }</option>
+                    { for params.into_iter().map(|p| {
+                        let id = GroupBy::Param(p.clone()).id();
+                        html! { <option selected={current == id} value={id.clone()}>{ format!("⚙ {p}") }</option> }
+                    }) }
+                </select>
+            </label>
+        }
+    });
 
     let toolbar = html! {
         <div class="chart-toolbar">
@@ -194,6 +252,7 @@ pub fn ChartsView(props: &Props) -> Html {
                 <input type="checkbox" checked={s.log_y} onchange={update(|s, v| s.log_y = v == "true")} />
                 { "Log y" }
             </label>
+            { group_control.unwrap_or_default() }
             <input class="search small" type="search" placeholder="Filter charts…" value={(*key_filter).clone()} oninput={on_filter} />
             <span class="muted hint">{ "Drag to zoom · Shift-drag to pan · Ctrl/⌘-wheel to zoom · double-click to reset" }</span>
         </div>
@@ -204,24 +263,30 @@ pub fn ChartsView(props: &Props) -> Html {
             html! { <Link to={Route::Charts { id }}>{ "← All charts" }</Link> }
         });
         return html! {
-            <div class="charts">
+            <div class="charts" ref={grid_node}>
                 { toolbar }
                 <p>{ back.unwrap_or_default() }</p>
                 { card(&focus, 420) }
             </div>
         };
     }
+    let sections = by_prefix(shown.iter().copied());
+    let columns = chart_grid::columns(grid_width, MIN_CHART_WIDTH, GRID_GAP);
+    let counts: Vec<usize> = sections.iter().map(|(_, keys)| keys.len()).collect();
+    let spans = chart_grid::spans(&counts, columns);
     html! {
-        <div class="charts">
+        <div class="charts" ref={grid_node}>
             { toolbar }
-            { for by_prefix(shown.iter().copied()).into_iter().map(|(section, keys)| html! {
-                <details class="chart-section" open=true>
-                    <summary><span class="section-name">{ section }</span><span class="muted">{ format!(" {}", keys.len()) }</span></summary>
-                    <div class="chart-grid">
-                        { for keys.iter().map(|k| card(k, 220)) }
-                    </div>
-                </details>
-            }) }
+            <div class="chart-sections" style={format!("--cols:{columns}")} data-columns={columns.to_string()}>
+                { for sections.into_iter().zip(spans).map(|((section, keys), span)| html! {
+                    <details class="chart-section" open=true style={format!("--span:{span}")}>
+                        <summary><span class="section-name">{ section }</span><span class="muted">{ format!(" {}", keys.len()) }</span></summary>
+                        <div class="chart-grid">
+                            { for keys.iter().map(|k| card(k, 220)) }
+                        </div>
+                    </details>
+                }) }
+            </div>
         </div>
     }
 }

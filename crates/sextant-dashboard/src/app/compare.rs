@@ -97,7 +97,7 @@ pub fn ComparePage() -> Html {
                     </span>
                 }) }
             </div>
-            <ChartsView runs={refs} />
+            <ChartsView runs={refs} infos={Some(list.clone())} />
             <section class="card">
                 <h3>
                     { "Params" }

@@ -1,5 +1,6 @@
 //! The yew app: a header (source, theme), routes to the pages, and the shared context.
 
+mod analysis;
 mod attachments;
 mod changes;
 mod chart;
@@ -11,17 +12,22 @@ mod ctx;
 mod dom;
 mod experiment;
 mod experiments;
+mod extremes;
 mod header;
+mod identity;
 mod live;
 mod markdown;
 mod open;
 mod overview;
+mod parallel;
 mod route;
 mod runs_table;
+mod scatter;
 mod snapshot;
 mod sources;
 mod traces;
 mod widgets;
+mod width;
 
 use std::rc::Rc;
 

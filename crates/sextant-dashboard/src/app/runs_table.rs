@@ -11,7 +11,7 @@ use yew::prelude::*;
 use super::dom;
 use super::widgets::{status_badge, tags};
 use crate::view::format;
-use crate::view::table::{self, Column, Order};
+use crate::view::table::{self, Column, Extremes, Order};
 
 /// Row height in pixels (the stylesheet's `.row` matches).
 pub const ROW_HEIGHT: f64 = 36.0;
@@ -23,6 +23,9 @@ pub struct Props {
     /// Indices into `list`, filtered and sorted.
     pub arranged: Rc<Vec<usize>>,
     pub columns: Rc<Vec<Column>>,
+    /// Min/max per run and metric for the min/max columns (filled in as they load).
+    #[prop_or_default]
+    pub extremes: Rc<Extremes>,
     pub order: Order,
     pub selected: Rc<BTreeSet<String>>,
     pub on_sort: Callback<Order>,
@@ -42,6 +45,7 @@ impl PartialEq for Props {
         Rc::ptr_eq(&self.list, &o.list)
             && Rc::ptr_eq(&self.arranged, &o.arranged)
             && Rc::ptr_eq(&self.columns, &o.columns)
+            && Rc::ptr_eq(&self.extremes, &o.extremes)
             && Rc::ptr_eq(&self.selected, &o.selected)
             && self.order == o.order
             && self.on_sort == o.on_sort
@@ -53,7 +57,7 @@ impl PartialEq for Props {
     }
 }
 
-fn cell(run: &ExperimentInfo, c: &Column, tz: i64, now_ms: i64) -> Html {
+fn cell(run: &ExperimentInfo, c: &Column, extremes: &Extremes, tz: i64, now_ms: i64) -> Html {
     match c {
         Column::Name => html! {
             <span class="name" title={run.id.clone()}>{ run.name.clone() }</span>
@@ -77,6 +81,19 @@ fn cell(run: &ExperimentInfo, c: &Column, tz: i64, now_ms: i64) -> Html {
             Some(v) => html! { <span class="num">{ format::value(*v) }</span> },
             None => html! { <span class="muted">{ "—" }</span> },
         },
+        Column::MetricMin(m) | Column::MetricMax(m) => {
+            match (
+                table::extreme(extremes, run, c),
+                extremes.contains_key(&run.id),
+            ) {
+                (Some(v), _) => html! { <span class="num">{ format::value(v) }</span> },
+                // Loaded: the run lacks the metric, or it holds only NaN.
+                (None, true) => html! {
+                    <span class="muted" title={if run.metrics.contains_key(m) { "only NaN logged" } else { "not logged" }}>{ "—" }</span>
+                },
+                (None, false) => html! { <span class="muted" title="loading">{ "…" }</span> },
+            }
+        }
     }
 }
 
@@ -85,6 +102,7 @@ struct RowProps {
     /// `None`: a spare slot with nothing to show.
     run: Option<Rc<ExperimentInfo>>,
     columns: Rc<Vec<Column>>,
+    extremes: Rc<Extremes>,
     pos: usize,
     selected: bool,
     tz: i64,
@@ -101,6 +119,7 @@ impl PartialEq for RowProps {
         };
         same_run
             && Rc::ptr_eq(&self.columns, &o.columns)
+            && Rc::ptr_eq(&self.extremes, &o.extremes)
             && self.pos == o.pos
             && self.selected == o.selected
             && self.tz == o.tz
@@ -136,7 +155,9 @@ fn RunRow(props: &RowProps) -> Html {
             <div class="cell check" onclick={toggle}>
                 <input type="checkbox" checked={props.selected} aria-label="Select" />
             </div>
-            { for props.columns.iter().map(|c| html! { <div class="cell">{ cell(run, c, props.tz, now) }</div> }) }
+            { for props.columns.iter().map(|c| html! {
+                <div class="cell" data-col={c.id()}>{ cell(run, c, &props.extremes, props.tz, now) }</div>
+            }) }
         </div>
     }
 }
@@ -169,7 +190,11 @@ fn Head(props: &HeadProps) -> Html {
             let next = props.order.clicked(c.clone());
             Callback::from(move |_| on_sort.emit(next.clone()))
         };
-        let remove = matches!(c, Column::Param(_) | Column::Metric(_)).then(|| {
+        let remove = matches!(
+            c,
+            Column::Param(_) | Column::Metric(_) | Column::MetricMin(_) | Column::MetricMax(_)
+        )
+        .then(|| {
             let cb = props.on_remove_column.clone();
             let c = c.clone();
             Callback::from(move |e: MouseEvent| {
@@ -179,7 +204,7 @@ fn Head(props: &HeadProps) -> Html {
         });
         let kind = match c {
             Column::Param(_) => "param",
-            Column::Metric(_) => "metric",
+            Column::Metric(_) | Column::MetricMin(_) | Column::MetricMax(_) => "metric",
             _ => "",
         };
         html! {
@@ -292,7 +317,7 @@ pub fn RunsTable(props: &Props) -> Html {
             .as_ref()
             .is_some_and(|r| props.selected.contains(&r.id));
         html! {
-            <RunRow {key} {run} columns={props.columns.clone()} pos={pos.unwrap_or(0)} {selected} {tz}
+            <RunRow {key} {run} columns={props.columns.clone()} extremes={props.extremes.clone()} pos={pos.unwrap_or(0)} {selected} {tz}
                 on_toggle={props.on_toggle.clone()} on_open={props.on_open.clone()} />
         }
     });

@@ -152,6 +152,11 @@ pub fn totals(exp: &str, metric: &str, t: &MetricTotals) -> Result<JsValue> {
         ("first", JsValue::from_f64(t.first_step as f64)),
         ("last", JsValue::from_f64(t.last_step as f64)),
         ("last_value", JsValue::from_f64(t.last_value)),
+        // Absent extremes are stored as undefined; rows from before they were kept lack
+        // `extremes` and read as unknown.
+        ("min", t.min.map_or(JsValue::UNDEFINED, JsValue::from_f64)),
+        ("max", t.max.map_or(JsValue::UNDEFINED, JsValue::from_f64)),
+        ("extremes", JsValue::from_bool(t.extremes_known)),
     ])
 }
 
@@ -167,6 +172,9 @@ pub fn read_totals(row: &JsValue) -> Result<(String, MetricTotals)> {
             last_value: field(row, "last_value")
                 .as_f64()
                 .ok_or_else(|| corrupt("last_value"))?,
+            min: field(row, "min").as_f64(),
+            max: field(row, "max").as_f64(),
+            extremes_known: field(row, "extremes").as_bool().unwrap_or(false),
         },
     ))
 }

@@ -256,7 +256,7 @@ impl<'a> Plan<'a> {
                     };
                     let old_len = stored.len();
                     let merged = chunks::merge(stored, &new);
-                    totals.absorb(old_len, &merged);
+                    totals.absorb(old_len, &new, &merged);
                     self.chunks.insert(ckey, merged);
                 }
                 if totals.count > 0 {

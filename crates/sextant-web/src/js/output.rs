@@ -163,6 +163,10 @@ struct Summary<'a> {
     first_step: i64,
     last_step: i64,
     last_value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max: Option<f64>,
 }
 
 pub fn metric_summaries(list: &[MetricSummary]) -> Result<JsValue> {
@@ -174,6 +178,8 @@ pub fn metric_summaries(list: &[MetricSummary]) -> Result<JsValue> {
             first_step: m.first_step,
             last_step: m.last_step,
             last_value: m.last_value,
+            min: m.min,
+            max: m.max,
         })
         .collect();
     serialize(&list)

@@ -159,7 +159,7 @@ impl<'a, B: KvBackend> Staging<'a, B> {
             let stored = self.store.read_chunk(&ckey, chunk, self.data.get(&ckey))?;
             let old_len = stored.len();
             let merged = chunks::merge(stored, &new);
-            entry.totals.absorb(old_len, &merged);
+            entry.totals.absorb(old_len, &new, &merged);
             entry.chunks.insert(chunk);
             self.data.insert(
                 ckey,

@@ -1,5 +1,5 @@
-//! Which extra columns (params, latest metrics) the table shows: remembered per source,
-//! and a picker to change them.
+//! Which extra columns (params; metrics' last, min and max values) the table shows:
+//! remembered per source (localStorage, so a reload keeps them), and a picker to change them.
 
 use std::rc::Rc;
 
@@ -32,11 +32,10 @@ pub struct PickerProps {
 pub fn ColumnPicker(props: &PickerProps) -> Html {
     let extra_now: Vec<Column> = props.extra.clone();
     let keys = &props.keys;
-    let option = |c: Column| {
+    let toggle = |c: Column| {
         let on = extra_now.contains(&c);
         let set_columns = props.on_change.clone();
         let extra_now = extra_now.clone();
-        let label = c.title();
         let onchange = Callback::from(move |_| {
             let mut next = extra_now.clone();
             if on {
@@ -46,7 +45,33 @@ pub fn ColumnPicker(props: &PickerProps) -> Html {
             }
             set_columns.emit(next);
         });
+        (on, onchange)
+    };
+    let option = |c: Column| {
+        let label = c.title();
+        let (on, onchange) = toggle(c);
         html! { <label class="pick"><input type="checkbox" checked={on} {onchange} />{ label }</label> }
+    };
+    // A metric offers its last value, lowest and highest as three columns.
+    let metric = |m: &String| {
+        let kinds = [
+            ("last", Column::Metric(m.clone())),
+            ("min", Column::MetricMin(m.clone())),
+            ("max", Column::MetricMax(m.clone())),
+        ];
+        html! {
+            <div class="pick metric-pick" data-key={m.clone()}>
+                <span class="pick-name" title={m.clone()}>{ m.clone() }</span>
+                { for kinds.into_iter().map(|(kind, c)| {
+                    let (on, onchange) = toggle(c);
+                    html! {
+                        <label class="pick-kind" title={format!("{m}: {kind}")}>
+                            <input type="checkbox" checked={on} {onchange} data-kind={kind} />{ kind }
+                        </label>
+                    }
+                }) }
+            </div>
+        }
     };
     html! {
         <details class="picker">
@@ -55,9 +80,9 @@ pub fn ColumnPicker(props: &PickerProps) -> Html {
                 <h4>{ "Params" }</h4>
                 if keys.params.is_empty() { <p class="muted">{ "none logged" }</p> }
                 { for keys.params.iter().map(|p| option(Column::Param(p.clone()))) }
-                <h4>{ "Latest metrics" }</h4>
+                <h4>{ "Metrics" }</h4>
                 if keys.metrics.is_empty() { <p class="muted">{ "none logged" }</p> }
-                { for keys.metrics.iter().map(|m| option(Column::Metric(m.clone()))) }
+                { for keys.metrics.iter().map(metric) }
             </div>
         </details>
     }

@@ -20,11 +20,15 @@ use self::facets::FacetSidebar;
 use self::runs::{use_runs, RunsAction, UseRuns};
 use self::search_box::SearchBox;
 use self::selection::SelectionBar;
+use super::analysis::AnalysisPanel;
 use super::ctx::{use_ctx, Conn};
 use super::dom;
+use super::extremes::use_extremes;
+use super::identity::ByPtr;
 use super::route::{self, Link, Route};
 use super::runs_table::RunsTable;
 use super::widgets::{Empty, ErrorBox, FirstRunHelp, Loading};
+use crate::view::analysis::Brushes;
 use crate::view::query;
 use crate::view::search::{self, Search};
 use crate::view::table::{self, Column, Order};
@@ -120,11 +124,24 @@ pub fn ExperimentsPage() -> Html {
         let list = list.clone();
         move |_| table::facets(&list)
     });
+    // Min/max columns: loaded per run; sorting by one re-sorts as they arrive.
+    let extremes = use_extremes();
+    let sort_extremes = order
+        .column
+        .extreme_of()
+        .map(|_| ByPtr(extremes.map.clone()));
     let arranged = use_memo(
-        (runs.version, filter.clone(), order.clone(), search.clone()),
+        (
+            runs.version,
+            filter.clone(),
+            order.clone(),
+            search.clone(),
+            sort_extremes,
+        ),
         {
             let list = list.clone();
-            move |(_, f, o, s)| {
+            let ex = extremes.map.clone();
+            move |(_, f, o, s, _)| {
                 let started = dom::now_ms();
                 let arranged = match &**s {
                     Search::Filter(expr) => {
@@ -132,15 +149,28 @@ pub fn ExperimentsPage() -> Html {
                             filter: Some(expr.clone()),
                             order_by: Vec::new(),
                         };
-                        table::arrange_where(&list, f, o, &|e| query.matches(e))
+                        table::arrange_with(&list, f, o, &|e| query.matches(e), &ex)
                     }
-                    _ => table::arrange(&list, f, o),
+                    _ => table::arrange_with(&list, f, o, &|_| true, &ex),
                 };
                 dom::measure("sextant:arrange", started);
                 arranged
             }
         },
     );
+    // Brushed axes of the parallel coordinates narrow the table further.
+    let brushes = use_state(|| Rc::new(Brushes::default()));
+    let shown = use_memo((ByPtr(arranged.clone()), (*brushes).clone()), {
+        let list = list.clone();
+        move |(arranged, b)| {
+            arranged
+                .0
+                .iter()
+                .copied()
+                .filter(|i| b.matches(&list[*i]))
+                .collect::<Vec<usize>>()
+        }
+    });
     let extra = use_state(Vec::<Column>::new);
     let picked = use_state(|| false);
     {
@@ -165,6 +195,20 @@ pub fn ExperimentsPage() -> Html {
             extra.set(cols);
         })
     };
+
+    {
+        let wanted = extra.iter().any(|c| c.extreme_of().is_some());
+        let (extremes, store, list, shown) =
+            (extremes.clone(), store.clone(), list.clone(), shown.clone());
+        use_effect_with(
+            (wanted, ByPtr(shown.clone()), generation),
+            move |(wanted, _, generation)| {
+                if let (true, Some(store)) = (*wanted, store) {
+                    extremes.want(store, *generation, shown.iter().map(|i| list[*i].clone()));
+                }
+            },
+        );
+    }
 
     let selected = use_state(|| Rc::new(BTreeSet::<String>::new()));
     // Hooks run on every render, in the same order: none after the early returns below.
@@ -205,7 +249,7 @@ pub fn ExperimentsPage() -> Html {
         };
     }
 
-    let total = arranged.len();
+    let total = shown.len();
     let on_sort = {
         let set_param = set_param.clone();
         Callback::from(move |o: Order| set_param("sort", o.to_param()))
@@ -229,14 +273,14 @@ pub fn ExperimentsPage() -> Html {
     };
     let on_toggle_all = {
         let selected = selected.clone();
-        let arranged = arranged.clone();
+        let shown = shown.clone();
         let list = list.clone();
         Callback::from(move |_| {
-            let all = arranged.iter().all(|i| selected.contains(&list[*i].id));
+            let all = shown.iter().all(|i| selected.contains(&list[*i].id));
             selected.set(Rc::new(if all {
                 BTreeSet::new()
             } else {
-                arranged.iter().map(|i| list[*i].id.clone()).collect()
+                shown.iter().map(|i| list[*i].id.clone()).collect()
             }));
         })
     };
@@ -307,8 +351,13 @@ pub fn ExperimentsPage() -> Html {
                     <div class="spacer"></div>
                     { picker }
                 </div>
+                <AnalysisPanel list={list.clone()} filtered={arranged.clone()} shown={shown.clone()}
+                    keys={keys.clone()} brushes={(*brushes).clone()}
+                    on_brushes={Callback::from(move |b| brushes.set(b))}
+                    source={source_param.clone()} on_open={on_open.clone()} />
                 { selection_bar }
-                <RunsTable list={list.clone()} arranged={arranged.clone()} columns={columns.clone()}
+                <RunsTable list={list.clone()} arranged={shown.clone()} columns={columns.clone()}
+                    extremes={extremes.map.clone()}
                     order={order.clone()} selected={(*selected).clone()} {on_sort} {on_remove_column}
                     {on_toggle} {on_toggle_all} {on_open}>
                     if filtered_empty {

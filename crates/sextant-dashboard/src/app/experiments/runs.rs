@@ -73,16 +73,20 @@ pub struct UseRuns {
 pub fn use_runs(store: Option<Arc<dyn Store>>, generation: u32) -> UseRuns {
     let runs = use_reducer(Runs::default);
     let changes = use_changes();
-    // Load the list when the store (re)opens.
-    let reload = {
+    // Load the list when the store (re)opens (`true`: show "loading" meanwhile), or
+    // refresh it after a burst of changes (`false`: the current list stays on screen, so
+    // the page and its views are not torn down and rebuilt).
+    let fetch = {
         let runs = runs.dispatcher();
         let store = store.clone();
-        Callback::from(move |_: ()| {
+        Callback::from(move |show_loading: bool| {
             let Some(store) = store.clone() else {
                 return;
             };
             let runs = runs.clone();
-            runs.dispatch(RunsAction::Loading);
+            if show_loading {
+                runs.dispatch(RunsAction::Loading);
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 match store.list_experiments().await {
                     Ok(list) => runs.dispatch(RunsAction::Loaded(list)),
@@ -90,6 +94,10 @@ pub fn use_runs(store: Option<Arc<dyn Store>>, generation: u32) -> UseRuns {
                 }
             });
         })
+    };
+    let reload = {
+        let fetch = fetch.clone();
+        Callback::from(move |_: ()| fetch.emit(true))
     };
     {
         let reload = reload.clone();
@@ -99,12 +107,11 @@ pub fn use_runs(store: Option<Arc<dyn Store>>, generation: u32) -> UseRuns {
     {
         let runs = runs.dispatcher();
         let store = store.clone();
-        let reload = reload.clone();
         let ch = changes.clone();
         use_effect_with(changes.version, move |_| {
             let batch = ch.take();
             if batch.len() > RELOAD_OVER {
-                reload.emit(());
+                fetch.emit(false);
             } else if let Some(store) = store {
                 for change in batch {
                     let id = change.experiment.clone();
