@@ -370,6 +370,7 @@ mod tests {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
             unreadable: None,
+            created_by: None,
         };
         if let Some(lr) = lr {
             e.params.insert("lr".into(), lr);

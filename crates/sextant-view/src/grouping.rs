@@ -219,6 +219,7 @@ mod tests {
             params: BTreeMap::new(),
             metrics: BTreeMap::new(),
             unreadable: None,
+            created_by: None,
         };
         if let Some(v) = lr {
             e.params.insert("lr".into(), v);
