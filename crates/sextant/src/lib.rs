@@ -27,6 +27,7 @@
 mod flusher;
 mod model_link;
 mod run;
+mod system;
 pub mod sync;
 mod tracker;
 

@@ -14,6 +14,7 @@ mod experiments;
 mod header;
 mod live;
 mod markdown;
+mod media;
 mod open;
 mod overview;
 mod route;
@@ -314,6 +315,9 @@ fn switch(route: Route) -> Html {
         }
         Route::Traces { id } => {
             html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Traces} /> }
+        }
+        Route::Images { id } => {
+            html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Images} /> }
         }
         Route::Compare => html! { <compare::ComparePage /> },
         Route::Sources => html! { <sources::SourcesPage /> },
