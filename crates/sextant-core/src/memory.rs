@@ -200,7 +200,10 @@ impl Store for MemoryStore {
     }
 
     /// Matches under the lock and copies only the runs kept.
-    async fn search_experiments(&self, query: &crate::search::Query) -> Result<Vec<ExperimentInfo>> {
+    async fn search_experiments(
+        &self,
+        query: &crate::search::Query,
+    ) -> Result<Vec<ExperimentInfo>> {
         let mut out: Vec<ExperimentInfo> = {
             let state = self.lock()?;
             state

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use deadpool_postgres::Object;
+use sextant_core::search::sql::Bind;
 use sextant_core::{
     AttachmentInfo, Error, ExperimentInfo, GroupInfo, MetricPoint, MetricSummary, ModelInfo,
     ParamValue, Result, Span, SpanStatus, Status, StepRange,
 };
-use sextant_core::search::sql::Bind;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 

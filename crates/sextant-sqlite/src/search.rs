@@ -229,3 +229,66 @@ impl rusqlite::ToSql for SqlValue {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sextant_core::search::{corpus, Query};
+    use sextant_core::Store;
+
+    use super::*;
+    use crate::SqliteStore;
+
+    /// How many rows the SQL condition alone keeps.
+    fn sql_count(dir: &std::path::Path, filter: &Expr) -> usize {
+        let (cond, binds) = condition(filter);
+        let binds: Vec<SqlValue> = binds.into_iter().map(SqlValue::from).collect();
+        let params: Vec<&dyn rusqlite::ToSql> =
+            binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
+        let conn = rusqlite::Connection::open(dir.join("meta.db")).unwrap();
+        conn.query_row(
+            &format!(
+                "SELECT count(*) FROM experiments e LEFT JOIN experiment_groups g ON g.id = e.group_id WHERE {cond}"
+            ),
+            params.as_slice(),
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as usize
+    }
+
+    /// Over caches Sextant writes, SQL alone decides every corpus filter exactly: the
+    /// in-memory check after it has nothing left to drop (so the speed is SQL's).
+    #[test]
+    fn sql_alone_is_exact_on_the_corpus() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        pollster::block_on(corpus::seed(store.clone(), 60)).unwrap();
+        let all = pollster::block_on(store.list_experiments()).unwrap();
+        for f in corpus::CORPUS.iter().chain(corpus::SEXTANT_ONLY) {
+            let q = Query::parse(f, "").unwrap();
+            let exact = q.apply(all.clone()).len();
+            let filter = q.filter.as_ref().unwrap();
+            assert_eq!(sql_count(dir.path(), filter), exact, "{f}");
+        }
+    }
+
+    /// On the edge runs SQL keeps a superset, and is exact for most filters.
+    #[test]
+    fn sql_keeps_a_superset_on_the_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        pollster::block_on(corpus::seed_edges(store.clone())).unwrap();
+        let all = pollster::block_on(store.list_experiments()).unwrap();
+        let mut exact = 0;
+        for f in corpus::EDGES {
+            let q = Query::parse(f, "").unwrap();
+            let want = q.apply(all.clone()).len();
+            let got = sql_count(dir.path(), q.filter.as_ref().unwrap());
+            assert!(got >= want, "{f}: SQL kept {got}, the filter keeps {want}");
+            exact += usize::from(got == want);
+        }
+        eprintln!("SQL exact on {exact} of {} edge filters", corpus::EDGES.len());
+        assert!(exact * 2 >= corpus::EDGES.len(), "{exact}");
+    }
+}

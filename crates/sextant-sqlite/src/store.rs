@@ -14,9 +14,9 @@ use sextant_core::{
 use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
 use crate::blocks;
+use crate::fs::{Entry, FsHost, NativeFs};
 use crate::search::SqlValue;
 use sextant_core::search::Query;
-use crate::fs::{Entry, FsHost, NativeFs};
 use sextant_luml::expdb;
 use sextant_luml::schema;
 use sextant_luml::sql::begin;
@@ -433,7 +433,11 @@ impl SqliteStore {
         id: Option<&str>,
     ) -> Result<Vec<(ExperimentInfo, CacheState)>> {
         let id = id.map(|i| SqlValue::Text(i.to_string()));
-        self.read_where(meta, "?1 IS NULL OR e.id = ?1", &[id.unwrap_or(SqlValue::Null)])
+        self.read_where(
+            meta,
+            "?1 IS NULL OR e.id = ?1",
+            &[id.unwrap_or(SqlValue::Null)],
+        )
     }
 
     /// The rows of experiments meeting `condition` (over `e`, the experiment, and `g`, its
@@ -452,7 +456,8 @@ impl SqliteStore {
                  WHERE {condition}"
             ))
             .at(&self.meta_path)?;
-        let binds: Vec<&dyn rusqlite::ToSql> = binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
+        let binds: Vec<&dyn rusqlite::ToSql> =
+            binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
         let rows = stmt
             .query_map(binds.as_slice(), |r| {
                 let created: Option<String> = r.get(2)?;

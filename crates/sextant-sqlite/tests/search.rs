@@ -101,8 +101,10 @@ fn foreign_caches_agree_with_the_list() {
     use sextant_core::Store;
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    pollster::block_on(corpus::seed_edges(Arc::new(SqliteStore::open(dir.path()).unwrap())))
-        .unwrap();
+    pollster::block_on(corpus::seed_edges(Arc::new(
+        SqliteStore::open(dir.path()).unwrap(),
+    )))
+    .unwrap();
     {
         let meta = rusqlite::Connection::open(dir.path().join("meta.db")).unwrap();
         let ids: Vec<String> = meta
@@ -121,7 +123,11 @@ fn foreign_caches_agree_with_the_list() {
         ];
         for (i, id) in ids.iter().enumerate() {
             let dynamic = caches.get(i).copied();
-            let created = if i % 2 == 0 { "2023-11-14 22:13:21" } else { "2023-11-14T22:13:21.999999+00:00" };
+            let created = if i % 2 == 0 {
+                "2023-11-14 22:13:21"
+            } else {
+                "2023-11-14T22:13:21.999999+00:00"
+            };
             meta.execute(
                 "UPDATE experiments SET dynamic_params = COALESCE(?1, dynamic_params), created_at = ?2 WHERE id = ?3",
                 rusqlite::params![dynamic, created, id],

@@ -27,8 +27,8 @@
 mod flusher;
 mod model_link;
 mod run;
-mod system;
 pub mod sync;
+mod system;
 mod tracker;
 
 use std::sync::Arc;

@@ -25,18 +25,24 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    /// Samples once at once (so even a short run has a point of each series), then every
-    /// `interval` until stopped or until the run refuses points (it ended elsewhere).
+    /// Samples once right away (after the short gap CPU % needs, so even a short run has a
+    /// point of each series), then every `interval` until stopped or until the run refuses
+    /// points (it ended elsewhere).
     pub(crate) fn start(shared: Arc<Shared>, id: String, interval: Duration) -> Sampler {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name(format!("sextant-system-{id}"))
             .spawn(move || {
                 let mut probe = Probe::new();
+                // CPU % is a difference between two readings; the first needs a gap.
+                std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
                 loop {
                     let sample = probe.sample();
-                    let values: Vec<(&str, f64)> =
-                        sample.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                    let values: Vec<(&str, f64)> = sample
+                        .iter()
+                        .filter(|(_, v)| v.is_finite())
+                        .map(|(k, v)| (k.as_str(), *v))
+                        .collect();
                     if shared
                         .tracker
                         .log_dynamics(&values, None, Some(&id))
@@ -133,7 +139,9 @@ impl Probe {
             self.system.refresh_processes_specifics(
                 ProcessesToUpdate::Some(&[pid]),
                 false,
-                ProcessRefreshKind::nothing().with_memory().with_disk_usage(),
+                ProcessRefreshKind::nothing()
+                    .with_memory()
+                    .with_disk_usage(),
             );
             if let Some(p) = self.system.process(pid) {
                 let disk = p.disk_usage();

@@ -51,15 +51,27 @@ fn a_run_with_system_metrics_gets_system_series_and_one_without_does_not() {
     }
 
     // Values are sane, and nothing more is logged once the run has ended.
-    let cpu = t.get_metric_history(Some(&with), "system/cpu_percent").unwrap();
+    let cpu = t
+        .get_metric_history(Some(&with), "system/cpu_percent")
+        .unwrap();
     assert!(!cpu.is_empty());
-    assert!(cpu.iter().all(|p| (0.0..=100.0 * 1024.0).contains(&p.value)));
-    let mem = t.get_metric_history(Some(&with), "system/memory_percent").unwrap();
+    assert!(cpu
+        .iter()
+        .all(|p| (0.0..=100.0 * 1024.0).contains(&p.value)));
+    let mem = t
+        .get_metric_history(Some(&with), "system/memory_percent")
+        .unwrap();
     assert!(mem.iter().all(|p| p.value > 0.0 && p.value <= 100.0));
     let before = cpu.len();
     std::thread::sleep(Duration::from_millis(100));
-    let after = t.get_metric_history(Some(&with), "system/cpu_percent").unwrap().len();
-    assert_eq!(before, after, "the sampler kept logging after the run ended");
+    let after = t
+        .get_metric_history(Some(&with), "system/cpu_percent")
+        .unwrap()
+        .len();
+    assert_eq!(
+        before, after,
+        "the sampler kept logging after the run ended"
+    );
 }
 
 #[test]

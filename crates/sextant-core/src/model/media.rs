@@ -108,8 +108,13 @@ pub fn image_name(key: &str, step: i64, format: ImageFormat) -> Result<String> {
     validate::key("image key", key)?;
     validate::step(step)?;
     let name = format!("{MEDIA_PREFIX}{key}/{step}.{}", format.extension());
-    validate::attachment_name(&name)
-        .map_err(|_| Error::invalid("image key", key, "must make a relative path: no leading '/', no empty, '.' or '..' segments, no '\\'"))?;
+    validate::attachment_name(&name).map_err(|_| {
+        Error::invalid(
+            "image key",
+            key,
+            "must make a relative path: no leading '/', no empty, '.' or '..' segments, no '\\'",
+        )
+    })?;
     Ok(name)
 }
 

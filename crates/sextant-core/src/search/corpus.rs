@@ -194,8 +194,18 @@ pub async fn seed_edges(store: Arc<dyn Store>) -> crate::Result<()> {
     ];
     let metrics = [1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 2.0];
     let names = [
-        "Straße", "ärger", "İstanbul", "a*b", "x[1]", "a?b", "Äpfel", "zed", "Zulu", "b",
-        "STRASSE", "mlp",
+        "Straße",
+        "ärger",
+        "İstanbul",
+        "a*b",
+        "x[1]",
+        "a?b",
+        "Äpfel",
+        "zed",
+        "Zulu",
+        "b",
+        "STRASSE",
+        "mlp",
     ];
     let tags: [&[&str]; 4] = [&["50%"], &["a_b", "x"], &["a\\b"], &[]];
     for i in 0..14_usize {
@@ -271,7 +281,12 @@ pub async fn agree(
             .into_iter()
             .map(|e| e.id)
             .collect();
-        assert_eq!(w, g, "{} disagrees on {filter:?} order_by {order:?}", store.location());
+        assert_eq!(
+            w,
+            g,
+            "{} disagrees on {filter:?} order_by {order:?}",
+            store.location()
+        );
         counts.push(w.len());
     }
     Ok(counts)
@@ -287,7 +302,12 @@ pub async fn check_store(store: Arc<dyn Store>, n: u64) -> crate::Result<Vec<usi
     seed(memory.clone(), n).await?;
     seed(store.clone(), n).await?;
     let want = memory.list_experiments().await?;
-    let listed: Vec<String> = store.list_experiments().await?.into_iter().map(|e| e.id).collect();
+    let listed: Vec<String> = store
+        .list_experiments()
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(
         listed,
         want.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
@@ -303,7 +323,13 @@ pub async fn check_store(store: Arc<dyn Store>, n: u64) -> crate::Result<Vec<usi
     let leaves: Vec<&str> = CORPUS.iter().chain(SEXTANT_ONLY).copied().collect();
     let corpus: Vec<String> = leaves.iter().map(|f| f.to_string()).collect();
     let counts = agree(store.as_ref(), &want, &corpus, &orders).await?;
-    agree(store.as_ref(), &want, &random_filters(&leaves, 150, n), &orders).await?;
+    agree(
+        store.as_ref(),
+        &want,
+        &random_filters(&leaves, 150, n),
+        &orders,
+    )
+    .await?;
     Ok(counts)
 }
 
@@ -315,9 +341,21 @@ pub async fn check_edges(store: Arc<dyn Store>) -> crate::Result<Vec<usize>> {
     seed_edges(memory.clone()).await?;
     seed_edges(store.clone()).await?;
     let want = memory.list_experiments().await?;
-    let orders = ["", "params.p DESC", "metrics.m", "attributes.name DESC", "tags.team"];
+    let orders = [
+        "",
+        "params.p DESC",
+        "metrics.m",
+        "attributes.name DESC",
+        "tags.team",
+    ];
     let edges: Vec<String> = EDGES.iter().map(|f| f.to_string()).collect();
     let counts = agree(store.as_ref(), &want, &edges, &orders).await?;
-    agree(store.as_ref(), &want, &random_filters(EDGES, 150, 7), &orders).await?;
+    agree(
+        store.as_ref(),
+        &want,
+        &random_filters(EDGES, 150, 7),
+        &orders,
+    )
+    .await?;
     Ok(counts)
 }

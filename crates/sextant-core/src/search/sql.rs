@@ -256,6 +256,9 @@ mod tests {
         let s = |t: &str| Value::Str(t.into());
         assert_eq!(statuses(Op::Eq, &s("finished")), vec!["completed"]);
         assert_eq!(statuses(Op::Ne, &s("failed")), vec!["active", "completed"]);
-        assert_eq!(statuses(Op::Like, &s("%e%")), vec!["active", "completed", "error"]);
+        assert_eq!(
+            statuses(Op::Like, &s("%e%")),
+            vec!["active", "completed", "error"]
+        );
     }
 }

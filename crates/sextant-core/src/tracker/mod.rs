@@ -13,9 +13,9 @@ use crate::dump::ExperimentDump;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::model::{
-    MediaIndex,
-    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
-    ModelInfo, NewExperiment, ParamValue, Span, SpanRecord, Status, StepRange, TraceSummary,
+    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MediaIndex, MetricPoint,
+    MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, SpanRecord, Status, StepRange,
+    TraceSummary,
 };
 use crate::store::{Batch, Record, Store};
 use crate::{names, validate};

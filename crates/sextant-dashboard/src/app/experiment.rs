@@ -143,7 +143,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
         Tab::Charts => html! { <ChartsView runs={runs} focus={focus_key} /> },
         Tab::Attachments => html! { <AttachmentsTab id={id.clone()} /> },
         Tab::Traces => html! { <TracesTab id={id.clone()} /> },
-        Tab::Images => html! { <MediaPanel runs={runs.clone()} explain_empty=true /> },
+        Tab::Images => html! { <MediaPanel runs={runs.clone()} explain_empty={true} /> },
     };
     html! {
         <div class="experiment">

@@ -89,7 +89,10 @@ pub fn MediaPanel(props: &Props) -> Html {
 /// A run's indexes; a key whose index cannot be read is left out rather than failing the
 /// page (its images stay reachable from the Attachments tab).
 async fn load_run(store: &dyn sextant_core::Store, id: &str) -> Result<RunMedia, String> {
-    let attachments = store.list_attachments(id).await.map_err(|e| e.to_string())?;
+    let attachments = store
+        .list_attachments(id)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut out = RunMedia::new();
     for key in image_keys(&attachments) {
         if let Ok(bytes) = store

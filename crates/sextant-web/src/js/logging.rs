@@ -191,7 +191,13 @@ impl ExperimentTracker {
     /// Stores an attachment (text, bytes or a Blob) at once; `binary` says which is meant.
     /// A PNG or JPEG of `key` at `step` (`media/KEY/STEP.png`, with the key's index).
     #[wasm_bindgen(js_name = logImage)]
-    pub fn log_image(&self, key: JsValue, data: JsValue, step: JsValue, options: JsValue) -> Promise {
+    pub fn log_image(
+        &self,
+        key: JsValue,
+        data: JsValue,
+        step: JsValue,
+        options: JsValue,
+    ) -> Promise {
         let prepared = self.usable().and_then(|()| {
             input::options(&options, "logImage option", &["experimentId"])?;
             let key = input::string(&key, "image key")?;
@@ -213,7 +219,9 @@ impl ExperimentTracker {
             return rejected(&Error::InvalidInput {
                 what: "image data",
                 value: input::describe(&data),
-                reason: format!("{key:?}: must be PNG or JPEG bytes (Uint8Array, ArrayBuffer or Blob)"),
+                reason: format!(
+                    "{key:?}: must be PNG or JPEG bytes (Uint8Array, ArrayBuffer or Blob)"
+                ),
             });
         }
         self.run(|inner| async move {
