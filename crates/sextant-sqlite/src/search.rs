@@ -288,7 +288,10 @@ mod tests {
             assert!(got >= want, "{f}: SQL kept {got}, the filter keeps {want}");
             exact += usize::from(got == want);
         }
-        eprintln!("SQL exact on {exact} of {} edge filters", corpus::EDGES.len());
+        eprintln!(
+            "SQL exact on {exact} of {} edge filters",
+            corpus::EDGES.len()
+        );
         assert!(exact * 2 >= corpus::EDGES.len(), "{exact}");
     }
 }
