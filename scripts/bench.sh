@@ -3,7 +3,8 @@
 # naive baseline (and, where one is measured, its limit) from the same run, plus
 # instructions per span under callgrind when valgrind is installed (counts are stable on
 # a noisy machine; times are not). Not run in CI. So far: the wide chart query on a
-# 10M-point SQLite series (SEXTANT_BENCH_POINTS to change) and the tracing span overhead.
+# 10M-point SQLite series (SEXTANT_BENCH_POINTS to change), search filters over 10,000
+# runs (SEXTANT_SEARCH_RUNS to change) and the tracing span overhead.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -19,6 +20,9 @@ median_of() {
 say "wide chart query (SQLite pyramid vs reading every point)"
 cargo bench -p sextant-sqlite --bench wide_series 2>&1 | tee "$LOGS/wide.txt"
 wide_line="$(grep -m1 '^wide query' "$LOGS/wide.txt" || echo 'wide query: not measured')"
+
+say "search filters over many runs (store search vs load all, then filter)"
+cargo bench -p sextant-sqlite --bench search 2>&1 | tee "$LOGS/search.txt"
 
 say "tracing span overhead"
 cargo bench -p sextant-tracing --bench span_overhead 2>&1 | tee "$LOGS/span.txt"
@@ -53,6 +57,11 @@ fi
   echo "|---|---|---|---|"
   echo "| wide chart query, full range, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" 'full range, 1000 points \(pyramid\)') | $(median_of "$LOGS/wide.txt" 'full range, naive') (all points, then downsample) | ≤ 30 ms |"
   echo "| 100k-step zoom, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" '100k-step zoom, 1000 points') | $(median_of "$LOGS/wide.txt" '100k-step zoom, naive') | |"
+  for store in sqlite memory; do
+    for f in "one metric" "the issue's filter" "tags or param"; do
+      echo "| search, $f, 10,000 runs ($store) | $(median_of "$LOGS/search.txt" "search/$store $f \\(search\\)") | $(median_of "$LOGS/search.txt" "search/$store $f \\(naive\\)") (list all, then filter) | ≤ 50 ms |"
+    done
+  done
   echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | ≤ 0.5 µs over tracing off |"
   echo "| span via tracing, flushed inline (all CPU) | $(median_of "$LOGS/span.txt" 'flushed inline') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | |"
   echo

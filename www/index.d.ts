@@ -436,6 +436,18 @@ export declare class ExperimentTracker {
     data: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob,
     options?: AttachmentOptions,
   ): Promise<void>;
+  /**
+   * Stores a PNG or JPEG (told apart by its first bytes; anything else rejects with
+   * `INVALID_INPUT`) as `media/KEY/STEP.png` (or `.jpg`) and adds it to
+   * `media/KEY/index.json`, which the dashboard's image slider reads. A step logged again
+   * replaces its image.
+   */
+  logImage(
+    key: string,
+    data: Uint8Array | ArrayBuffer | ArrayBufferView | Blob,
+    step: number,
+    options?: ExperimentOption,
+  ): Promise<void>;
   /** One OpenTelemetry-shaped span. */
   logSpan(span: SpanInput, options?: ExperimentOption): void;
 

@@ -301,3 +301,58 @@ test("deep links, errors and the dark theme", async () => {
   await page.locator(".icon-btn[aria-label='Switch theme']").click();
   assert.deepEqual(errors, []);
 });
+
+test("images over steps: the slider moves through steps, and compared runs sit side by side", async () => {
+  // What log_image writes: media/KEY/STEP.png plus the key's index (sextant_core::MediaIndex).
+  const pngs = [
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGN4pqEBRwzEcQAD8hNhWzrcAAAAAABJRU5ErkJggg==",
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGPQ2GIDRwzEcQDGAxGBhEEuAAAAAABJRU5ErkJggg==",
+    "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGPQCHgGRwzEcQAtMhXhf4ShJQAAAABJRU5ErkJggg==",
+  ];
+  const imageRun = (id, name, steps, created_at) => {
+    const images = steps.map((step, i) => ({
+      step,
+      name: `media/samples/${step}.png`,
+      size: Buffer.from(pngs[i % pngs.length], "base64").length,
+      format: "png",
+      logged_at: created_at + step,
+    }));
+    return [
+      { op: "create", id, name, group: "vision", tags: [], created_at, description: null, source: null },
+      ...images.map((img, i) => ({ op: "attachment", experiment: id, name: img.name, created_at, data: pngs[i % pngs.length] })),
+      {
+        op: "attachment",
+        experiment: id,
+        name: "media/samples/index.json",
+        created_at,
+        data: Buffer.from(JSON.stringify({ key: "samples", images })).toString("base64"),
+      },
+    ];
+  };
+  await postBatch(server.url, imageRun("e2e-img-a", "images-a", [0, 5, 10], now - 500_000));
+  await postBatch(server.url, imageRun("e2e-img-b", "images-b", [0, 10], now - 400_000));
+
+  await page.goto(`${server.url}/experiments/e2e-img-a/images`);
+  const card = page.locator('.media-key[data-key="samples"]');
+  const shown = () => card.locator("img").first().getAttribute("data-step");
+  await card.locator('img[data-step="10"]').waitFor();
+  assert.match(await card.locator(".media-step").textContent(), /step 10/);
+  await card.locator(".media-slider").fill("0");
+  await card.locator('img[data-step="0"]').waitFor();
+  assert.equal(await shown(), "0");
+  await card.locator(".media-slider").fill("1");
+  await card.locator('img[data-step="5"]').waitFor();
+  assert.match(await card.locator(".media-step").textContent(), /step 5/);
+  assert.ok(await card.locator("img").first().evaluate((img) => img.complete && img.naturalWidth === 4), "the PNG decoded");
+  await shot("images-slider");
+
+  await page.goto(`${server.url}/compare?ids=e2e-img-a,e2e-img-b`);
+  const both = page.locator('.media-key[data-key="samples"]');
+  await both.locator('.media-cell[data-run="e2e-img-b"] img[data-step="10"]').waitFor();
+  assert.equal(await both.locator(".media-cell").count(), 2);
+  await both.locator(".media-slider").fill("1");
+  // Step 5: run a has its own image, run b still shows its latest before it (step 0).
+  await both.locator('.media-cell[data-run="e2e-img-a"] img[data-step="5"]').waitFor();
+  await both.locator('.media-cell[data-run="e2e-img-b"] img[data-step="0"]').waitFor();
+  await shot("images-compare");
+});

@@ -179,6 +179,31 @@ describe("logging and reading (memory://)", () => {
     );
   });
 
+  test("logImage stores PNG/JPEG under media/KEY/STEP with an index, refuses others", async () => {
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13]);
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2]);
+    await t.logImage("samples", png, 0);
+    await t.logImage("samples", jpeg.buffer, 2);
+    await t.logImage("samples", new Blob([png]), 1);
+    const names = (await t.listAttachments()).map((a) => a.name);
+    for (const n of ["media/samples/0.png", "media/samples/1.png", "media/samples/2.jpg"]) {
+      assert.ok(names.includes(n), `${n} in ${names}`);
+    }
+    const index = JSON.parse(new TextDecoder().decode(await t.getAttachment("media/samples/index.json")));
+    assert.deepEqual(
+      index.images.map((i) => [i.step, i.name, i.format, i.size]),
+      [
+        [0, "media/samples/0.png", "png", 12],
+        [1, "media/samples/1.png", "png", 12],
+        [2, "media/samples/2.jpg", "jpeg", 6],
+      ],
+    );
+    assert.deepEqual(await t.getAttachment("media/samples/2.jpg"), jpeg);
+    await rejects(() => t.logImage("samples", new Uint8Array([71, 73, 70]), 3), "INVALID_INPUT", "neither PNG nor JPEG");
+    await rejects(() => t.logImage("samples", png), "INVALID_INPUT", "step");
+    await rejects(() => t.logImage("../x", png, 1), "INVALID_INPUT", "image key");
+  });
+
   test("spans and traces keep nanoseconds exactly", async () => {
     const trace = "0123456789abcdef0123456789abcdef";
     t.logSpan({

@@ -202,6 +202,25 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
+    /// Matches under the lock and copies only the runs kept.
+    async fn search_experiments(
+        &self,
+        query: &crate::search::Query,
+    ) -> Result<Vec<ExperimentInfo>> {
+        let mut out: Vec<ExperimentInfo> = {
+            let state = self.lock()?;
+            state
+                .experiments
+                .values()
+                .filter(|e| query.matches(&e.info))
+                .map(|e| e.info.clone())
+                .collect()
+        };
+        crate::query::newest_first(&mut out);
+        query.sort(&mut out);
+        Ok(out)
+    }
+
     async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {
         Ok(self.lock()?.experiment(id)?.info.clone())
     }

@@ -9,6 +9,7 @@ use crate::model::{
     MetricSummary, ModelInfo, NewExperiment, NewToken, ParamValue, Span, Status, StepRange,
     TokenInfo, TraceSummary,
 };
+use crate::search::Query;
 use crate::validate;
 
 /// One write. A store applies a whole [`Batch`] in one transaction where it can.
@@ -249,6 +250,14 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     /// even while it runs. One experiment whose data cannot be read does not fail the list:
     /// it is listed with [`ExperimentInfo::unreadable`] saying why.
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>>;
+
+    /// The experiments `query` keeps, sorted by its `order_by` (newest first without one):
+    /// exactly [`Query::apply`] over [`Store::list_experiments`], which is what this default
+    /// does. Stores that can narrow the list where the data lives (SQL over the caches)
+    /// override it and must give the same answer; the conformance suite checks they do.
+    async fn search_experiments(&self, query: &Query) -> Result<Vec<ExperimentInfo>> {
+        Ok(query.apply(self.list_experiments().await?))
+    }
 
     /// One experiment, as [`Store::list_experiments`] shows it.
     /// Errors: [`Error::ExperimentNotFound`].

@@ -13,6 +13,7 @@ mod errors;
 mod migrate;
 mod notify;
 mod read;
+mod search;
 mod series;
 mod stream;
 mod tls;
@@ -253,6 +254,22 @@ impl Store for PgStore {
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
         self.run(|inner| async move { read::experiments(&inner, None).await })
             .await
+    }
+
+    /// The filter as SQL (`search`): it keeps every run the filter keeps and few others; the
+    /// in-memory evaluation over those decides and sorts.
+    async fn search_experiments(
+        &self,
+        query: &sextant_core::search::Query,
+    ) -> Result<Vec<ExperimentInfo>> {
+        let Some(filter) = &query.filter else {
+            return Ok(query.apply(self.list_experiments().await?));
+        };
+        let (condition, binds) = search::condition(filter);
+        let rows = self
+            .run(|inner| async move { read::experiments_where(&inner, &condition, binds).await })
+            .await?;
+        Ok(query.apply(rows))
     }
 
     async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {

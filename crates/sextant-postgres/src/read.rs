@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use deadpool_postgres::Object;
+use sextant_core::search::sql::Bind;
 use sextant_core::{
     AttachmentInfo, Error, ExperimentInfo, GroupInfo, MetricPoint, MetricSummary, ModelInfo,
     ParamValue, Result, Span, SpanStatus, Status, StepRange,
 };
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use crate::errors::query_error;
@@ -42,30 +44,56 @@ fn params(id: &str, json: serde_json::Value) -> Result<BTreeMap<String, ParamVal
 
 /// All experiments (or the one with `only`), newest first, with params and latest metrics.
 pub async fn experiments(inner: &Inner, only: Option<&str>) -> Result<Vec<ExperimentInfo>> {
+    match only {
+        Some(id) => {
+            experiments_where(inner, "e.id = $1::text", vec![Bind::Text(id.to_string())]).await
+        }
+        None => experiments_where(inner, "TRUE", Vec::new()).await,
+    }
+}
+
+/// The experiments meeting `condition` (over `e` and its group `g`, placeholders `$1`… bound
+/// to `binds`), newest first, with params and latest metrics.
+pub async fn experiments_where(
+    inner: &Inner,
+    condition: &str,
+    binds: Vec<Bind>,
+) -> Result<Vec<ExperimentInfo>> {
     let client = inner.conn().await?;
-    let rows = client
-        .query(
-            if inner.version >= 3 {
+    let values: Vec<Box<dyn ToSql + Sync + Send>> = binds
+        .into_iter()
+        .map(|b| -> Box<dyn ToSql + Sync + Send> {
+            match b {
+                Bind::Text(t) => Box::new(t),
+                Bind::Real(r) => Box::new(r),
+            }
+        })
+        .collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = values
+        .iter()
+        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    let rows =
+        client
+            .query(
+                &format!(
                 "SELECT e.seq, e.id, e.name, g.name, e.status, e.tags, e.created_at, e.duration,
-                        e.description, e.source, e.params, e.created_by
-                   FROM experiments e JOIN groups g ON g.id = e.group_id
-                  WHERE $1::text IS NULL OR e.id = $1"
-            } else {
-                "SELECT e.seq, e.id, e.name, g.name, e.status, e.tags, e.created_at, e.duration,
-                        e.description, e.source, e.params, NULL::text
-                   FROM experiments e JOIN groups g ON g.id = e.group_id
-                  WHERE $1::text IS NULL OR e.id = $1"
-            },
-            &[&only],
-        )
-        .await
-        .map_err(query_error)?;
+                    e.description, e.source, e.params, {created_by}
+               FROM experiments e JOIN groups g ON g.id = e.group_id
+              WHERE {condition}",
+                // Schema 3 added `created_by`; older schemas (upgrade tests) lack it.
+                created_by = if inner.version >= 3 { "e.created_by" } else { "NULL::text" },
+            ),
+                &refs,
+            )
+            .await
+            .map_err(query_error)?;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let metric_rows = client
         .query(
             "SELECT k.experiment, k.key, k.last_value FROM metric_keys k
-               JOIN experiments e ON e.seq = k.experiment
-              WHERE k.count > 0 AND ($1::text IS NULL OR e.id = $1)",
-            &[&only],
+              WHERE k.count > 0 AND k.experiment = ANY($1::bigint[])",
+            &[&seqs],
         )
         .await
         .map_err(query_error)?;

@@ -274,9 +274,17 @@ async fn a_version_1_schema_is_upgraded_with_its_data() {
         v1.write(&Batch { records }).await.unwrap();
     }
     let store = PgStore::open(&store_url).await.unwrap();
-    assert_eq!(sextant_postgres::schema_version(), 2);
-    assert_eq!(store.schema_version_in_db().await.unwrap(), 2);
+    let latest = sextant_postgres::schema_version();
+    assert!(latest >= 3, "tokens arrived in version 3");
+    assert_eq!(store.schema_version_in_db().await.unwrap(), latest);
     assert_eq!(store.list_metrics("old").await.unwrap()[0].count, 300_000);
+    // Runs from before creators were recorded read back without one; tokens work at once.
+    assert_eq!(store.get_experiment("old").await.unwrap().created_by, None);
+    let token =
+        sextant_core::NewToken::new("after-upgrade", sextant_core::Role::Read, "sxt_x", 1).unwrap();
+    use sextant_core::TokenStore;
+    store.add_token(&token).await.unwrap();
+    assert_eq!(store.list_tokens().await.unwrap().len(), 1);
     let got = store
         .metric_series("old", "m", StepRange::ALL, 20)
         .await
@@ -358,4 +366,48 @@ async fn block_summaries_equal_a_recomputation_from_the_points() {
         .unwrap()
         .get(0);
     assert_eq!(n, (step + 1024 + 1023) / 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previous_schema_version_is_upgraded_for_tokens_and_creators() {
+    use sextant_core::TokenStore;
+    let Some(url) = common::url() else { return };
+    let store_url = common::fresh(&url);
+    {
+        let v2 = PgStore::open_at(&store_url, 2).await.unwrap();
+        v2.write(&Batch {
+            records: vec![create("before")],
+        })
+        .await
+        .unwrap();
+        // A version-2 store keeps no tokens and says why.
+        let token = sextant_core::NewToken::new("t", sextant_core::Role::Read, "sxt_a", 1).unwrap();
+        let err = v2.add_token(&token).await.unwrap_err();
+        assert!(err.to_string().contains("version 2"), "{err}");
+    }
+    let store = PgStore::open(&store_url).await.unwrap();
+    assert_eq!(
+        store.get_experiment("before").await.unwrap().created_by,
+        None
+    );
+    let mut after = match create("after") {
+        Record::Create(n) => n,
+        _ => unreachable!(),
+    };
+    after.created_by = Some("ci".into());
+    store
+        .write(&Batch {
+            records: vec![Record::Create(after)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_experiment("after")
+            .await
+            .unwrap()
+            .created_by
+            .as_deref(),
+        Some("ci")
+    );
 }

@@ -38,7 +38,8 @@ impl PyTracker {
         self.inner.current_experiment()
     }
 
-    #[pyo3(signature = (name, group, experiment_id, tags, source))]
+    #[pyo3(signature = (name, group, experiment_id, tags, source, system_metrics = false))]
+    #[allow(clippy::too_many_arguments)]
     fn _start(
         &self,
         py: Python<'_>,
@@ -47,6 +48,7 @@ impl PyTracker {
         experiment_id: Option<String>,
         tags: Option<Vec<String>>,
         source: Option<String>,
+        system_metrics: bool,
     ) -> PyResult<String> {
         let opts = StartOptions {
             id: experiment_id,
@@ -55,6 +57,7 @@ impl PyTracker {
             tags: tags.unwrap_or_default(),
             description: None,
             source,
+            system_metrics,
         };
         py.detach(|| self.inner.start_experiment(opts)).py_err()
     }
@@ -164,6 +167,22 @@ impl PyTracker {
     ) -> PyResult<()> {
         let data = data.as_bytes();
         py.detach(|| self.inner.log_attachment(name, data, experiment_id))
+            .py_err()
+    }
+
+    /// A PNG or JPEG of `key` at `step`, as `media/KEY/STEP.png` (or `.jpg`) with the key's
+    /// index; other bytes are refused with `InvalidInputError`.
+    #[pyo3(signature = (key, data, step, experiment_id = None))]
+    fn log_image(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        data: &Bound<'_, PyBytes>,
+        step: i64,
+        experiment_id: Option<&str>,
+    ) -> PyResult<()> {
+        let data = data.as_bytes();
+        py.detach(|| self.inner.log_image(key, data, step, experiment_id))
             .py_err()
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import inspect
+import json
 import math
 import pickle
 import queue
@@ -56,9 +57,18 @@ def params(fn):
     return [(p.name, p.default) for p in sig.parameters.values() if p.name != "self"]
 
 
+# Keyword-only options Sextant adds after luml's parameters (luml's calls stay valid).
+SEXTANT_EXTRAS = {"start_experiment": [("system_metrics", False)]}
+
+
 @pytest.mark.parametrize("method", LUML_METHODS)
 def test_signature_matches_luml(method):
-    assert params(getattr(ExperimentTracker, method)) == params(getattr(Luml, method))
+    ours = params(getattr(ExperimentTracker, method))
+    extras = SEXTANT_EXTRAS.get(method, [])
+    assert ours == params(getattr(Luml, method)) + extras
+    sig = inspect.signature(getattr(ExperimentTracker, method))
+    for name, _ in extras:
+        assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_store_default_matches_luml():
@@ -392,3 +402,38 @@ def test_search_experiments_filters_and_sorts_with_the_search_language(t):
     with pytest.raises(sextant.InvalidInputError) as e:
         t.search_experiments("metrics.acc >")
     assert e.value.code == "INVALID_INPUT" and "column 14" in str(e.value)
+
+
+def test_system_metrics_only_when_asked(t):
+    with_them = t.start_experiment("with", system_metrics=True)
+    t.log_dynamic("loss", 1.0)
+    t.end_experiment()
+    without = t.start_experiment("without")
+    t.log_dynamic("loss", 1.0)
+    t.end_experiment()
+    keys_with = {m.key for m in t.list_metrics(with_them)}
+    assert {"system/cpu_percent", "system/memory_used_mb", "system/network_sent_mb"} <= keys_with
+    assert "loss" in keys_with
+    assert [m.key for m in t.list_metrics(without)] == ["loss"]
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def test_log_image_stores_media_and_an_index(t):
+    run = t.start_experiment("images")
+    t.log_image("samples", PNG_1X1, 0)
+    t.log_image("samples", b"\xff\xd8\xff\xe0jpeg", 5)
+    t.log_image("samples", PNG_1X1, 5)  # a step again replaces its entry
+    names = {a["name"] for a in t.list_attachments(run)}
+    assert {"media/samples/0.png", "media/samples/5.png", "media/samples/index.json"} <= names
+    index = json.loads(t.get_attachment("media/samples/index.json", run))
+    assert [(i["step"], i["name"], i["format"]) for i in index["images"]] == [
+        (0, "media/samples/0.png", "png"),
+        (5, "media/samples/5.png", "png"),
+    ]
+    with pytest.raises(sextant.InvalidInputError, match="neither PNG nor JPEG"):
+        t.log_image("samples", b"GIF89a....", 6)

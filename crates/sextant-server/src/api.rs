@@ -56,6 +56,7 @@ pub async fn list_experiments(
         _ => None,
     })?;
     let search = sextant_core::search::Query::parse(&q.filter, &q.order_by)?;
+    let ordered = !search.order_by.is_empty();
     let sort: Sort = q.sort.unwrap_or_default();
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
@@ -64,13 +65,14 @@ pub async fn list_experiments(
         )));
     }
     let cursor = q.cursor;
-    let all = with_store(&state, |s| {
-        Box::pin(async move { s.list_experiments().await })
+    // The store narrows by the search filter (in SQL where it can) and sorts by `order_by`;
+    // the older params narrow further; `order_by`, when given, replaces `sort`.
+    let searched = with_store(&state, |s| {
+        Box::pin(async move { s.search_experiments(&search).await })
     })
     .await?;
-    // `filter` narrows what the older params keep; `order_by`, when given, replaces `sort`.
-    let mut kept = search.apply(all.into_iter().filter(|e| filter.matches(e)).collect());
-    if search.order_by.is_empty() {
+    let mut kept: Vec<_> = searched.into_iter().filter(|e| filter.matches(e)).collect();
+    if !ordered {
         sextant_core::query::sort(&mut kept, &sort);
     }
     let page = sextant_core::query::cut(kept, cursor.as_deref(), limit)?;

@@ -3,6 +3,7 @@
 
 mod blocks;
 pub mod fs;
+mod search;
 mod store;
 
 /// luml snapshots (tars of an experiment), kept here under their old path.

@@ -15,6 +15,8 @@ use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
 use crate::blocks;
 use crate::fs::{Entry, FsHost, NativeFs};
+use crate::search::SqlValue;
+use sextant_core::search::Query;
 use sextant_luml::expdb;
 use sextant_luml::schema;
 use sextant_luml::sql::begin;
@@ -441,16 +443,34 @@ impl SqliteStore {
         meta: &Connection,
         id: Option<&str>,
     ) -> Result<Vec<(ExperimentInfo, CacheState)>> {
+        let id = id.map(|i| SqlValue::Text(i.to_string()));
+        self.read_where(
+            meta,
+            "?1 IS NULL OR e.id = ?1",
+            &[id.unwrap_or(SqlValue::Null)],
+        )
+    }
+
+    /// The rows of experiments meeting `condition` (over `e`, the experiment, and `g`, its
+    /// group), with the placeholders `?1`… bound to `binds`.
+    fn read_where(
+        &self,
+        meta: &Connection,
+        condition: &str,
+        binds: &[SqlValue],
+    ) -> Result<Vec<(ExperimentInfo, CacheState)>> {
         let mut stmt = meta
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT e.id, e.name, e.created_at, e.status, e.tags, g.name, e.static_params,
                     e.dynamic_params, e.duration, e.description, e.source, e.metadata
                  FROM experiments e LEFT JOIN experiment_groups g ON g.id = e.group_id
-                 WHERE ?1 IS NULL OR e.id = ?1",
-            )
+                 WHERE {condition}"
+            ))
             .at(&self.meta_path)?;
+        let binds: Vec<&dyn rusqlite::ToSql> =
+            binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
         let rows = stmt
-            .query_map(params![id], |r| {
+            .query_map(binds.as_slice(), |r| {
                 let created: Option<String> = r.get(2)?;
                 let status: Option<String> = r.get(3)?;
                 let tags: Option<String> = r.get(4)?;
@@ -516,6 +536,22 @@ impl SqliteStore {
                 .collect();
         }
         Ok(())
+    }
+
+    /// Fills what the meta.db caches lack from exp.db, newest first.
+    fn complete(&self, rows: Vec<(ExperimentInfo, CacheState)>) -> Vec<ExperimentInfo> {
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut info, cache) in rows {
+            if !cache.params || !cache.metrics {
+                // One unreadable exp.db must not hide every other run: list it, say why.
+                if let Err(e) = self.fill_from_exp_db(&mut info, !cache.params, !cache.metrics) {
+                    info.unreadable = Some(e.to_string());
+                }
+            }
+            out.push(info);
+        }
+        sextant_core::query::newest_first(&mut out);
+        out
     }
 
     fn with_exp<T>(&self, id: &str, f: impl FnOnce(&ExpConn) -> Result<T>) -> Result<T> {
@@ -852,18 +888,22 @@ impl Store for SqliteStore {
             let meta = lock(&self.meta)?;
             self.read_info(&meta, None)?
         };
-        let mut out = Vec::with_capacity(rows.len());
-        for (mut info, cache) in rows {
-            if !cache.params || !cache.metrics {
-                // One unreadable exp.db must not hide every other run: list it, say why.
-                if let Err(e) = self.fill_from_exp_db(&mut info, !cache.params, !cache.metrics) {
-                    info.unreadable = Some(e.to_string());
-                }
-            }
-            out.push(info);
-        }
-        sextant_core::query::newest_first(&mut out);
-        Ok(out)
+        Ok(self.complete(rows))
+    }
+
+    /// The filter as SQL over meta.db's caches (`crate::search`), which keeps every run the
+    /// filter keeps and few others; the in-memory evaluation over those rows decides and sorts.
+    async fn search_experiments(&self, query: &Query) -> Result<Vec<ExperimentInfo>> {
+        let Some(filter) = &query.filter else {
+            return Ok(query.apply(self.list_experiments().await?));
+        };
+        let (condition, binds) = crate::search::condition(filter);
+        let binds: Vec<SqlValue> = binds.into_iter().map(SqlValue::from).collect();
+        let rows = {
+            let meta = lock(&self.meta)?;
+            self.read_where(&meta, &condition, &binds)?
+        };
+        Ok(query.apply(self.complete(rows)))
     }
 
     async fn get_experiment(&self, id: &str) -> Result<ExperimentInfo> {

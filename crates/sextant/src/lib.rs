@@ -28,6 +28,7 @@ mod flusher;
 mod model_link;
 mod run;
 pub mod sync;
+mod system;
 mod tracker;
 
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! The blocking `ExperimentTracker`.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sextant_core::{
     AttachmentInfo, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy, GroupInfo,
@@ -12,6 +14,7 @@ use sextant_native::CoarseClockEnv;
 
 use crate::flusher::{tick_for, Flusher, Shared};
 use crate::model_link;
+use crate::system::Sampler;
 
 /// Tracks experiments into one store, with the contract of `tracker-api.md`.
 ///
@@ -29,6 +32,9 @@ use crate::model_link;
 pub struct ExperimentTracker {
     shared: Arc<Shared>,
     flusher: Option<Flusher>,
+    /// The system-metrics threads of runs started with `system_metrics`, by run id.
+    samplers: Mutex<HashMap<String, Sampler>>,
+    system_interval: Duration,
 }
 
 impl ExperimentTracker {
@@ -70,7 +76,33 @@ impl ExperimentTracker {
         let tracker = Tracker::with_policy(store, Arc::new(CoarseClockEnv::start()), policy);
         let shared = Arc::new(Shared::new(tracker));
         let flusher = Flusher::spawn(shared.clone(), tick_for(policy.interval_ms));
-        ExperimentTracker { shared, flusher }
+        ExperimentTracker {
+            shared,
+            flusher,
+            samplers: Mutex::new(HashMap::new()),
+            system_interval: crate::system::DEFAULT_INTERVAL,
+        }
+    }
+
+    /// How often runs started with [`StartOptions::system_metrics`] sample (5 s unless
+    /// set); applies to runs started after the call.
+    pub fn set_system_metrics_interval(&mut self, every: Duration) {
+        self.system_interval = every;
+    }
+
+    fn samplers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Sampler>> {
+        // A panic while holding the map leaves it usable: it only holds thread handles.
+        self.samplers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops the system metrics of `id` (the current run for `None`), if it has them, so
+    /// nothing is logged into it once it ends.
+    fn stop_sampler(&self, id: Option<&str>) {
+        let id = id.map(str::to_string).or_else(|| self.current_experiment());
+        let sampler = id.and_then(|id| self.samplers().remove(&id));
+        if let Some(s) = sampler {
+            s.stop();
+        }
     }
 
     /// A `tracing-subscriber` layer that records every span of the `tracing` crate into
@@ -108,9 +140,20 @@ impl ExperimentTracker {
 
     // ---- lifecycle ----
 
-    /// Starts an experiment (or resumes the one with `opts.id`) and makes it current.
+    /// Starts an experiment (or resumes the one with `opts.id`) and makes it current. With
+    /// [`StartOptions::system_metrics`], a thread logs `system/*` metrics into it (CPU,
+    /// memory, disk and network I/O, GPUs when NVML loads) until it ends.
     pub fn start_experiment(&self, opts: StartOptions) -> Result<String> {
-        self.shared.run(|t| t.start_experiment(opts))
+        let system = opts.system_metrics;
+        let id = self.shared.run(|t| t.start_experiment(opts))?;
+        if system {
+            let mut samplers = self.samplers();
+            if !samplers.contains_key(&id) {
+                let sampler = Sampler::start(self.shared.clone(), id.clone(), self.system_interval);
+                samplers.insert(id.clone(), sampler);
+            }
+        }
+        Ok(id)
     }
 
     /// Starts a new experiment with this name in the default group.
@@ -120,12 +163,14 @@ impl ExperimentTracker {
 
     /// Marks the experiment completed after making everything buffered durable.
     pub fn end_experiment(&self, id: Option<&str>) -> Result<()> {
+        self.stop_sampler(id);
         let r = self.shared.run(|t| t.end_experiment(id));
         self.shared.with_deferred(r)
     }
 
     /// Marks the experiment failed after making everything buffered durable.
     pub fn fail_experiment(&self, id: Option<&str>) -> Result<()> {
+        self.stop_sampler(id);
         let r = self.shared.run(|t| t.fail_experiment(id));
         self.shared.with_deferred(r)
     }
@@ -203,6 +248,21 @@ impl ExperimentTracker {
         self.shared.run(|t| t.log_attachment(name, data, id))
     }
 
+    /// Stores a PNG or JPEG image of `key` at `step` as the attachment
+    /// `media/KEY/STEP.png` (`.jpg` for JPEG bytes) and indexes it in
+    /// `media/KEY/index.json`, which the dashboard's image slider reads. Bytes that are
+    /// neither PNG nor JPEG are refused (`INVALID_INPUT`). Written at once, not buffered.
+    pub fn log_image(
+        &self,
+        key: &str,
+        data: impl Into<Vec<u8>>,
+        step: i64,
+        id: Option<&str>,
+    ) -> Result<()> {
+        let data = data.into();
+        self.shared.run(|t| t.log_image(key, data, step, id))
+    }
+
     /// Copies a file's contents into the experiment as attachment `name`.
     pub fn log_attachment_file(
         &self,
@@ -242,10 +302,11 @@ impl ExperimentTracker {
     }
 
     /// Like [`Self::list_experiments_filtered`], sorted by `order_by`
-    /// (`metrics.val_acc DESC, attributes.created_at`).
+    /// (`metrics.val_acc DESC, attributes.created_at`). The store evaluates the filter the
+    /// best way it can (SQL for SQLite and PostgreSQL; see [`sextant_core::Store::search_experiments`]).
     pub fn search_experiments(&self, filter: &str, order_by: &str) -> Result<Vec<ExperimentInfo>> {
         let query = sextant_core::search::Query::parse(filter, order_by)?;
-        Ok(query.apply(self.list_experiments()?))
+        self.shared.run(|t| t.search_experiments(&query))
     }
 
     pub fn get_experiment(&self, id: Option<&str>) -> Result<ExperimentInfo> {
@@ -368,6 +429,10 @@ impl ExperimentTracker {
 
 impl Drop for ExperimentTracker {
     fn drop(&mut self) {
+        let samplers: Vec<Sampler> = self.samplers().drain().map(|(_, s)| s).collect();
+        for s in samplers {
+            s.stop();
+        }
         if let Some(flusher) = self.flusher.take() {
             flusher.stop();
         }

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::corpus::{check_store, seed, CORPUS};
+use super::corpus::{check_edges, check_store, seed, CORPUS, EDGES};
 use super::Query;
 use crate::{MemoryStore, Store};
 
@@ -34,4 +34,11 @@ fn or_is_the_union_and_and_the_intersection() {
         assert_eq!(or, x.union(&y).cloned().collect(), "{a} or {b}");
         assert_eq!(and, x.intersection(&y).cloned().collect(), "{a} and {b}");
     }
+}
+
+#[test]
+fn the_edge_filters_are_selective() {
+    let counts = pollster::block_on(check_edges(Arc::new(MemoryStore::new()))).unwrap();
+    let selective = counts.iter().filter(|c| **c > 0 && **c < 14).count();
+    assert!(selective >= EDGES.len() - 3, "{counts:?}");
 }

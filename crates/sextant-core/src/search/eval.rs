@@ -17,7 +17,7 @@ pub fn matches(expr: &Expr, e: &ExperimentInfo) -> bool {
 fn compare(c: &Comparison, e: &ExperimentInfo) -> bool {
     let (op, v) = (c.op, &c.value);
     match &c.key {
-        Key::Metric(k) => e.metrics.get(k).is_some_and(|x| num(*x, op, v)),
+        Key::Metric(k) => e.metrics.get(k).is_some_and(|x| num_matches(*x, op, v)),
         Key::Param(k) => e.params.get(k).is_some_and(|p| param(p, op, v)),
         Key::Tags => match op {
             Op::Ne => !e.tags.iter().any(|t| text(t, Op::Eq, v)),
@@ -30,10 +30,10 @@ fn compare(c: &Comparison, e: &ExperimentInfo) -> bool {
             Attribute::Name => text(&e.name, op, v),
             Attribute::Group => text(&e.group, op, v),
             Attribute::Description => e.description.as_deref().is_some_and(|d| text(d, op, v)),
-            Attribute::Status => status(e.status, op, v),
-            Attribute::CreatedAt => num(e.created_at as f64, op, v),
-            Attribute::EndTime => end_time(e).is_some_and(|t| num(t, op, v)),
-            Attribute::Duration => e.duration.is_some_and(|d| num(d, op, v)),
+            Attribute::Status => status_matches(e.status, op, v),
+            Attribute::CreatedAt => num_matches(e.created_at as f64, op, v),
+            Attribute::EndTime => end_time(e).is_some_and(|t| num_matches(t, op, v)),
+            Attribute::Duration => e.duration.is_some_and(|d| num_matches(d, op, v)),
         },
     }
 }
@@ -79,7 +79,7 @@ fn in_list(v: &Value, op: Op, one: impl Fn(&Value) -> bool) -> bool {
     }
 }
 
-fn num(x: f64, op: Op, v: &Value) -> bool {
+pub(crate) fn num_matches(x: f64, op: Op, v: &Value) -> bool {
     match op {
         Op::In | Op::NotIn => in_list(v, op, |i| matches!(i, Value::Num(n, _) if x == *n)),
         _ => match v {
@@ -106,7 +106,7 @@ fn text(s: &str, op: Op, v: &Value) -> bool {
     }
 }
 
-fn status(s: Status, op: Op, v: &Value) -> bool {
+pub(crate) fn status_matches(s: Status, op: Op, v: &Value) -> bool {
     let is = |i: &Value| literal_text(i).and_then(|t| t.parse::<Status>().ok()) == Some(s);
     match op {
         Op::Eq => is(v),
@@ -134,7 +134,7 @@ pub(crate) fn param_text(p: &ParamValue) -> String {
     }
 }
 
-fn literal_number(v: &Value) -> Option<f64> {
+pub(crate) fn literal_number(v: &Value) -> Option<f64> {
     match v {
         Value::Num(n, _) => Some(*n),
         Value::Str(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),

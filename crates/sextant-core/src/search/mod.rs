@@ -8,6 +8,7 @@ pub mod corpus;
 mod date;
 mod eval;
 mod parse;
+pub mod sql;
 
 #[cfg(test)]
 mod corpus_tests;

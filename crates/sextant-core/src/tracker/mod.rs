@@ -13,8 +13,9 @@ use crate::dump::ExperimentDump;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::model::{
-    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
-    ModelInfo, NewExperiment, ParamValue, Span, SpanRecord, Status, StepRange, TraceSummary,
+    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MediaIndex, MetricPoint,
+    MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, SpanRecord, Status, StepRange,
+    TraceSummary,
 };
 use crate::store::{Batch, Record, Store};
 use crate::{names, validate};
@@ -52,6 +53,10 @@ pub struct StartOptions {
     pub description: Option<String>,
     /// The script or program that ran, for the overview page.
     pub source: Option<String>,
+    /// Log `system/*` metrics (CPU, memory, disk and network I/O, GPUs) into the run every
+    /// few seconds until it ends. Off by default; honoured by the native bindings (the
+    /// `sextant` crate and Python), which can read the machine; the core ignores it.
+    pub system_metrics: bool,
 }
 
 impl StartOptions {
@@ -87,6 +92,11 @@ impl StartOptions {
     /// Sets [`StartOptions::source`].
     pub fn source(mut self, s: impl Into<String>) -> Self {
         self.source = Some(s.into());
+        self
+    }
+    /// Sets [`StartOptions::system_metrics`].
+    pub fn system_metrics(mut self, on: bool) -> Self {
+        self.system_metrics = on;
         self
     }
 }
@@ -523,6 +533,57 @@ impl Tracker {
             .await
     }
 
+    /// Stores a PNG or JPEG (told apart by its first bytes; anything else is
+    /// [`Error::InvalidInput`]) as the attachment `media/KEY/STEP.png` (or `.jpg`) and adds
+    /// it to `media/KEY/index.json` (see [`MediaIndex`]), both in one write, at once. A step
+    /// logged again replaces that step's image. Bindings serialize calls (as they do
+    /// flushes), so the index read-modify-write never interleaves within a tracker.
+    pub async fn log_image(
+        &self,
+        key: &str,
+        data: Vec<u8>,
+        step: i64,
+        id: Option<&str>,
+    ) -> Result<()> {
+        let format = crate::ImageFormat::sniff(&data)?;
+        let name = crate::model::media::image_name(key, step, format)?;
+        let experiment = self.lock()?.run_mut(id)?.id.clone();
+        let index_name = MediaIndex::attachment_name(key);
+        let mut index = match self.store.get_attachment(&experiment, &index_name).await {
+            Ok(bytes) => MediaIndex::parse(&bytes)?,
+            Err(Error::AttachmentNotFound { .. }) => MediaIndex {
+                key: key.to_string(),
+                images: Vec::new(),
+            },
+            Err(e) => return Err(e),
+        };
+        let now = self.env.now_unix_millis();
+        index.insert(crate::MediaImage {
+            step,
+            name: name.clone(),
+            size: data.len() as u64,
+            format,
+            logged_at: now,
+        });
+        let index_bytes = serde_json::to_vec(&index)
+            .map_err(|e| Error::storage(format!("image index for {key:?}: {e}")))?;
+        let records = vec![
+            Record::Attachment {
+                experiment: experiment.clone(),
+                name,
+                data,
+                created_at: now,
+            },
+            Record::Attachment {
+                experiment,
+                name: index_name,
+                data: index_bytes,
+                created_at: now,
+            },
+        ];
+        self.store.write(&Batch { records }).await
+    }
+
     /// Records that `model` came from the experiment (any experiment in the store).
     pub async fn record_model(&self, model: ModelInfo, id: Option<&str>) -> Result<()> {
         let experiment = self.lock()?.resolve(id)?;
@@ -716,6 +777,15 @@ impl Tracker {
     pub async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {
         self.flush().await?;
         self.store.list_experiments().await
+    }
+
+    /// See [`Store::search_experiments`]; flushes first, like [`Self::list_experiments`].
+    pub async fn search_experiments(
+        &self,
+        query: &crate::search::Query,
+    ) -> Result<Vec<ExperimentInfo>> {
+        self.flush().await?;
+        self.store.search_experiments(query).await
     }
 
     /// One experiment (the current one when `id` is `None`).

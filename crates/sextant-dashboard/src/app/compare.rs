@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::charts::{ChartsView, RunRef};
 use super::ctx::use_ctx;
+use super::media::MediaPanel;
 use super::route::{use_query_param, Link, Route};
 use super::widgets::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::view::{compare, palette, query};
@@ -97,7 +98,8 @@ pub fn ComparePage() -> Html {
                     </span>
                 }) }
             </div>
-            <ChartsView runs={refs} infos={Some(list.clone())} />
+            <ChartsView runs={refs.clone()} infos={Some(list.clone())} />
+            <MediaPanel runs={refs} />
             <section class="card">
                 <h3>
                     { "Params" }

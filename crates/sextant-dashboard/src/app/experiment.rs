@@ -10,6 +10,7 @@ use super::attachments::AttachmentsTab;
 use super::changes::use_changes;
 use super::charts::{ChartsView, RunRef};
 use super::ctx::{use_ctx, Conn};
+use super::media::MediaPanel;
 use super::overview::OverviewTab;
 use super::route::{use_query_param, Link, Route};
 use super::traces::TracesTab;
@@ -23,6 +24,7 @@ pub enum Tab {
     Charts,
     Attachments,
     Traces,
+    Images,
 }
 
 #[derive(Properties, PartialEq)]
@@ -113,6 +115,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
             Tab::Charts => Route::Charts { id: id.clone() },
             Tab::Attachments => Route::Attachments { id: id.clone() },
             Tab::Traces => Route::Traces { id: id.clone() },
+            Tab::Images => Route::Images { id: id.clone() },
         };
         let class = classes!("tab", (props.tab == tab).then_some("active"));
         html! { <Link to={route} {class}>{ label }</Link> }
@@ -140,6 +143,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
         Tab::Charts => html! { <ChartsView runs={runs} focus={focus_key} /> },
         Tab::Attachments => html! { <AttachmentsTab id={id.clone()} /> },
         Tab::Traces => html! { <TracesTab id={id.clone()} /> },
+        Tab::Images => html! { <MediaPanel runs={runs.clone()} explain_empty={true} /> },
     };
     html! {
         <div class="experiment">
@@ -163,6 +167,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
                 { tab_link(Tab::Charts, format!("Charts · {}", metrics.len())) }
                 { tab_link(Tab::Attachments, "Attachments".into()) }
                 { tab_link(Tab::Traces, "Traces".into()) }
+                { tab_link(Tab::Images, "Images".into()) }
             </nav>
             { content }
         </div>

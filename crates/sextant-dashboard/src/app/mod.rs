@@ -17,6 +17,7 @@ mod header;
 mod identity;
 mod live;
 mod markdown;
+mod media;
 mod open;
 mod overview;
 mod parallel;
@@ -320,6 +321,9 @@ fn switch(route: Route) -> Html {
         }
         Route::Traces { id } => {
             html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Traces} /> }
+        }
+        Route::Images { id } => {
+            html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Images} /> }
         }
         Route::Compare => html! { <compare::ComparePage /> },
         Route::Sources => html! { <sources::SourcesPage /> },

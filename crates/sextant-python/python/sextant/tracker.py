@@ -73,6 +73,8 @@ class ExperimentTracker(_Tracker):
         group: str = "default",
         experiment_id: str | None = None,
         tags: list[str] | None = None,
+        *,
+        system_metrics: bool = False,
     ) -> str:
         """
         Starts a new experiment (or resumes the one with ``experiment_id``) and makes it
@@ -84,11 +86,14 @@ class ExperimentTracker(_Tracker):
             experiment_id: The experiment's id; a new UUID if not given. An existing id
                 resumes that experiment: metrics continue after their last steps.
             tags: Tags to associate with the experiment.
+            system_metrics: Sextant's addition: log ``system/*`` metrics (CPU, memory,
+                disk and network I/O, and GPUs when NVIDIA's library is present) into the
+                run every few seconds until it ends. Off by default.
 
         Returns:
             str: The experiment ID.
         """
-        return self._start(name, group, experiment_id, tags, _detect_source())
+        return self._start(name, group, experiment_id, tags, _detect_source(), system_metrics)
 
     # end_experiment, fail_experiment, log_static, log_dynamic, log_dynamics, flush and
     # delete_experiment are the Rust base class's methods, called with no Python frame.

@@ -206,7 +206,9 @@ pub async fn search(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
     let query = search::run_query(req.str("filter").unwrap_or(""), &req.strings("order_by"))?;
     let (runs, next) = with_store(&state, move |ctx| async move {
         let groups = Groups::load(ctx.store.as_ref()).await?;
-        let all = ctx.store.list_experiments().await?;
+        // The store evaluates the filter (SQL where it can) and sorts; narrowing a sorted
+        // list keeps its order.
+        let all = ctx.store.search_experiments(&query).await?;
         let kept: Vec<ExperimentInfo> = all
             .into_iter()
             .filter(|e| !mapping::is_internal(&e.id) && e.unreadable.is_none())
@@ -215,7 +217,7 @@ pub async fn search(State(state): State<AppState>, req: Req) -> MlResult<Json<Va
             })
             .filter(|e| view.keeps(mapping::is_deleted(e)))
             .collect();
-        let (page_runs, next) = page.cut(query.apply(kept));
+        let (page_runs, next) = page.cut(kept);
         let mut runs = Vec::with_capacity(page_runs.len());
         for info in &page_runs {
             let metrics = mapping::latest_metrics(ctx.store.as_ref(), &info.id, false).await?;

@@ -322,6 +322,7 @@ pub fn start_options(v: &JsValue) -> Result<StartOptions> {
         },
         description: opt_string(&get(v, "description"), "description option")?,
         source: opt_string(&get(v, "source"), "source option")?,
+        system_metrics: false,
     })
 }
 

@@ -189,6 +189,59 @@ impl ExperimentTracker {
     }
 
     /// Stores an attachment (text, bytes or a Blob) at once; `binary` says which is meant.
+    /// A PNG or JPEG of `key` at `step` (`media/KEY/STEP.png`, with the key's index).
+    #[wasm_bindgen(js_name = logImage)]
+    pub fn log_image(
+        &self,
+        key: JsValue,
+        data: JsValue,
+        step: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        let prepared = self.usable().and_then(|()| {
+            input::options(&options, "logImage option", &["experimentId"])?;
+            let key = input::string(&key, "image key")?;
+            let step = input::step(&step)?.ok_or_else(|| Error::InvalidInput {
+                what: "step",
+                value: input::describe(&step),
+                reason: "logImage needs the step the image belongs to".into(),
+            })?;
+            let id = input::option_experiment_id(&options)?;
+            Ok((key, step, id))
+        });
+        let (key, step, id) = match prepared {
+            Ok(p) => p,
+            Err(e) => return rejected(&e),
+        };
+        let blob = data.dyn_ref::<web_sys::Blob>().cloned();
+        let bytes = input::bytes(&data);
+        if bytes.is_none() && blob.is_none() {
+            return rejected(&Error::InvalidInput {
+                what: "image data",
+                value: input::describe(&data),
+                reason: format!(
+                    "{key:?}: must be PNG or JPEG bytes (Uint8Array, ArrayBuffer or Blob)"
+                ),
+            });
+        }
+        self.run(|inner| async move {
+            let data = match (bytes, blob) {
+                (Some(bytes), _) => bytes,
+                (None, Some(blob)) => {
+                    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer()).await?;
+                    js_sys::Uint8Array::new(&buffer).to_vec()
+                }
+                (None, None) => Vec::new(),
+            };
+            inner
+                .tracker
+                .log_image(&key, data, step, id.as_deref())
+                .await
+                .js()?;
+            done()
+        })
+    }
+
     #[wasm_bindgen(js_name = logAttachment)]
     pub fn log_attachment(&self, name: JsValue, data: JsValue, options: JsValue) -> Promise {
         let prepared = self.usable().and_then(|()| {
