@@ -162,6 +162,7 @@ async fn apply_tx(
                 .await
                 .map_err(query_error)?;
             }
+            _ => return Err(sextant_core::evals::unsupported("PostgreSQL")),
         }
     }
     if !series.is_empty() {

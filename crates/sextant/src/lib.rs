@@ -24,6 +24,7 @@
 //! native stores complete at once, so this crate runs them with `pollster` and needs no
 //! async runtime.
 
+mod evals;
 mod flusher;
 mod model_link;
 mod run;
@@ -34,6 +35,9 @@ use std::sync::Arc;
 
 pub use run::Run;
 pub use sextant_core::{
+    Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
+    AnnotationValue, AnnotationValueType, DatasetScores, EvalColumn, EvalPage, EvalQuery,
+    EvalSample, EvalSortKey, EvalSummary, JsonObject, NewAnnotation, ScoreFilter,
     AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
     GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
     ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,

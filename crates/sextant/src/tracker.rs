@@ -27,7 +27,7 @@ use crate::model_link;
 /// [`flush`]: ExperimentTracker::flush
 #[derive(Debug)]
 pub struct ExperimentTracker {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     flusher: Option<Flusher>,
 }
 

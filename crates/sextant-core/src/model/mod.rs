@@ -1,11 +1,17 @@
 //! The data model every store reads and writes.
 
+mod eval;
 mod experiment;
 mod metric;
 mod param;
 mod span;
 mod span_record;
 
+pub use eval::{
+    number, Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
+    AnnotationValue, AnnotationValueType, EvalColumn, EvalSample, ExpectationSummary,
+    FeedbackSummary, JsonObject,
+};
 pub use experiment::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
 };
