@@ -662,7 +662,7 @@ pub async fn evals(t: &Tracker) {
     let filtered = EvalQuery {
         filters: vec![ScoreFilter::parse("acc >= 0.4").expect("filter")],
         ascending: true,
-        sort_by: EvalSortKey::parse("scores.acc", &[]).expect("sort key"),
+        sort_by: EvalSortKey::parse("acc").expect("a bare key resolves to scores.acc"),
         dataset_id: Some("qa".into()),
         ..EvalQuery::default()
     };

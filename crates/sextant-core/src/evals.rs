@@ -32,39 +32,51 @@ pub enum EvalSortKey {
     Id,
     /// A key inside a JSON column, e.g. `scores.bleu`.
     Field(EvalColumn, String),
+    /// A bare key, looked up in the columns when the query runs.
+    Key(String),
 }
 
 impl EvalSortKey {
     /// Parses `created_at`, `updated_at`, `dataset_id`, `id` or `COLUMN.KEY`
-    /// (`scores.bleu`, `inputs.prompt`). A bare other key is looked up in the samples'
-    /// columns in luml's order (inputs, outputs, refs, scores, metadata), as luml's
-    /// `resolve_evals_sort_column` does; one found nowhere is [`Error::InvalidInput`].
-    pub fn parse(text: &str, samples: &[EvalSample]) -> Result<Self> {
-        match text {
-            "" | "created_at" => return Ok(EvalSortKey::CreatedAt),
-            "updated_at" => return Ok(EvalSortKey::UpdatedAt),
-            "dataset_id" => return Ok(EvalSortKey::DatasetId),
-            "id" | "eval_id" => return Ok(EvalSortKey::Id),
-            _ => {}
-        }
-        if let Some((col, key)) = text.split_once('.') {
-            if let Some(col) = EvalColumn::parse(col) {
-                if !key.is_empty() {
-                    return Ok(EvalSortKey::Field(col, key.to_string()));
+    /// (`scores.bleu`, `inputs.prompt`). Any other text is a bare key, looked up when the
+    /// query runs in the samples' columns in luml's order (inputs, outputs, refs, scores,
+    /// metadata), as luml's `resolve_evals_sort_column` does; one found nowhere is then
+    /// [`Error::InvalidInput`].
+    pub fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "" | "created_at" => EvalSortKey::CreatedAt,
+            "updated_at" => EvalSortKey::UpdatedAt,
+            "dataset_id" => EvalSortKey::DatasetId,
+            "id" | "eval_id" => EvalSortKey::Id,
+            _ => match text
+                .split_once('.')
+                .and_then(|(col, key)| Some((EvalColumn::parse(col)?, key)))
+            {
+                Some((col, key)) if !key.is_empty() => EvalSortKey::Field(col, key.to_string()),
+                _ if text.chars().any(char::is_control) => {
+                    return Err(Error::invalid("eval sort key", text, "contains a control character"))
                 }
-            }
-        }
+                _ => EvalSortKey::Key(text.to_string()),
+            },
+        })
+    }
+
+    /// A bare key resolved against `samples`; other keys as they are.
+    fn resolve(&self, samples: &[EvalSample]) -> Result<Self> {
+        let EvalSortKey::Key(key) = self else {
+            return Ok(self.clone());
+        };
         for col in EvalColumn::ALL {
             if samples
                 .iter()
-                .any(|s| s.column(col).is_some_and(|m| m.contains_key(text)))
+                .any(|s| s.column(col).is_some_and(|m| m.contains_key(key)))
             {
-                return Ok(EvalSortKey::Field(col, text.to_string()));
+                return Ok(EvalSortKey::Field(col, key.clone()));
             }
         }
         Err(Error::invalid(
             "eval sort key",
-            text,
+            key.as_str(),
             "must be created_at, updated_at, dataset_id, id, COLUMN.KEY (scores.bleu) or a key of some sample's inputs/outputs/refs/scores/metadata",
         ))
     }
@@ -77,6 +89,7 @@ impl EvalSortKey {
             EvalSortKey::DatasetId => "dataset_id".into(),
             EvalSortKey::Id => "id".into(),
             EvalSortKey::Field(c, k) => format!("{}.{k}", c.as_str()),
+            EvalSortKey::Key(k) => k.clone(),
         }
     }
 }
@@ -163,9 +176,15 @@ impl ScoreFilter {
         .find(|(s, _)| rest.starts_with(s))
         .map(|(s, op)| (op, s.len()))
         .ok_or_else(|| bad("expected one of < <= > >= = !="))?;
-        let key = key.strip_prefix("scores.").unwrap_or(key);
+        let key = key.trim_matches('`');
+        let key = key.strip_prefix("scores.").unwrap_or(key).trim_matches('`');
         if key.is_empty() {
             return Err(bad("has no score key before the operator"));
+        }
+        if let Some((col, _)) = key.split_once('.') {
+            if EvalColumn::parse(col).is_some() {
+                return Err(bad("only scores can be filtered on (scores.KEY OP NUMBER)"));
+            }
         }
         let value: f64 = rest[len..]
             .trim()
@@ -251,6 +270,39 @@ impl EvalQuery {
             out.push(("cursor", c.clone()));
         }
         out
+    }
+
+    /// The query from URL-style parameters (what [`EvalQuery::to_params`] writes; blank
+    /// values count as absent): for the HTTP API and the bindings.
+    pub fn from_params<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self> {
+        let some = |k: &str| get(k).filter(|v| !v.is_empty());
+        let ascending = match some("order") {
+            None | Some("desc") => false,
+            Some("asc") => true,
+            Some(other) => return Err(Error::invalid("eval order", other, "must be asc or desc")),
+        };
+        let limit = match some("limit") {
+            None => 0,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(Error::invalid(
+                        "eval page limit",
+                        l,
+                        format!("must be 1 to {MAX_LIMIT}"),
+                    ))
+                }
+            },
+        };
+        Ok(EvalQuery {
+            dataset_id: some("dataset_id").map(str::to_string),
+            search: some("search").map(str::to_string),
+            filters: ScoreFilter::parse_all(some("filter").unwrap_or(""))?,
+            sort_by: EvalSortKey::parse(some("sort_by").unwrap_or(""))?,
+            ascending,
+            limit,
+            cursor: some("cursor").map(str::to_string),
+        })
     }
 
     fn offset(&self) -> Result<usize> {
@@ -425,6 +477,7 @@ fn sort_val<'a>(s: &'a EvalSample, key: &EvalSortKey) -> SortVal<'a> {
         EvalSortKey::UpdatedAt => SortVal::Num(s.updated_at as f64),
         EvalSortKey::DatasetId => SortVal::Text(s.dataset_id.as_str().into()),
         EvalSortKey::Id => SortVal::Text(s.id.as_str().into()),
+        EvalSortKey::Key(_) => SortVal::Null,
         EvalSortKey::Field(c, k) => match s.column(*c).and_then(|m| m.get(k)) {
             None | Some(serde_json::Value::Null) => SortVal::Null,
             Some(serde_json::Value::String(t)) => SortVal::Text(t.as_str().into()),
@@ -457,6 +510,7 @@ pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
     };
+    let sort_by = q.sort_by.resolve(&samples)?;
     let needle = q.search.as_ref().map(|s| s.to_lowercase());
     let mut kept: Vec<EvalSample> = samples
         .into_iter()
@@ -466,8 +520,8 @@ pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery
         .collect();
     // NULLs last when descending and first when ascending, as luml orders them.
     kept.sort_by(|a, b| {
-        let ord = sort_val(a, &q.sort_by)
-            .partial_cmp(&sort_val(b, &q.sort_by))
+        let ord = sort_val(a, &sort_by)
+            .partial_cmp(&sort_val(b, &sort_by))
             .unwrap_or(Ordering::Equal)
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.dataset_id.cmp(&b.dataset_id));

@@ -418,7 +418,7 @@ impl Store for MemoryStore {
 
     async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
         let mut out = self.lock()?.experiment(id)?.annotations.clone();
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+        out.sort_by_key(|a| a.created_at);
         Ok(out)
     }
 

@@ -441,8 +441,8 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         Ok(Vec::new())
     }
 
-    /// Every annotation of an experiment (on samples and spans), by creation time, then
-    /// id. The default: none. Errors: [`Error::ExperimentNotFound`].
+    /// Every annotation of an experiment (on samples and spans), by creation time, ties
+    /// in the order written. The default: none. Errors: [`Error::ExperimentNotFound`].
     async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
         self.get_experiment(id).await?;
         Ok(Vec::new())

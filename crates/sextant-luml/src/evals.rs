@@ -306,7 +306,8 @@ pub fn read_samples(conn: &Connection, path: &Path) -> SqlResult<Vec<EvalSample>
     Ok(out)
 }
 
-/// Every annotation of both tables, by creation time, then id.
+/// Every annotation of both tables, by creation time (ties as written; eval annotations
+/// before span annotations).
 pub fn read_annotations(conn: &Connection, path: &Path) -> SqlResult<Vec<Annotation>> {
     if !has_tables(conn, path)? {
         return Ok(Vec::new());
@@ -320,7 +321,7 @@ pub fn read_annotations(conn: &Connection, path: &Path) -> SqlResult<Vec<Annotat
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT id, {a}, {b}, name, annotation_kind, value_type, value, user, rationale, created_at
-                 FROM {}",
+                 FROM {} ORDER BY rowid",
                 table(target)
             ))
             .at(path)?;
@@ -374,6 +375,7 @@ pub fn read_annotations(conn: &Connection, path: &Path) -> SqlResult<Vec<Annotat
             });
         }
     }
-    out.sort_by(|x, y| x.created_at.cmp(&y.created_at).then_with(|| x.id.cmp(&y.id)));
+    // Stable: ties keep the order they were written in, as luml's `ORDER BY created_at`.
+    out.sort_by_key(|a| a.created_at);
     Ok(out)
 }
