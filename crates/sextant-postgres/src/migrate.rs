@@ -15,6 +15,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "min/max blocks per series",
         include_str!("migrations/0002_blocks.sql"),
     ),
+    (
+        3,
+        "eval samples, trace links and annotations",
+        include_str!("migrations/0003_evals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -273,8 +273,8 @@ async fn a_version_1_schema_is_upgraded_with_its_data() {
         v1.write(&Batch { records }).await.unwrap();
     }
     let store = PgStore::open(&store_url).await.unwrap();
-    assert_eq!(sextant_postgres::schema_version(), 2);
-    assert_eq!(store.schema_version_in_db().await.unwrap(), 2);
+    assert_eq!(sextant_postgres::schema_version(), 3);
+    assert_eq!(store.schema_version_in_db().await.unwrap(), 3);
     assert_eq!(store.list_metrics("old").await.unwrap()[0].count, 300_000);
     let got = store
         .metric_series("old", "m", StepRange::ALL, 20)
