@@ -502,14 +502,9 @@ fn contains_text(s: &EvalSample, needle: &str) -> bool {
     })
 }
 
-/// Filters, sorts and pages `samples` (all of one run, with trace ids) for `q`, and fills
-/// each returned sample's annotation summary from `annotations`.
-pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery) -> Result<EvalPage> {
-    let offset = q.offset()?;
-    let limit = match q.limit {
-        0 => DEFAULT_LIMIT,
-        n => n.min(MAX_LIMIT),
-    };
+/// The samples `q` keeps (dataset, search, filters), in its order; paging is ignored. For
+/// views that window the whole list themselves (the dashboard's table).
+pub fn arrange(samples: Vec<EvalSample>, q: &EvalQuery) -> Result<Vec<EvalSample>> {
     let sort_by = q.sort_by.resolve(&samples)?;
     let needle = q.search.as_ref().map(|s| s.to_lowercase());
     let mut kept: Vec<EvalSample> = samples
@@ -531,6 +526,18 @@ pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery
             ord.reverse()
         }
     });
+    Ok(kept)
+}
+
+/// Filters, sorts and pages `samples` (all of one run, with trace ids) for `q`, and fills
+/// each returned sample's annotation summary from `annotations`.
+pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery) -> Result<EvalPage> {
+    let offset = q.offset()?;
+    let limit = match q.limit {
+        0 => DEFAULT_LIMIT,
+        n => n.min(MAX_LIMIT),
+    };
+    let kept = arrange(samples, q)?;
     let total = kept.len();
     let summaries = summaries_by_sample(annotations);
     let items: Vec<EvalSample> = kept

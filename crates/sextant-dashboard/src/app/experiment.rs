@@ -23,6 +23,7 @@ pub enum Tab {
     Charts,
     Attachments,
     Traces,
+    Evals,
 }
 
 #[derive(Properties, PartialEq)]
@@ -113,6 +114,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
             Tab::Charts => Route::Charts { id: id.clone() },
             Tab::Attachments => Route::Attachments { id: id.clone() },
             Tab::Traces => Route::Traces { id: id.clone() },
+            Tab::Evals => Route::Evals { id: id.clone() },
         };
         let class = classes!("tab", (props.tab == tab).then_some("active"));
         html! { <Link to={route} {class}>{ label }</Link> }
@@ -140,6 +142,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
         Tab::Charts => html! { <ChartsView runs={runs} focus={focus_key} /> },
         Tab::Attachments => html! { <AttachmentsTab id={id.clone()} /> },
         Tab::Traces => html! { <TracesTab id={id.clone()} /> },
+        Tab::Evals => html! { <super::evals::EvalsTab id={id.clone()} /> },
     };
     html! {
         <div class="experiment">
@@ -163,6 +166,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
                 { tab_link(Tab::Charts, format!("Charts · {}", metrics.len())) }
                 { tab_link(Tab::Attachments, "Attachments".into()) }
                 { tab_link(Tab::Traces, "Traces".into()) }
+                { tab_link(Tab::Evals, "Evals".into()) }
             </nav>
             { content }
         </div>

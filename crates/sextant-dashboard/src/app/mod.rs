@@ -9,6 +9,7 @@ mod charts;
 mod compare;
 mod ctx;
 mod dom;
+mod evals;
 mod experiment;
 mod experiments;
 mod header;
@@ -314,6 +315,9 @@ fn switch(route: Route) -> Html {
         }
         Route::Traces { id } => {
             html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Traces} /> }
+        }
+        Route::Evals { id } => {
+            html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Evals} /> }
         }
         Route::Compare => html! { <compare::ComparePage /> },
         Route::Sources => html! { <sources::SourcesPage /> },

@@ -21,6 +21,8 @@ pub enum Route {
     Attachments { id: String },
     #[at("/experiments/:id/traces")]
     Traces { id: String },
+    #[at("/experiments/:id/evals")]
+    Evals { id: String },
     #[at("/compare")]
     Compare,
     #[at("/sources")]
