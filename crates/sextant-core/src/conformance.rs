@@ -566,6 +566,13 @@ pub async fn dump_round_trip(from: &Tracker, to: &Tracker) {
     );
 }
 
+fn some<T>(v: Option<T>, what: &str) -> T {
+    match v {
+        Some(v) => v,
+        None => panic!("{what}: missing"),
+    }
+}
+
 fn obj(v: serde_json::Value) -> crate::JsonObject {
     match v {
         serde_json::Value::Object(m) => m,
@@ -610,7 +617,7 @@ pub async fn evals(t: &Tracker) {
 
     let all = ok(t.get_experiment_evals_all(None).await, "all");
     assert_eq!(all.len(), 5);
-    let s0 = all.iter().find(|s| s.id == "s0").expect("s0 read back");
+    let s0 = some(all.iter().find(|s| s.id == "s0"), "s0 read back");
     assert_eq!(s0.dataset_id, "qa");
     assert_eq!(s0.inputs, obj(serde_json::json!({"prompt": "question 0", "n": 0})));
     assert_eq!(s0.outputs, Some(obj(serde_json::json!({"answer": "answer 0"}))));
@@ -619,15 +626,15 @@ pub async fn evals(t: &Tracker) {
     assert_eq!(s0.metadata, Some(obj(serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]}))));
     assert_eq!(s0.trace_ids, vec![trace.trace_id.clone()], "linked once");
     assert!(s0.created_at > 0 && s0.updated_at == s0.created_at);
-    let bare = all.iter().find(|s| s.id == "bare").expect("bare read back");
+    let bare = some(all.iter().find(|s| s.id == "bare"), "bare read back");
     assert!(bare.inputs.is_empty() && bare.outputs.is_none() && bare.scores.is_none());
 
     // The same key again replaces the sample but keeps when it was first logged.
     let again = EvalSample::new("s1", "qa", obj(serde_json::json!({"prompt": "v2"})))
         .scores(obj(serde_json::json!({"acc": 0.3})));
     ok(t.log_eval_sample(again, None), "relog");
-    let one = ok(t.get_eval(None, "s1", Some("qa")).await, "get").expect("s1");
-    let before = all.iter().find(|s| s.id == "s1").expect("s1 before");
+    let one = some(ok(t.get_eval(None, "s1", Some("qa")).await, "get"), "s1");
+    let before = some(all.iter().find(|s| s.id == "s1"), "s1 before");
     assert_eq!(one.inputs, obj(serde_json::json!({"prompt": "v2"})));
     assert_eq!(one.outputs, None, "replaced whole");
     assert_eq!(one.created_at, before.created_at, "first created_at kept");
@@ -660,9 +667,9 @@ pub async fn evals(t: &Tracker) {
     assert_eq!(ids(&p3), vec!["bare"], "no score sorts last descending");
     assert!(p3.cursor.is_none());
     let filtered = EvalQuery {
-        filters: vec![ScoreFilter::parse("acc >= 0.4").expect("filter")],
+        filters: vec![ok(ScoreFilter::parse("acc >= 0.4"), "filter")],
         ascending: true,
-        sort_by: EvalSortKey::parse("acc").expect("a bare key resolves to scores.acc"),
+        sort_by: ok(EvalSortKey::parse("acc"), "a bare key"),
         dataset_id: Some("qa".into()),
         ..EvalQuery::default()
     };
@@ -680,7 +687,7 @@ pub async fn evals(t: &Tracker) {
     assert_eq!(summary.overall.samples, 5);
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
     assert!(close(summary.overall.averages["acc"], (0.9 + 0.3 + 0.6 + 0.4) / 4.0));
-    let qa = summary.datasets.iter().find(|d| d.dataset_id.as_deref() == Some("qa")).expect("qa");
+    let qa = some(summary.datasets.iter().find(|d| d.dataset_id.as_deref() == Some("qa")), "qa");
     assert_eq!(qa.samples, 4);
     assert!(close(qa.averages["acc"], (0.9 + 0.3 + 0.6) / 3.0));
     assert!(close(qa.averages["exact"], 1.0), "bools average as 1/0");
@@ -783,7 +790,7 @@ pub async fn annotations(t: &Tracker) {
     assert_eq!(names, vec!["answer", "stars"]);
     assert_eq!(summary.expectations[1].value, Some(AnnotationValue::Int(4)));
     let page = ok(t.get_experiment_evals(None, &crate::EvalQuery::default()).await, "page");
-    let e1 = page.items.iter().find(|s| s.id == "e1").expect("e1");
+    let e1 = some(page.items.iter().find(|s| s.id == "e1"), "e1");
     assert_eq!(e1.annotations.as_ref().map(|a| a.feedback[0].total), Some(2), "per-sample summary");
 
     // Updates: value and/or rationale, of the right type, of an annotation that exists.
