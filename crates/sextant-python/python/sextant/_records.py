@@ -6,6 +6,7 @@ A :class:`Record` is both, so code written for either keeps working.
 
 from __future__ import annotations
 
+import dataclasses as _dc
 import datetime as _dt
 from typing import Any
 
@@ -309,8 +310,11 @@ class EvalRecord(Record):
     annotations: AnnotationSummary | None
 
 
-class PaginatedResponse(Record):
-    __slots__ = ()
+@_dc.dataclass
+class PaginatedResponse:
+    """luml's page: ``items`` and the ``cursor`` of the next page (None on the last). A
+    dataclass, as in luml, so ``page.items`` is the list (not ``dict.items``)."""
+
     items: list[Any]
     cursor: str | None
 
