@@ -597,33 +597,68 @@ pub async fn evals(t: &Tracker) {
     let scores = [0.9, 0.2, 0.6, 0.4];
     for (i, acc) in scores.iter().enumerate() {
         let ds = if i < 3 { "qa" } else { "math" };
-        let sample = EvalSample::new(format!("s{i}"), ds, obj(serde_json::json!({"prompt": format!("question {i}"), "n": i})))
-            .outputs(obj(serde_json::json!({"answer": format!("answer {i}")})))
-            .references(obj(serde_json::json!({"expected": "ünïcode ✓"})))
-            .scores(obj(serde_json::json!({"acc": acc, "exact": i % 2 == 0})))
-            .metadata(obj(serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]})));
+        let sample = EvalSample::new(
+            format!("s{i}"),
+            ds,
+            obj(serde_json::json!({"prompt": format!("question {i}"), "n": i})),
+        )
+        .outputs(obj(serde_json::json!({"answer": format!("answer {i}")})))
+        .references(obj(serde_json::json!({"expected": "ünïcode ✓"})))
+        .scores(obj(serde_json::json!({"acc": acc, "exact": i % 2 == 0})))
+        .metadata(obj(
+            serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]}),
+        ));
         ok(t.log_eval_sample(sample, None), "log sample");
     }
     // Empty objects are stored as none, as luml stores them.
-    let bare = EvalSample::new("bare", "qa", crate::JsonObject::new())
-        .outputs(crate::JsonObject::new());
+    let bare =
+        EvalSample::new("bare", "qa", crate::JsonObject::new()).outputs(crate::JsonObject::new());
     ok(t.log_eval_sample(bare, None), "bare sample");
     let trace = test_span(7, 1, None, 1_000, 2_000);
     ok(t.log_span(trace.clone(), None), "span");
-    ok(t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None), "link");
-    ok(t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None), "link again");
-    invalid(t.link_eval_sample_to_trace("qa", "s0", "not-hex", None), "bad trace id");
-    invalid(t.log_eval_sample(EvalSample::new("", "qa", crate::JsonObject::new()), None), "empty eval id");
+    ok(
+        t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None),
+        "link",
+    );
+    ok(
+        t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None),
+        "link again",
+    );
+    invalid(
+        t.link_eval_sample_to_trace("qa", "s0", "not-hex", None),
+        "bad trace id",
+    );
+    invalid(
+        t.log_eval_sample(EvalSample::new("", "qa", crate::JsonObject::new()), None),
+        "empty eval id",
+    );
 
     let all = ok(t.get_experiment_evals_all(None).await, "all");
     assert_eq!(all.len(), 5);
     let s0 = some(all.iter().find(|s| s.id == "s0"), "s0 read back");
     assert_eq!(s0.dataset_id, "qa");
-    assert_eq!(s0.inputs, obj(serde_json::json!({"prompt": "question 0", "n": 0})));
-    assert_eq!(s0.outputs, Some(obj(serde_json::json!({"answer": "answer 0"}))));
-    assert_eq!(s0.refs, Some(obj(serde_json::json!({"expected": "ünïcode ✓"}))));
-    assert_eq!(s0.scores, Some(obj(serde_json::json!({"acc": 0.9, "exact": true}))));
-    assert_eq!(s0.metadata, Some(obj(serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]}))));
+    assert_eq!(
+        s0.inputs,
+        obj(serde_json::json!({"prompt": "question 0", "n": 0}))
+    );
+    assert_eq!(
+        s0.outputs,
+        Some(obj(serde_json::json!({"answer": "answer 0"})))
+    );
+    assert_eq!(
+        s0.refs,
+        Some(obj(serde_json::json!({"expected": "ünïcode ✓"})))
+    );
+    assert_eq!(
+        s0.scores,
+        Some(obj(serde_json::json!({"acc": 0.9, "exact": true})))
+    );
+    assert_eq!(
+        s0.metadata,
+        Some(obj(
+            serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]})
+        ))
+    );
     assert_eq!(s0.trace_ids, vec![trace.trace_id.clone()], "linked once");
     assert!(s0.created_at > 0 && s0.updated_at == s0.created_at);
     let bare = some(all.iter().find(|s| s.id == "bare"), "bare read back");
@@ -656,12 +691,26 @@ pub async fn evals(t: &Tracker) {
     assert_eq!(ids(&p1), vec!["s0", "s2"]);
     assert_eq!(p1.total, 5);
     let p2 = ok(
-        t.get_experiment_evals(None, &EvalQuery { cursor: p1.cursor.clone(), ..by_acc.clone() }).await,
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: p1.cursor.clone(),
+                ..by_acc.clone()
+            },
+        )
+        .await,
         "page 2",
     );
     assert_eq!(ids(&p2), vec!["s3", "s1"]);
     let p3 = ok(
-        t.get_experiment_evals(None, &EvalQuery { cursor: p2.cursor.clone(), ..by_acc.clone() }).await,
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: p2.cursor.clone(),
+                ..by_acc.clone()
+            },
+        )
+        .await,
         "page 3",
     );
     assert_eq!(ids(&p3), vec!["bare"], "no score sorts last descending");
@@ -675,10 +724,23 @@ pub async fn evals(t: &Tracker) {
     };
     let page = ok(t.get_experiment_evals(None, &filtered).await, "filtered");
     assert_eq!(ids(&page), vec!["s2", "s0"]);
-    let search = EvalQuery { search: Some("QUESTION 3".into()), ..EvalQuery::default() };
-    assert_eq!(ids(&ok(t.get_experiment_evals(None, &search).await, "search")), vec!["s3"]);
+    let search = EvalQuery {
+        search: Some("QUESTION 3".into()),
+        ..EvalQuery::default()
+    };
+    assert_eq!(
+        ids(&ok(t.get_experiment_evals(None, &search).await, "search")),
+        vec!["s3"]
+    );
     invalid(
-        t.get_experiment_evals(None, &EvalQuery { cursor: Some("x".into()), ..EvalQuery::default() }).await,
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: Some("x".into()),
+                ..EvalQuery::default()
+            },
+        )
+        .await,
         "bad cursor",
     );
 
@@ -686,8 +748,17 @@ pub async fn evals(t: &Tracker) {
     let summary = ok(t.get_eval_summary(None).await, "summary");
     assert_eq!(summary.overall.samples, 5);
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
-    assert!(close(summary.overall.averages["acc"], (0.9 + 0.3 + 0.6 + 0.4) / 4.0));
-    let qa = some(summary.datasets.iter().find(|d| d.dataset_id.as_deref() == Some("qa")), "qa");
+    assert!(close(
+        summary.overall.averages["acc"],
+        (0.9 + 0.3 + 0.6 + 0.4) / 4.0
+    ));
+    let qa = some(
+        summary
+            .datasets
+            .iter()
+            .find(|d| d.dataset_id.as_deref() == Some("qa")),
+        "qa",
+    );
     assert_eq!(qa.samples, 4);
     assert!(close(qa.averages["acc"], (0.9 + 0.3 + 0.6) / 3.0));
     assert!(close(qa.averages["exact"], 1.0), "bools average as 1/0");
@@ -738,11 +809,20 @@ pub async fn annotations(t: &Tracker) {
     use crate::tracker::NewAnnotation;
     let id = ok(t.start_experiment(StartOptions::new()).await, "start");
     for e in ["e1", "e2"] {
-        ok(t.log_eval_sample(EvalSample::new(e, "ds", obj(serde_json::json!({"q": e}))), None), "sample");
+        ok(
+            t.log_eval_sample(
+                EvalSample::new(e, "ds", obj(serde_json::json!({"q": e}))),
+                None,
+            ),
+            "sample",
+        );
     }
     let span = test_span(5, 2, None, 10, 20);
     ok(t.log_span(span.clone(), None), "span");
-    let on = |e: &str| AnnotationSubject::Eval { dataset_id: "ds".into(), eval_id: e.into() };
+    let on = |e: &str| AnnotationSubject::Eval {
+        dataset_id: "ds".into(),
+        eval_id: e.into(),
+    };
     let new = |name: &str, kind, value, rationale: Option<&str>| NewAnnotation {
         name: name.into(),
         kind,
@@ -751,68 +831,262 @@ pub async fn annotations(t: &Tracker) {
         rationale: rationale.map(Into::into),
     };
     let good = ok(
-        t.log_annotation(on("e1"), new("correct", AnnotationKind::Feedback, AnnotationValue::Bool(true), Some("right ✓")), None).await,
+        t.log_annotation(
+            on("e1"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                Some("right ✓"),
+            ),
+            None,
+        )
+        .await,
         "feedback",
     );
-    ok(t.log_annotation(on("e2"), new("correct", AnnotationKind::Feedback, AnnotationValue::Bool(false), None), None).await, "feedback 2");
-    ok(t.log_annotation(on("e1"), new("correct", AnnotationKind::Feedback, AnnotationValue::Bool(true), None), Some(&id)).await, "feedback 3");
-    let int = ok(t.log_annotation(on("e1"), new("stars", AnnotationKind::Expectation, AnnotationValue::Int(4), None), None).await, "int");
-    ok(t.log_annotation(on("e2"), new("answer", AnnotationKind::Expectation, AnnotationValue::String("Paris".into()), None), None).await, "string");
-    let on_span = AnnotationSubject::Span { trace_id: span.trace_id.clone(), span_id: span.span_id.clone() };
-    let sa = ok(t.log_annotation(on_span.clone(), new("latency_ok", AnnotationKind::Feedback, AnnotationValue::Bool(true), None), None).await, "span");
+    ok(
+        t.log_annotation(
+            on("e2"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(false),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "feedback 2",
+    );
+    ok(
+        t.log_annotation(
+            on("e1"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                None,
+            ),
+            Some(&id),
+        )
+        .await,
+        "feedback 3",
+    );
+    let int = ok(
+        t.log_annotation(
+            on("e1"),
+            new(
+                "stars",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(4),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "int",
+    );
+    ok(
+        t.log_annotation(
+            on("e2"),
+            new(
+                "answer",
+                AnnotationKind::Expectation,
+                AnnotationValue::String("Paris".into()),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "string",
+    );
+    let on_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: span.span_id.clone(),
+    };
+    let sa = ok(
+        t.log_annotation(
+            on_span.clone(),
+            new(
+                "latency_ok",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "span",
+    );
 
     invalid(
-        t.log_annotation(on("e1"), new("x", AnnotationKind::Feedback, AnnotationValue::Int(1), None), None).await,
+        t.log_annotation(
+            on("e1"),
+            new("x", AnnotationKind::Feedback, AnnotationValue::Int(1), None),
+            None,
+        )
+        .await,
         "feedback must be a bool",
     );
     invalid(
-        t.log_annotation(on("ghost"), new("x", AnnotationKind::Expectation, AnnotationValue::Int(1), None), None).await,
+        t.log_annotation(
+            on("ghost"),
+            new(
+                "x",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(1),
+                None,
+            ),
+            None,
+        )
+        .await,
         "annotation of a missing sample",
     );
-    let no_span = AnnotationSubject::Span { trace_id: span.trace_id.clone(), span_id: format!("{:016x}", 99) };
+    let no_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: format!("{:016x}", 99),
+    };
     invalid(
-        t.log_annotation(no_span, new("x", AnnotationKind::Expectation, AnnotationValue::Int(1), None), None).await,
+        t.log_annotation(
+            no_span,
+            new(
+                "x",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(1),
+                None,
+            ),
+            None,
+        )
+        .await,
         "annotation of a missing span",
     );
 
     let back = ok(t.get_eval_annotations(None, "ds", "e1").await, "read");
     assert_eq!(back.len(), 3);
-    assert!(back.iter().any(|a| a == &good), "read back field for field: {back:?}");
+    assert!(
+        back.iter().any(|a| a == &good),
+        "read back field for field: {back:?}"
+    );
     assert!(back.iter().any(|a| a == &int));
-    assert_eq!(ok(t.get_span_annotations(None, &span.trace_id, &span.span_id).await, "span read"), vec![sa.clone()]);
+    assert_eq!(
+        ok(
+            t.get_span_annotations(None, &span.trace_id, &span.span_id)
+                .await,
+            "span read"
+        ),
+        vec![sa.clone()]
+    );
 
     let summary = ok(t.get_eval_annotation_summary(None, "ds").await, "summary");
     assert_eq!(summary.feedback.len(), 1);
     assert_eq!(summary.feedback[0].total, 3);
     assert_eq!(summary.feedback[0].counts.get("true"), Some(&2));
     assert_eq!(summary.feedback[0].counts.get("false"), Some(&1));
-    let names: Vec<&str> = summary.expectations.iter().map(|e| e.name.as_str()).collect();
+    let names: Vec<&str> = summary
+        .expectations
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     assert_eq!(names, vec!["answer", "stars"]);
     assert_eq!(summary.expectations[1].value, Some(AnnotationValue::Int(4)));
-    let page = ok(t.get_experiment_evals(None, &crate::EvalQuery::default()).await, "page");
+    let page = ok(
+        t.get_experiment_evals(None, &crate::EvalQuery::default())
+            .await,
+        "page",
+    );
     let e1 = some(page.items.iter().find(|s| s.id == "e1"), "e1");
-    assert_eq!(e1.annotations.as_ref().map(|a| a.feedback[0].total), Some(2), "per-sample summary");
+    assert_eq!(
+        e1.annotations.as_ref().map(|a| a.feedback[0].total),
+        Some(2),
+        "per-sample summary"
+    );
 
     // Updates: value and/or rationale, of the right type, of an annotation that exists.
     let upd = ok(
-        t.update_annotation(&id, &good.id, AnnotationTarget::Eval, Some(AnnotationValue::Bool(false)), Some("on review".into())).await,
+        t.update_annotation(
+            &id,
+            &good.id,
+            AnnotationTarget::Eval,
+            Some(AnnotationValue::Bool(false)),
+            Some("on review".into()),
+        )
+        .await,
         "update",
     );
-    assert_eq!((upd.value.clone(), upd.rationale.as_deref()), (AnnotationValue::Bool(false), Some("on review")));
-    assert_eq!((upd.name.as_str(), upd.user.as_str(), upd.created_at), ("correct", "alice", good.created_at));
-    let upd = ok(t.update_annotation(&id, &int.id, AnnotationTarget::Eval, None, Some("why".into())).await, "rationale only");
+    assert_eq!(
+        (upd.value.clone(), upd.rationale.as_deref()),
+        (AnnotationValue::Bool(false), Some("on review"))
+    );
+    assert_eq!(
+        (upd.name.as_str(), upd.user.as_str(), upd.created_at),
+        ("correct", "alice", good.created_at)
+    );
+    let upd = ok(
+        t.update_annotation(
+            &id,
+            &int.id,
+            AnnotationTarget::Eval,
+            None,
+            Some("why".into()),
+        )
+        .await,
+        "rationale only",
+    );
     assert_eq!(upd.value, AnnotationValue::Int(4), "value kept");
-    invalid(t.update_annotation(&id, &int.id, AnnotationTarget::Eval, Some(AnnotationValue::Bool(true)), None).await, "wrong type");
-    invalid(t.update_annotation(&id, &int.id, AnnotationTarget::Eval, None, None).await, "nothing to update");
-    invalid(t.update_annotation(&id, "no-such-id", AnnotationTarget::Eval, None, Some("x".into())).await, "unknown id");
-    invalid(t.update_annotation(&id, &sa.id, AnnotationTarget::Eval, None, Some("x".into())).await, "wrong table");
+    invalid(
+        t.update_annotation(
+            &id,
+            &int.id,
+            AnnotationTarget::Eval,
+            Some(AnnotationValue::Bool(true)),
+            None,
+        )
+        .await,
+        "wrong type",
+    );
+    invalid(
+        t.update_annotation(&id, &int.id, AnnotationTarget::Eval, None, None)
+            .await,
+        "nothing to update",
+    );
+    invalid(
+        t.update_annotation(
+            &id,
+            "no-such-id",
+            AnnotationTarget::Eval,
+            None,
+            Some("x".into()),
+        )
+        .await,
+        "unknown id",
+    );
+    invalid(
+        t.update_annotation(&id, &sa.id, AnnotationTarget::Eval, None, Some("x".into()))
+            .await,
+        "wrong table",
+    );
 
-    ok(t.delete_annotation(&id, &good.id, AnnotationTarget::Eval).await, "delete");
-    ok(t.delete_annotation(&id, &good.id, AnnotationTarget::Eval).await, "delete again: no-op");
-    ok(t.delete_annotation(&id, &sa.id, AnnotationTarget::Span).await, "delete span annotation");
+    ok(
+        t.delete_annotation(&id, &good.id, AnnotationTarget::Eval)
+            .await,
+        "delete",
+    );
+    ok(
+        t.delete_annotation(&id, &good.id, AnnotationTarget::Eval)
+            .await,
+        "delete again: no-op",
+    );
+    ok(
+        t.delete_annotation(&id, &sa.id, AnnotationTarget::Span)
+            .await,
+        "delete span annotation",
+    );
     let left = ok(t.list_annotations(None).await, "left");
     assert_eq!(left.len(), 4);
-    assert!(left.windows(2).all(|w| w[0].created_at <= w[1].created_at), "by creation time");
+    assert!(
+        left.windows(2).all(|w| w[0].created_at <= w[1].created_at),
+        "by creation time"
+    );
     assert!(left.iter().all(|a| a.id != good.id && a.id != sa.id));
 }
 
@@ -826,7 +1100,10 @@ pub async fn evals_round_trip(from: &Tracker, to: &Tracker) {
     ok(from.log_eval_sample(sample, None), "sample");
     let span = test_span(9, 1, None, 1, 2);
     ok(from.log_span(span.clone(), None), "span");
-    ok(from.link_eval_sample_to_trace("ds", "e1", &span.trace_id, None), "link");
+    ok(
+        from.link_eval_sample_to_trace("ds", "e1", &span.trace_id, None),
+        "link",
+    );
     let new = crate::tracker::NewAnnotation {
         name: "ok".into(),
         kind: AnnotationKind::Feedback,
@@ -834,10 +1111,22 @@ pub async fn evals_round_trip(from: &Tracker, to: &Tracker) {
         user: "bob".into(),
         rationale: None,
     };
-    let on = AnnotationSubject::Eval { dataset_id: "ds".into(), eval_id: "e1".into() };
-    ok(from.log_annotation(on, new.clone(), None).await, "annotation");
-    let on_span = AnnotationSubject::Span { trace_id: span.trace_id.clone(), span_id: span.span_id.clone() };
-    ok(from.log_annotation(on_span, new, None).await, "span annotation");
+    let on = AnnotationSubject::Eval {
+        dataset_id: "ds".into(),
+        eval_id: "e1".into(),
+    };
+    ok(
+        from.log_annotation(on, new.clone(), None).await,
+        "annotation",
+    );
+    let on_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: span.span_id.clone(),
+    };
+    ok(
+        from.log_annotation(on_span, new, None).await,
+        "span annotation",
+    );
     ok(from.end_experiment(None).await, "end");
     let dump = ok(from.dump(Some(&id)).await, "dump");
     assert_eq!(dump.evals.len(), 1);

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Annotation, AttachmentInfo, EvalSample, ExperimentInfo, MetricPoint, ModelInfo,
-    NewExperiment, Span, StepRange,
+    Annotation, AttachmentInfo, EvalSample, ExperimentInfo, MetricPoint, ModelInfo, NewExperiment,
+    Span, StepRange,
 };
 use crate::store::{Batch, Record, Store};
 
@@ -246,10 +246,14 @@ pub fn eval_records(id: &str, evals: Vec<EvalSample>, annotations: Vec<Annotatio
             });
         }
     }
-    records.extend(annotations.into_iter().map(|annotation| Record::Annotation {
-        experiment: id.to_string(),
-        annotation,
-    }));
+    records.extend(
+        annotations
+            .into_iter()
+            .map(|annotation| Record::Annotation {
+                experiment: id.to_string(),
+                annotation,
+            }),
+    );
     records
 }
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::{
     number, Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
-    AnnotationValue, AnnotationValueType, EvalColumn, EvalSample, ExpectationSummary, FeedbackSummary,
+    AnnotationValue, AnnotationValueType, EvalColumn, EvalSample, ExpectationSummary,
+    FeedbackSummary,
 };
 
 /// Samples per page when none is asked for (luml's default).
@@ -54,7 +55,11 @@ impl EvalSortKey {
             {
                 Some((col, key)) if !key.is_empty() => EvalSortKey::Field(col, key.to_string()),
                 _ if text.chars().any(char::is_control) => {
-                    return Err(Error::invalid("eval sort key", text, "contains a control character"))
+                    return Err(Error::invalid(
+                        "eval sort key",
+                        text,
+                        "contains a control character",
+                    ))
                 }
                 _ => EvalSortKey::Key(text.to_string()),
             },
@@ -308,9 +313,13 @@ impl EvalQuery {
     fn offset(&self) -> Result<usize> {
         match &self.cursor {
             None => Ok(0),
-            Some(c) => c
-                .parse()
-                .map_err(|_| Error::invalid("eval cursor", c.as_str(), "is not a cursor from a previous page")),
+            Some(c) => c.parse().map_err(|_| {
+                Error::invalid(
+                    "eval cursor",
+                    c.as_str(),
+                    "is not a cursor from a previous page",
+                )
+            }),
         }
     }
 }
@@ -390,10 +399,13 @@ pub fn summarize(samples: &[EvalSample]) -> EvalSummary {
 }
 
 /// Counts annotations by kind and name, as luml's summaries do.
-pub fn annotation_summary<'a>(annotations: impl IntoIterator<Item = &'a Annotation>) -> AnnotationSummary {
+pub fn annotation_summary<'a>(
+    annotations: impl IntoIterator<Item = &'a Annotation>,
+) -> AnnotationSummary {
     let mut feedback: BTreeMap<&str, FeedbackSummary> = BTreeMap::new();
-    let mut expect: BTreeMap<&str, (ExpectationSummary, Option<(String, AnnotationValueType)>)> =
-        BTreeMap::new();
+    // Per name: the summary and the greatest non-bool value text seen, with its type.
+    type Greatest = Option<(String, AnnotationValueType)>;
+    let mut expect: BTreeMap<&str, (ExpectationSummary, Greatest)> = BTreeMap::new();
     for a in annotations {
         let text = a.value.to_luml_text();
         match a.annotation_kind {
@@ -445,7 +457,9 @@ pub fn annotation_summary<'a>(annotations: impl IntoIterator<Item = &'a Annotati
 }
 
 /// The summary of each annotated sample, keyed by (dataset id, eval id).
-pub fn summaries_by_sample(annotations: &[Annotation]) -> BTreeMap<(String, String), AnnotationSummary> {
+pub fn summaries_by_sample(
+    annotations: &[Annotation],
+) -> BTreeMap<(String, String), AnnotationSummary> {
     let mut by: BTreeMap<(String, String), Vec<&Annotation>> = BTreeMap::new();
     for a in annotations {
         if let AnnotationSubject::Eval {
@@ -495,9 +509,9 @@ fn contains_text(s: &EvalSample, needle: &str) -> bool {
     }
     EvalColumn::ALL.iter().any(|c| {
         s.column(*c).is_some_and(|m| {
-            m.values().any(|v| {
-                matches!(v, serde_json::Value::String(t) if t.to_lowercase().contains(needle))
-            })
+            m.values().any(
+                |v| matches!(v, serde_json::Value::String(t) if t.to_lowercase().contains(needle)),
+            )
         })
     })
 }
@@ -531,7 +545,11 @@ pub fn arrange(samples: Vec<EvalSample>, q: &EvalQuery) -> Result<Vec<EvalSample
 
 /// Filters, sorts and pages `samples` (all of one run, with trace ids) for `q`, and fills
 /// each returned sample's annotation summary from `annotations`.
-pub fn query(samples: Vec<EvalSample>, annotations: &[Annotation], q: &EvalQuery) -> Result<EvalPage> {
+pub fn query(
+    samples: Vec<EvalSample>,
+    annotations: &[Annotation],
+    q: &EvalQuery,
+) -> Result<EvalPage> {
     let offset = q.offset()?;
     let limit = match q.limit {
         0 => DEFAULT_LIMIT,
@@ -633,12 +651,13 @@ pub fn check_refs(batch: &crate::store::Batch, stored: &impl StoredRefs) -> Resu
                 dataset_id,
                 eval_id,
                 ..
-            } => {
-                if !samples.contains(&(experiment.as_str(), dataset_id.as_str(), eval_id.as_str()))
-                    && !stored.has_sample(experiment, dataset_id, eval_id)
-                {
-                    return Err(sample_not_found(experiment, dataset_id, eval_id));
-                }
+            } if !samples.contains(&(
+                experiment.as_str(),
+                dataset_id.as_str(),
+                eval_id.as_str(),
+            )) && !stored.has_sample(experiment, dataset_id, eval_id) =>
+            {
+                return Err(sample_not_found(experiment, dataset_id, eval_id));
             }
             Record::Annotation {
                 experiment,
@@ -659,8 +678,11 @@ pub fn check_refs(batch: &crate::store::Batch, stored: &impl StoredRefs) -> Resu
                         }
                     }
                     AnnotationSubject::Span { trace_id, span_id } => {
-                        if !spans.contains(&(experiment.as_str(), trace_id.as_str(), span_id.as_str()))
-                            && !stored.has_span(experiment, trace_id, span_id)
+                        if !spans.contains(&(
+                            experiment.as_str(),
+                            trace_id.as_str(),
+                            span_id.as_str(),
+                        )) && !stored.has_span(experiment, trace_id, span_id)
                         {
                             return Err(span_not_found(experiment, trace_id, span_id));
                         }

@@ -6,9 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::{Error, Result};
 use crate::evals::StoredRefs;
 use crate::model::{
-    Annotation, AnnotationTarget, AnnotationValueType, AttachmentInfo, EvalSample,
-    ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo, Span,
-    StepRange,
+    Annotation, AnnotationTarget, AnnotationValueType, AttachmentInfo, EvalSample, ExperimentInfo,
+    ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo, Span, StepRange,
 };
 use crate::store::{Batch, Record, Store};
 
@@ -413,7 +412,13 @@ impl Store for MemoryStore {
     }
 
     async fn list_eval_samples(&self, id: &str) -> Result<Vec<EvalSample>> {
-        Ok(self.lock()?.experiment(id)?.evals.values().cloned().collect())
+        Ok(self
+            .lock()?
+            .experiment(id)?
+            .evals
+            .values()
+            .cloned()
+            .collect())
     }
 
     async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {

@@ -6,9 +6,9 @@ use crate::env::{MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
 use crate::evals::{EvalPage, EvalQuery, EvalSummary};
 use crate::model::{
-    trace_summaries, Annotation, AnnotationTarget, AnnotationValue,
-    EvalSample, AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
-    MetricSummary, ModelInfo, NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
+    trace_summaries, Annotation, AnnotationTarget, AnnotationValue, AttachmentInfo, EvalSample,
+    ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo,
+    NewExperiment, ParamValue, Span, Status, StepRange, TraceSummary,
 };
 use crate::validate;
 

@@ -368,8 +368,11 @@ impl Store for HttpStore {
     }
 
     async fn list_annotations(&self, id: &str) -> Result<Vec<sextant_core::Annotation>> {
-        self.get(&format!("/experiments/{}/annotations", encode_path(id)), &[])
-            .await
+        self.get(
+            &format!("/experiments/{}/annotations", encode_path(id)),
+            &[],
+        )
+        .await
     }
 
     async fn eval_page(
@@ -385,8 +388,11 @@ impl Store for HttpStore {
     }
 
     async fn eval_summary(&self, id: &str) -> Result<sextant_core::EvalSummary> {
-        self.get(&format!("/experiments/{}/evals/summary", encode_path(id)), &[])
-            .await
+        self.get(
+            &format!("/experiments/{}/evals/summary", encode_path(id)),
+            &[],
+        )
+        .await
     }
 
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {

@@ -62,7 +62,12 @@ pub fn write_sample(conn: &Connection, path: &Path, s: &EvalSample) -> SqlResult
     Ok(())
 }
 
-fn sample_exists(conn: &Connection, path: &Path, dataset_id: &str, eval_id: &str) -> SqlResult<bool> {
+fn sample_exists(
+    conn: &Connection,
+    path: &Path,
+    dataset_id: &str,
+    eval_id: &str,
+) -> SqlResult<bool> {
     conn.prepare_cached("SELECT 1 FROM evals WHERE dataset_id = ?1 AND id = ?2")
         .and_then(|mut s| s.exists(params![dataset_id, eval_id]))
         .at(path)
@@ -256,7 +261,13 @@ pub fn read_samples(conn: &Connection, path: &Path) -> SqlResult<Vec<EvalSample>
              FROM evals ORDER BY dataset_id, id",
         )
         .at(path)?;
-    type Row = (String, String, [Option<String>; 5], Option<String>, Option<String>);
+    type Row = (
+        String,
+        String,
+        [Option<String>; 5],
+        Option<String>,
+        Option<String>,
+    );
     let rows: Vec<Row> = stmt
         .query_map([], |r| {
             Ok((
@@ -277,7 +288,13 @@ pub fn read_samples(conn: &Connection, path: &Path) -> SqlResult<Vec<EvalSample>
         )
         .at(path)?;
     let bridge = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
         .at(path)?;
     for row in bridge {
         let (d, e, t) = row.at(path)?;
@@ -288,7 +305,9 @@ pub fn read_samples(conn: &Connection, path: &Path) -> SqlResult<Vec<EvalSample>
     }
     let mut out = Vec::with_capacity(rows.len());
     for (id, dataset_id, [inputs, outputs, refs, scores, metadata], created, updated) in rows {
-        let trace_ids = links.remove(&(dataset_id.clone(), id.clone())).unwrap_or_default();
+        let trace_ids = links
+            .remove(&(dataset_id.clone(), id.clone()))
+            .unwrap_or_default();
         out.push(EvalSample {
             inputs: parse_object(path, inputs)?.unwrap_or_default(),
             outputs: parse_object(path, outputs)?,
@@ -347,9 +366,8 @@ pub fn read_annotations(conn: &Connection, path: &Path) -> SqlResult<Vec<Annotat
             .collect::<Result<_, _>>()
             .at(path)?;
         for ([id, first, second, name, kind, value_type, value, user], rationale, created) in rows {
-            let corrupt = |e: Error| {
-                Error::corrupt(format!("{}: annotation {id}: {e}", path.display()))
-            };
+            let corrupt =
+                |e: Error| Error::corrupt(format!("{}: annotation {id}: {e}", path.display()));
             let value_type = AnnotationValueType::parse(&value_type).map_err(corrupt)?;
             let annotation_kind = AnnotationKind::parse(&kind).map_err(corrupt)?;
             let subject = match target {

@@ -19,7 +19,12 @@ fn object(o: Option<&JsonObject>) -> Option<serde_json::Value> {
         .map(|m| serde_json::Value::Object(m.clone()))
 }
 
-async fn sample_exists(tx: &Transaction<'_>, seq: i64, dataset_id: &str, eval_id: &str) -> Result<bool> {
+async fn sample_exists(
+    tx: &Transaction<'_>,
+    seq: i64,
+    dataset_id: &str,
+    eval_id: &str,
+) -> Result<bool> {
     Ok(tx
         .query_opt(
             "SELECT 1 FROM evals WHERE experiment = $1 AND dataset_id = $2 AND id = $3",
@@ -31,7 +36,12 @@ async fn sample_exists(tx: &Transaction<'_>, seq: i64, dataset_id: &str, eval_id
 }
 
 /// Writes one eval record of experiment `seq` (named `experiment` in errors).
-pub async fn write(tx: &Transaction<'_>, seq: i64, experiment: &str, record: &Record) -> Result<()> {
+pub async fn write(
+    tx: &Transaction<'_>,
+    seq: i64,
+    experiment: &str,
+    record: &Record,
+) -> Result<()> {
     match record {
         Record::EvalSample { sample: s, .. } => {
             tx.execute(
@@ -215,7 +225,9 @@ pub async fn samples(inner: &Inner, id: &str) -> Result<Vec<EvalSample>> {
             let dataset_id: String = r.get(0);
             let id: String = r.get(1);
             EvalSample {
-                trace_ids: by.remove(&(dataset_id.clone(), id.clone())).unwrap_or_default(),
+                trace_ids: by
+                    .remove(&(dataset_id.clone(), id.clone()))
+                    .unwrap_or_default(),
                 inputs: opt_object(r.get(2)).unwrap_or_default(),
                 outputs: opt_object(r.get(3)),
                 refs: opt_object(r.get(4)),

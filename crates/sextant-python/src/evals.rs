@@ -16,7 +16,11 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> 
 }
 
 /// `sample_json`: `{"id", "dataset_id", "inputs", "outputs", "refs", "scores", "metadata"}`.
-pub(crate) fn log_sample(t: &ExperimentTracker, sample_json: &str, experiment_id: Option<&str>) -> PyResult<()> {
+pub(crate) fn log_sample(
+    t: &ExperimentTracker,
+    sample_json: &str,
+    experiment_id: Option<&str>,
+) -> PyResult<()> {
     let mut v: serde_json::Value = parse("eval sample", sample_json)?;
     if let Some(o) = v.as_object_mut() {
         o.insert("created_at".into(), 0.into());
@@ -44,22 +48,35 @@ pub(crate) fn log_annotation<'py>(
     experiment_id: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec: serde_json::Map<String, serde_json::Value> = parse("annotation", spec_json)?;
-    let text = |k: &str| spec.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let subject: AnnotationSubject = serde_json::from_value(serde_json::Value::Object(spec.clone()))
-        .map_err(|e| invalid_value(format!("invalid annotation target: {e}")))?;
-    let value_json = spec.get("value").map(ToString::to_string).unwrap_or_default();
+    let text = |k: &str| {
+        spec.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let subject: AnnotationSubject =
+        serde_json::from_value(serde_json::Value::Object(spec.clone()))
+            .map_err(|e| invalid_value(format!("invalid annotation target: {e}")))?;
+    let value_json = spec
+        .get("value")
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let new = NewAnnotation {
         name: text("name"),
         kind: AnnotationKind::parse(&text("annotation_kind")).py_err()?,
         value: value(&text("value_type"), &value_json)?,
         user: text("user"),
-        rationale: spec.get("rationale").and_then(|v| v.as_str()).map(str::to_string),
+        rationale: spec
+            .get("rationale")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
     };
     let stored = py
         .detach(|| match subject {
-            AnnotationSubject::Eval { dataset_id, eval_id } => {
-                t.log_eval_annotation(&dataset_id, &eval_id, new, experiment_id)
-            }
+            AnnotationSubject::Eval {
+                dataset_id,
+                eval_id,
+            } => t.log_eval_annotation(&dataset_id, &eval_id, new, experiment_id),
             AnnotationSubject::Span { trace_id, span_id } => {
                 t.log_span_annotation(&trace_id, &span_id, new, experiment_id)
             }
@@ -113,7 +130,10 @@ pub(crate) fn page<'py>(
         }
     }
     let query = EvalQuery::from_params(|k| {
-        pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str())
+        pairs
+            .iter()
+            .find(|(pk, _)| pk == k)
+            .map(|(_, v)| v.as_str())
     })
     .py_err()?;
     let page = py
@@ -122,17 +142,31 @@ pub(crate) fn page<'py>(
     reads::serde(py, &page)
 }
 
-pub(crate) fn all<'py>(t: &ExperimentTracker, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-    let all = py.detach(|| t.get_experiment_evals_all(experiment_id)).py_err()?;
+pub(crate) fn all<'py>(
+    t: &ExperimentTracker,
+    py: Python<'py>,
+    experiment_id: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let all = py
+        .detach(|| t.get_experiment_evals_all(experiment_id))
+        .py_err()?;
     reads::serde(py, &all)
 }
 
-pub(crate) fn summary<'py>(t: &ExperimentTracker, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn summary<'py>(
+    t: &ExperimentTracker,
+    py: Python<'py>,
+    experiment_id: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
     let s = py.detach(|| t.get_eval_summary(experiment_id)).py_err()?;
     reads::serde(py, &s)
 }
 
-pub(crate) fn annotations<'py>(t: &ExperimentTracker, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn annotations<'py>(
+    t: &ExperimentTracker,
+    py: Python<'py>,
+    experiment_id: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
     let a = py.detach(|| t.list_annotations(experiment_id)).py_err()?;
     reads::serde(py, &a)
 }

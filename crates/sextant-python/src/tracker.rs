@@ -219,7 +219,15 @@ impl PyTracker {
         value_json: Option<&str>,
         rationale: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        evals::update_annotation(&self.inner, py, experiment_id, annotation_id, target, value_json, rationale)
+        evals::update_annotation(
+            &self.inner,
+            py,
+            experiment_id,
+            annotation_id,
+            target,
+            value_json,
+            rationale,
+        )
     }
 
     #[pyo3(signature = (experiment_id, annotation_id, target))]
@@ -244,17 +252,29 @@ impl PyTracker {
     }
 
     #[pyo3(signature = (experiment_id))]
-    fn _evals_all<'py>(&self, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn _evals_all<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         evals::all(&self.inner, py, experiment_id)
     }
 
     #[pyo3(signature = (experiment_id))]
-    fn _eval_summary<'py>(&self, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn _eval_summary<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         evals::summary(&self.inner, py, experiment_id)
     }
 
     #[pyo3(signature = (experiment_id))]
-    fn _annotations<'py>(&self, py: Python<'py>, experiment_id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn _annotations<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         evals::annotations(&self.inner, py, experiment_id)
     }
 

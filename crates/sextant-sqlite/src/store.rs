@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use sextant_core::{
-    validate, Annotation, AttachmentInfo, EvalSample, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo,
-    MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue, Record, Result, Span, Status,
-    StepRange, Store,
+    validate, Annotation, AttachmentInfo, Batch, Error, EvalSample, ExperimentInfo,
+    ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue,
+    Record, Result, Span, Status, StepRange, Store,
 };
 use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
@@ -964,11 +964,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_eval_samples(&self, id: &str) -> Result<Vec<EvalSample>> {
-        self.with_exp(id, |ec| sextant_luml::evals::read_samples(&ec.conn, &ec.path))
+        self.with_exp(id, |ec| {
+            sextant_luml::evals::read_samples(&ec.conn, &ec.path)
+        })
     }
 
     async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
-        self.with_exp(id, |ec| sextant_luml::evals::read_annotations(&ec.conn, &ec.path))
+        self.with_exp(id, |ec| {
+            sextant_luml::evals::read_annotations(&ec.conn, &ec.path)
+        })
     }
 
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use sextant_core::{
-    Annotation, AnnotationSubject, AnnotationSummary, AnnotationTarget, AnnotationValue,
-    EvalPage, EvalQuery, EvalSample, EvalSummary, NewAnnotation, Result,
+    Annotation, AnnotationSubject, AnnotationSummary, AnnotationTarget, AnnotationValue, EvalPage,
+    EvalQuery, EvalSample, EvalSummary, NewAnnotation, Result,
 };
 
 use crate::ExperimentTracker;
@@ -70,9 +70,8 @@ impl ExperimentTracker {
         value: Option<AnnotationValue>,
         rationale: Option<String>,
     ) -> Result<Annotation> {
-        self.shared.run(|t| {
-            t.update_annotation(experiment_id, annotation_id, target, value, rationale)
-        })
+        self.shared
+            .run(|t| t.update_annotation(experiment_id, annotation_id, target, value, rationale))
     }
 
     /// Deletes an annotation (an unknown id changes nothing).
@@ -173,4 +172,3 @@ impl ExperimentTracker {
             .run(|t| t.get_trace_annotation_summary(id, trace_id))
     }
 }
-

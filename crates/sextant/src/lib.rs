@@ -36,12 +36,12 @@ use std::sync::Arc;
 pub use run::Run;
 pub use sextant_core::{
     Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
-    AnnotationValue, AnnotationValueType, DatasetScores, EvalColumn, EvalPage, EvalQuery,
-    EvalSample, EvalSortKey, EvalSummary, JsonObject, NewAnnotation, ScoreFilter,
-    AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
-    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
-    ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,
-    StepRange, Store, TraceState, TraceSummary,
+    AnnotationValue, AnnotationValueType, AttachmentInfo, DatasetScores, Error, EvalColumn,
+    EvalPage, EvalQuery, EvalSample, EvalSortKey, EvalSummary, ExperimentDump, ExperimentInfo,
+    ExperimentUpdate, FlushPolicy, GroupInfo, JsonObject, MemoryStore, MetricPoint, MetricSummary,
+    ModelInfo, NewAnnotation, OpenOptions, ParamType, ParamValue, Registry, Result, ScoreFilter,
+    Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status, StepRange, Store, TraceState,
+    TraceSummary,
 };
 pub use sextant_tracing::SextantLayer;
 pub use tracker::ExperimentTracker;

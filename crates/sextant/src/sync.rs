@@ -213,7 +213,12 @@ async fn sync_experiment(
     for mut s in from.list_eval_samples(id).await? {
         match samples_there.get(&(s.dataset_id.clone(), s.id.clone())) {
             Some(t) if t == &s => continue,
-            Some(t) if sextant_core::EvalSample { trace_ids: t.trace_ids.clone(), ..s.clone() } == *t => {
+            Some(t)
+                if sextant_core::EvalSample {
+                    trace_ids: t.trace_ids.clone(),
+                    ..s.clone()
+                } == *t =>
+            {
                 // Only links are missing: the sample itself stays as it is.
                 s.trace_ids.retain(|tr| !t.trace_ids.contains(tr));
                 samples.push(s);

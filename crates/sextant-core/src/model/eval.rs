@@ -267,10 +267,10 @@ impl AnnotationValue {
     pub fn from_luml_text(text: &str, value_type: AnnotationValueType) -> Self {
         match value_type {
             AnnotationValueType::Bool => AnnotationValue::Bool(text.eq_ignore_ascii_case("true")),
-            AnnotationValueType::Int => text
-                .trim()
-                .parse()
-                .map_or_else(|_| AnnotationValue::String(text.to_string()), AnnotationValue::Int),
+            AnnotationValueType::Int => text.trim().parse().map_or_else(
+                |_| AnnotationValue::String(text.to_string()),
+                AnnotationValue::Int,
+            ),
             AnnotationValueType::String => AnnotationValue::String(text.to_string()),
         }
     }

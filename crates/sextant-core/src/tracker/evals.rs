@@ -306,9 +306,8 @@ impl Tracker {
         trace_id: &str,
     ) -> Result<AnnotationSummary> {
         let all = self.list_annotations(id).await?;
-        Ok(crate::evals::annotation_summary(all.iter().filter(|a| {
-            matches!(&a.subject, AnnotationSubject::Span { trace_id: t, .. } if t == trace_id)
-        })))
+        Ok(crate::evals::annotation_summary(all.iter().filter(
+            |a| matches!(&a.subject, AnnotationSubject::Span { trace_id: t, .. } if t == trace_id),
+        )))
     }
 }
-

@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use sextant_core::evals::{self, EvalQuery, EvalSortKey, ScoreFilter};
 use sextant_core::{
-    Annotation, AnnotationKind, AnnotationSubject, AnnotationValue, Batch, EvalSample,
-    EvalSummary, ExperimentInfo, JsonObject, Record,
+    Annotation, AnnotationKind, AnnotationSubject, AnnotationValue, Batch, EvalSample, EvalSummary,
+    ExperimentInfo, JsonObject, Record,
 };
 use yew::prelude::*;
 
@@ -68,9 +68,9 @@ fn brief(obj: Option<&JsonObject>) -> String {
 fn score_text(v: Option<&serde_json::Value>) -> String {
     match v {
         None | Some(serde_json::Value::Null) => "—".into(),
-        Some(serde_json::Value::Number(n)) => n
-            .as_f64()
-            .map_or_else(|| n.to_string(), format::value),
+        Some(serde_json::Value::Number(n)) => {
+            n.as_f64().map_or_else(|| n.to_string(), format::value)
+        }
         Some(other) => other.to_string(),
     }
 }
@@ -156,14 +156,19 @@ pub fn EvalsTab(props: &Props) -> Html {
     let on_dataset = {
         let dataset = dataset.clone();
         Callback::from(move |e: Event| {
-            let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let v = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
             dataset.set((!v.is_empty()).then_some(v));
         })
     };
     let on_sort = {
         let sort = sort.clone();
         Callback::from(move |e: Event| {
-            sort.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value());
+            sort.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value(),
+            );
         })
     };
     let on_order = {
@@ -173,7 +178,10 @@ pub fn EvalsTab(props: &Props) -> Html {
     let on_filter = {
         let filter = filter.clone();
         Callback::from(move |e: InputEvent| {
-            filter.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value());
+            filter.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            );
         })
     };
     let on_pick = {
@@ -296,7 +304,13 @@ fn SampleTable(props: &TableProps) -> Html {
     let total = props.rows.len();
     let window = move |first: usize, height: f64| {
         table::snap(
-            table::visible_rows(first as f64 * ROW_HEIGHT, height, ROW_HEIGHT, total, OVERSCAN),
+            table::visible_rows(
+                first as f64 * ROW_HEIGHT,
+                height,
+                ROW_HEIGHT,
+                total,
+                OVERSCAN,
+            ),
             BLOCK,
             total,
         )
@@ -415,7 +429,8 @@ fn SamplePanel(props: &PanelProps) -> Html {
             rationale.clone(),
             status.clone(),
         );
-        let (experiment, dataset_id, eval_id) = (props.id.clone(), s.dataset_id.clone(), s.id.clone());
+        let (experiment, dataset_id, eval_id) =
+            (props.id.clone(), s.dataset_id.clone(), s.id.clone());
         let on_change = props.on_change.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -458,13 +473,20 @@ fn SamplePanel(props: &PanelProps) -> Html {
     let text = |state: &UseStateHandle<String>| {
         let state = state.clone();
         Callback::from(move |e: InputEvent| {
-            state.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value());
+            state.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            );
         })
     };
     let on_verdict = {
         let verdict = verdict.clone();
         Callback::from(move |e: Event| {
-            verdict.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value() == "true");
+            verdict.set(
+                e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                    .value()
+                    == "true",
+            );
         })
     };
     html! {

@@ -107,7 +107,14 @@ fn new_annotation(v: &JsValue) -> Result<NewAnnotation> {
     input::options(
         v,
         "annotation field",
-        &["name", "annotationKind", "valueType", "value", "user", "rationale"],
+        &[
+            "name",
+            "annotationKind",
+            "valueType",
+            "value",
+            "user",
+            "rationale",
+        ],
     )?;
     let text = |k: &'static str| input::string(&input::get(v, k), k);
     let kind = AnnotationKind::parse(&text("annotationKind")?)?;
@@ -149,7 +156,13 @@ impl ExperimentTracker {
         input::options(
             &options,
             "logEvalSample option",
-            &["outputs", "references", "scores", "metadata", "experimentId"],
+            &[
+                "outputs",
+                "references",
+                "scores",
+                "metadata",
+                "experimentId",
+            ],
         )
         .js()?;
         let sample = EvalSample {
@@ -213,7 +226,11 @@ impl ExperimentTracker {
                 dataset_id: input::string(&dataset_id, "dataset id")?,
                 eval_id: input::string(&eval_id, "eval id")?,
             };
-            Ok::<_, Error>((subject, new_annotation(&annotation)?, self.option_id(&options)?))
+            Ok::<_, Error>((
+                subject,
+                new_annotation(&annotation)?,
+                self.option_id(&options)?,
+            ))
         })();
         self.annotate(args)
     }
@@ -232,7 +249,11 @@ impl ExperimentTracker {
                 trace_id: input::string(&trace_id, "trace id")?,
                 span_id: input::string(&span_id, "span id")?,
             };
-            Ok::<_, Error>((subject, new_annotation(&annotation)?, self.option_id(&options)?))
+            Ok::<_, Error>((
+                subject,
+                new_annotation(&annotation)?,
+                self.option_id(&options)?,
+            ))
         })();
         self.annotate(args)
     }
@@ -309,7 +330,16 @@ impl ExperimentTracker {
             input::options(
                 &options,
                 "getExperimentEvals option",
-                &["experimentId", "datasetId", "search", "filters", "sortBy", "order", "limit", "cursor"],
+                &[
+                    "experimentId",
+                    "datasetId",
+                    "search",
+                    "filters",
+                    "sortBy",
+                    "order",
+                    "limit",
+                    "cursor",
+                ],
             )?;
             let s = |k: &'static str| input::opt_string(&input::get(&options, k), k);
             let filters = input::get(&options, "filters");
@@ -386,13 +416,18 @@ impl ExperimentTracker {
         self.read(|t| async move {
             let id = t.or_last(id);
             let list = t.list_annotations(id.as_deref()).await?;
-            Ok(output::json(&Value::Array(list.iter().map(annotation_json).collect())))
+            Ok(output::json(&Value::Array(
+                list.iter().map(annotation_json).collect(),
+            )))
         })
     }
 }
 
 impl ExperimentTracker {
-    fn annotate(&self, args: Result<(AnnotationSubject, NewAnnotation, Option<String>)>) -> Promise {
+    fn annotate(
+        &self,
+        args: Result<(AnnotationSubject, NewAnnotation, Option<String>)>,
+    ) -> Promise {
         let (subject, new, id) = match args {
             Ok(a) => a,
             Err(e) => return rejected(&e),
