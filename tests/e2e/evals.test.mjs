@@ -112,6 +112,7 @@ test("a sample shows its trace link and takes an annotation", async () => {
   await page.locator('[data-test="eval-order"]').click(); // back to descending
   await page.locator('[data-test="eval-sort"]').selectOption("id");
   await page.locator('[data-test="eval-order"]').click(); // ascending: s0000 first
+  await page.locator(".evals-table").evaluate((el) => { el.scrollTop = 0; });
   await page.locator('.evals-table .row[data-eval="s0000"]').click();
   const panel = page.locator('[data-test="eval-panel"]');
   await panel.getByText("question 0").waitFor();

@@ -19,7 +19,7 @@ use super::route::{Link, Route};
 use super::widgets::{Empty, ErrorBox, Loading};
 use crate::view::{format, source::Source, table};
 
-const ROW_HEIGHT: f64 = 34.0;
+const ROW_HEIGHT: f64 = 36.0;
 const OVERSCAN: usize = 8;
 const BLOCK: usize = 16;
 
