@@ -364,7 +364,7 @@ fn SampleTable(props: &TableProps) -> Html {
     html! {
         <div class="table-scroll evals-table" ref={scroller} {onscroll}>
             <div class="grid" style={format!("--cols:{template}")}>
-                <div class="thead row">
+                <div class="thead">
                     <div class="hcell">{ "id" }</div>
                     <div class="hcell">{ "dataset" }</div>
                     <div class="hcell">{ "inputs" }</div>
