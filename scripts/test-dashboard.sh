@@ -24,5 +24,5 @@ ensure_e2e_node_modules
 say "end-to-end test (headless Chromium)"
 target_dir="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 SEXTANT_SERVE_BIN="$target_dir/debug/examples/serve" node --test --test-concurrency=1 \
-  tests/e2e/dashboard.test.mjs tests/e2e/views.test.mjs
+  tests/e2e/dashboard.test.mjs tests/e2e/views.test.mjs tests/e2e/evals.test.mjs
 say "dashboard tests passed (screenshots in tests/e2e/artifacts/)"

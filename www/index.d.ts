@@ -252,6 +252,106 @@ export interface TraceSummary {
   state: TraceState;
 }
 
+// ---- Evals and annotations ----------------------------------------------------------------
+
+/** A JSON object (a sample's inputs, outputs, references, scores, metadata). */
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface EvalSampleOptions extends ExperimentOption {
+  outputs?: JsonObject;
+  /** Ground truth; stored in luml's `refs` column. */
+  references?: JsonObject;
+  /** Numbers (booleans count as 1/0 in averages). */
+  scores?: JsonObject;
+  metadata?: JsonObject;
+}
+
+export type AnnotationKind = "feedback" | "expectation";
+export type AnnotationValueType = "bool" | "int" | "string";
+
+/** What `logEvalAnnotation` / `logSpanAnnotation` take; a feedback's value is a boolean. */
+export interface AnnotationInput {
+  name: string;
+  annotationKind: AnnotationKind;
+  valueType: AnnotationValueType;
+  value: boolean | number | string;
+  user: string;
+  rationale?: string | null;
+}
+
+export interface Annotation {
+  id: string;
+  target: "eval" | "span";
+  /** For `target: "eval"`. */
+  datasetId?: string;
+  evalId?: string;
+  /** For `target: "span"`. */
+  traceId?: string;
+  spanId?: string;
+  name: string;
+  annotationKind: AnnotationKind;
+  valueType: AnnotationValueType;
+  value: boolean | number | string;
+  user: string;
+  rationale: string | null;
+  /** Unix milliseconds. */
+  createdAt: number;
+}
+
+export interface AnnotationSummary {
+  feedback: { name: string; total: number; counts: Record<string, number> }[];
+  expectations: { name: string; total: number; positive: number; negative: number; value: number | string | null }[];
+}
+
+export interface EvalSample {
+  id: string;
+  datasetId: string;
+  inputs: JsonObject;
+  outputs: JsonObject | null;
+  refs: JsonObject | null;
+  scores: JsonObject | null;
+  metadata: JsonObject | null;
+  /** Unix milliseconds: first logged, last logged. */
+  createdAt: number;
+  updatedAt: number;
+  traceIds: string[];
+  annotations: AnnotationSummary | null;
+}
+
+export interface EvalQueryOptions extends ExperimentOption {
+  datasetId?: string;
+  /** Text in the sample id or any text value. */
+  search?: string;
+  /** `"scores.KEY OP NUMBER"` (`<`, `<=`, `>`, `>=`, `=`, `!=`), all must hold. */
+  filters?: string[];
+  /** `created_at` (default), `updated_at`, `dataset_id`, `id`, `scores.KEY`, `inputs.KEY`… */
+  sortBy?: string;
+  /** Default `"desc"`; samples without the sort key come last descending, first ascending. */
+  order?: "asc" | "desc";
+  /** 1 to 1000; default 20. */
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface EvalPage {
+  items: EvalSample[];
+  cursor: string | null;
+  total: number;
+}
+
+export interface DatasetScores {
+  /** `null` for the averages over every sample. */
+  datasetId: string | null;
+  samples: number;
+  averages: Record<string, number>;
+}
+
+export interface EvalSummary {
+  overall: DatasetScores;
+  datasets: DatasetScores[];
+}
+
 // ---- Tracing -----------------------------------------------------------------------------
 // Minimal structural types for the OpenTelemetry JS pieces the exporter touches, so the
 // package needs no OpenTelemetry types installed; the SDK's own `ReadableSpan` (1.x and 2.x)
@@ -520,6 +620,39 @@ export declare class ExperimentTracker {
   listTraces(experimentId?: string): Promise<TraceSummary[]>;
   /** A trace's spans by start time. */
   getTrace(traceId: string, options?: ExperimentOption): Promise<Span[]>;
+
+  /**
+   * Buffers one eval sample (luml's `log_eval_sample`); the same (dataset, id) again
+   * replaces it. Stored in luml's `evals` table by `sqlite://`; the browser stores refuse
+   * eval records (`INVALID_INPUT`).
+   */
+  logEvalSample(evalId: string, datasetId: string, inputs: JsonObject, options?: EvalSampleOptions): void;
+  /** Buffers a link from a logged sample to a trace (32 hex digits); once per pair. */
+  linkEvalSampleToTrace(datasetId: string, evalId: string, traceId: string, options?: ExperimentOption): void;
+  /** Annotates a logged sample; resolves to what was stored. */
+  logEvalAnnotation(
+    datasetId: string,
+    evalId: string,
+    annotation: AnnotationInput,
+    options?: ExperimentOption,
+  ): Promise<Annotation>;
+  /** Annotates a stored span; resolves to what was stored. */
+  logSpanAnnotation(traceId: string, spanId: string, annotation: AnnotationInput, options?: ExperimentOption): Promise<Annotation>;
+  /** Changes an annotation's value (of its type) and/or rationale. */
+  updateAnnotation(
+    experimentId: string,
+    annotationId: string,
+    target: "eval" | "span",
+    changes: { value?: boolean | number | string; rationale?: string },
+  ): Promise<Annotation>;
+  /** Deletes an annotation; an unknown id changes nothing. */
+  deleteAnnotation(experimentId: string, annotationId: string, target: "eval" | "span"): Promise<void>;
+  /** One page of samples, with trace ids and annotation summaries. */
+  getExperimentEvals(options?: EvalQueryOptions): Promise<EvalPage>;
+  /** Score averages over every sample and per dataset. */
+  getEvalSummary(experimentId?: string): Promise<EvalSummary>;
+  /** Every annotation (samples and spans), by creation time. */
+  listAnnotations(experimentId?: string): Promise<Annotation[]>;
   updateExperiment(experimentId: string, update: ExperimentUpdate): Promise<void>;
   /** Deletes an experiment and everything logged to it. */
   deleteExperiment(experimentId: string): Promise<void>;

@@ -19,6 +19,22 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Arc<dyn Store>>,
 {
+    run_without_evals(env.clone(), &make).await;
+    let t = |store: Arc<dyn Store>| Tracker::new(store, env.clone());
+    evals(&t(make().await)).await;
+    annotations(&t(make().await)).await;
+    let from = t(make().await);
+    let to = t(make().await);
+    evals_round_trip(&from, &to).await;
+}
+
+/// Every case but eval samples and annotations, for the stores that do not hold them yet
+/// (the browser's IndexedDB and localStorage stores refuse eval records).
+pub async fn run_without_evals<F, Fut>(env: Arc<dyn Env>, make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
     let t = |store: Arc<dyn Store>| Tracker::new(store, env.clone());
     lifecycle(&t(make().await)).await;
     params(&t(make().await)).await;
@@ -685,4 +701,575 @@ pub async fn dump_round_trip(from: &Tracker, to: &Tracker) {
         matches!(to.import_dump(dump).await, Err(Error::ExperimentExists(_))),
         "no silent overwrite"
     );
+}
+
+fn some<T>(v: Option<T>, what: &str) -> T {
+    match v {
+        Some(v) => v,
+        None => panic!("{what}: missing"),
+    }
+}
+
+fn obj(v: serde_json::Value) -> crate::JsonObject {
+    match v {
+        serde_json::Value::Object(m) => m,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn invalid<T: std::fmt::Debug>(r: crate::Result<T>, what: &str) {
+    assert!(
+        matches!(r, Err(Error::InvalidInput { .. })),
+        "{what}: expected INVALID_INPUT, got {r:?}"
+    );
+}
+
+/// Eval samples (luml's `log_eval_sample`): read back field for field, replaced by key with
+/// the first `created_at` kept, linked to traces once, paged, sorted and filtered by score,
+/// averaged per dataset; a link to a sample not logged is refused and the batch with it.
+pub async fn evals(t: &Tracker) {
+    use crate::evals::{EvalQuery, EvalSortKey, ScoreFilter};
+    use crate::model::{EvalColumn, EvalSample};
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    let scores = [0.9, 0.2, 0.6, 0.4];
+    for (i, acc) in scores.iter().enumerate() {
+        let ds = if i < 3 { "qa" } else { "math" };
+        let sample = EvalSample::new(
+            format!("s{i}"),
+            ds,
+            obj(serde_json::json!({"prompt": format!("question {i}"), "n": i})),
+        )
+        .outputs(obj(serde_json::json!({"answer": format!("answer {i}")})))
+        .references(obj(serde_json::json!({"expected": "ünïcode ✓"})))
+        .scores(obj(serde_json::json!({"acc": acc, "exact": i % 2 == 0})))
+        .metadata(obj(
+            serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]}),
+        ));
+        ok(t.log_eval_sample(sample, None), "log sample");
+    }
+    // Empty objects are stored as none, as luml stores them.
+    let bare =
+        EvalSample::new("bare", "qa", crate::JsonObject::new()).outputs(crate::JsonObject::new());
+    ok(t.log_eval_sample(bare, None), "bare sample");
+    let trace = test_span(7, 1, None, 1_000, 2_000);
+    ok(t.log_span(trace.clone(), None), "span");
+    ok(
+        t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None),
+        "link",
+    );
+    ok(
+        t.link_eval_sample_to_trace("qa", "s0", &trace.trace_id, None),
+        "link again",
+    );
+    invalid(
+        t.link_eval_sample_to_trace("qa", "s0", "not-hex", None),
+        "bad trace id",
+    );
+    invalid(
+        t.log_eval_sample(EvalSample::new("", "qa", crate::JsonObject::new()), None),
+        "empty eval id",
+    );
+
+    let all = ok(t.get_experiment_evals_all(None).await, "all");
+    assert_eq!(all.len(), 5);
+    let s0 = some(all.iter().find(|s| s.id == "s0"), "s0 read back");
+    assert_eq!(s0.dataset_id, "qa");
+    assert_eq!(
+        s0.inputs,
+        obj(serde_json::json!({"prompt": "question 0", "n": 0}))
+    );
+    assert_eq!(
+        s0.outputs,
+        Some(obj(serde_json::json!({"answer": "answer 0"})))
+    );
+    assert_eq!(
+        s0.refs,
+        Some(obj(serde_json::json!({"expected": "ünïcode ✓"})))
+    );
+    assert_eq!(
+        s0.scores,
+        Some(obj(serde_json::json!({"acc": 0.9, "exact": true})))
+    );
+    assert_eq!(
+        s0.metadata,
+        Some(obj(
+            serde_json::json!({"latency_ms": 12.5, "tags": ["a", "b"]})
+        ))
+    );
+    assert_eq!(s0.trace_ids, vec![trace.trace_id.clone()], "linked once");
+    assert!(s0.created_at > 0 && s0.updated_at == s0.created_at);
+    let bare = some(all.iter().find(|s| s.id == "bare"), "bare read back");
+    assert!(bare.inputs.is_empty() && bare.outputs.is_none() && bare.scores.is_none());
+
+    // The same key again replaces the sample but keeps when it was first logged.
+    let again = EvalSample::new("s1", "qa", obj(serde_json::json!({"prompt": "v2"})))
+        .scores(obj(serde_json::json!({"acc": 0.3})));
+    ok(t.log_eval_sample(again, None), "relog");
+    let one = some(ok(t.get_eval(None, "s1", Some("qa")).await, "get"), "s1");
+    let before = some(all.iter().find(|s| s.id == "s1"), "s1 before");
+    assert_eq!(one.inputs, obj(serde_json::json!({"prompt": "v2"})));
+    assert_eq!(one.outputs, None, "replaced whole");
+    assert_eq!(one.created_at, before.created_at, "first created_at kept");
+    assert!(one.updated_at >= before.updated_at);
+    assert!(ok(t.get_eval(None, "nope", None).await, "get missing").is_none());
+    assert_eq!(
+        ok(t.get_experiment_eval_dataset_ids(None).await, "datasets"),
+        vec!["math".to_string(), "qa".to_string()]
+    );
+
+    // Pages sorted by a score (descending: missing scores last), filtered, by dataset.
+    let by_acc = EvalQuery {
+        sort_by: EvalSortKey::Field(EvalColumn::Scores, "acc".into()),
+        limit: 2,
+        ..EvalQuery::default()
+    };
+    let p1 = ok(t.get_experiment_evals(None, &by_acc).await, "page 1");
+    let ids = |p: &crate::EvalPage| p.items.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&p1), vec!["s0", "s2"]);
+    assert_eq!(p1.total, 5);
+    let p2 = ok(
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: p1.cursor.clone(),
+                ..by_acc.clone()
+            },
+        )
+        .await,
+        "page 2",
+    );
+    assert_eq!(ids(&p2), vec!["s3", "s1"]);
+    let p3 = ok(
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: p2.cursor.clone(),
+                ..by_acc.clone()
+            },
+        )
+        .await,
+        "page 3",
+    );
+    assert_eq!(ids(&p3), vec!["bare"], "no score sorts last descending");
+    assert!(p3.cursor.is_none());
+    let filtered = EvalQuery {
+        filters: vec![ok(ScoreFilter::parse("acc >= 0.4"), "filter")],
+        ascending: true,
+        sort_by: ok(EvalSortKey::parse("acc"), "a bare key"),
+        dataset_id: Some("qa".into()),
+        ..EvalQuery::default()
+    };
+    let page = ok(t.get_experiment_evals(None, &filtered).await, "filtered");
+    assert_eq!(ids(&page), vec!["s2", "s0"]);
+    let search = EvalQuery {
+        search: Some("QUESTION 3".into()),
+        ..EvalQuery::default()
+    };
+    assert_eq!(
+        ids(&ok(t.get_experiment_evals(None, &search).await, "search")),
+        vec!["s3"]
+    );
+    invalid(
+        t.get_experiment_evals(
+            None,
+            &EvalQuery {
+                cursor: Some("x".into()),
+                ..EvalQuery::default()
+            },
+        )
+        .await,
+        "bad cursor",
+    );
+
+    // Averages over all samples and per dataset (booleans as 1/0; missing ones skipped).
+    let summary = ok(t.get_eval_summary(None).await, "summary");
+    assert_eq!(summary.overall.samples, 5);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(
+        summary.overall.averages["acc"],
+        (0.9 + 0.3 + 0.6 + 0.4) / 4.0
+    ));
+    let qa = some(
+        summary
+            .datasets
+            .iter()
+            .find(|d| d.dataset_id.as_deref() == Some("qa")),
+        "qa",
+    );
+    assert_eq!(qa.samples, 4);
+    assert!(close(qa.averages["acc"], (0.9 + 0.3 + 0.6) / 3.0));
+    assert!(close(qa.averages["exact"], 1.0), "bools average as 1/0");
+    let math = ok(t.get_evals_average_scores(None, Some("math")).await, "math");
+    assert!(close(math["acc"], 0.4));
+
+    // A batch linking a sample that was never logged is refused whole.
+    let sneaky = crate::Batch {
+        records: vec![
+            crate::Record::EvalSample {
+                experiment: id.clone(),
+                sample: EvalSample {
+                    created_at: 1_700_000_000_000,
+                    updated_at: 1_700_000_000_000,
+                    ..EvalSample::new("late", "qa", crate::JsonObject::new())
+                },
+            },
+            crate::Record::EvalTraceLink {
+                experiment: id.clone(),
+                id: "link-1".into(),
+                dataset_id: "qa".into(),
+                eval_id: "ghost".into(),
+                trace_id: trace.trace_id.clone(),
+                created_at: 1_700_000_000_000,
+            },
+        ],
+    };
+    invalid(t.store().write(&sneaky).await, "link to a missing sample");
+    assert!(
+        ok(t.get_eval(None, "late", None).await, "late").is_none(),
+        "nothing of a refused batch is stored"
+    );
+    ok(t.end_experiment(None).await, "end");
+    ok(t.delete_experiment(&id).await, "delete");
+    assert!(matches!(
+        t.store().list_eval_samples(&id).await,
+        Err(Error::ExperimentNotFound(_))
+    ));
+}
+
+/// Annotations (luml's `log_eval_annotation` / `log_span_annotation`): kinds and value
+/// types read back, feedback only as a bool, subjects must exist, updates and deletes,
+/// summaries by name.
+pub async fn annotations(t: &Tracker) {
+    use crate::model::{
+        AnnotationKind, AnnotationSubject, AnnotationTarget, AnnotationValue, EvalSample,
+    };
+    use crate::tracker::NewAnnotation;
+    let id = ok(t.start_experiment(StartOptions::new()).await, "start");
+    for e in ["e1", "e2"] {
+        ok(
+            t.log_eval_sample(
+                EvalSample::new(e, "ds", obj(serde_json::json!({"q": e}))),
+                None,
+            ),
+            "sample",
+        );
+    }
+    let span = test_span(5, 2, None, 10, 20);
+    ok(t.log_span(span.clone(), None), "span");
+    let on = |e: &str| AnnotationSubject::Eval {
+        dataset_id: "ds".into(),
+        eval_id: e.into(),
+    };
+    let new = |name: &str, kind, value, rationale: Option<&str>| NewAnnotation {
+        name: name.into(),
+        kind,
+        value,
+        user: "alice".into(),
+        rationale: rationale.map(Into::into),
+    };
+    let good = ok(
+        t.log_annotation(
+            on("e1"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                Some("right ✓"),
+            ),
+            None,
+        )
+        .await,
+        "feedback",
+    );
+    ok(
+        t.log_annotation(
+            on("e2"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(false),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "feedback 2",
+    );
+    ok(
+        t.log_annotation(
+            on("e1"),
+            new(
+                "correct",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                None,
+            ),
+            Some(&id),
+        )
+        .await,
+        "feedback 3",
+    );
+    let int = ok(
+        t.log_annotation(
+            on("e1"),
+            new(
+                "stars",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(4),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "int",
+    );
+    ok(
+        t.log_annotation(
+            on("e2"),
+            new(
+                "answer",
+                AnnotationKind::Expectation,
+                AnnotationValue::String("Paris".into()),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "string",
+    );
+    let on_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: span.span_id.clone(),
+    };
+    let sa = ok(
+        t.log_annotation(
+            on_span.clone(),
+            new(
+                "latency_ok",
+                AnnotationKind::Feedback,
+                AnnotationValue::Bool(true),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "span",
+    );
+
+    invalid(
+        t.log_annotation(
+            on("e1"),
+            new("x", AnnotationKind::Feedback, AnnotationValue::Int(1), None),
+            None,
+        )
+        .await,
+        "feedback must be a bool",
+    );
+    invalid(
+        t.log_annotation(
+            on("ghost"),
+            new(
+                "x",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(1),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "annotation of a missing sample",
+    );
+    let no_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: format!("{:016x}", 99),
+    };
+    invalid(
+        t.log_annotation(
+            no_span,
+            new(
+                "x",
+                AnnotationKind::Expectation,
+                AnnotationValue::Int(1),
+                None,
+            ),
+            None,
+        )
+        .await,
+        "annotation of a missing span",
+    );
+
+    let back = ok(t.get_eval_annotations(None, "ds", "e1").await, "read");
+    assert_eq!(back.len(), 3);
+    assert!(
+        back.iter().any(|a| a == &good),
+        "read back field for field: {back:?}"
+    );
+    assert!(back.iter().any(|a| a == &int));
+    assert_eq!(
+        ok(
+            t.get_span_annotations(None, &span.trace_id, &span.span_id)
+                .await,
+            "span read"
+        ),
+        vec![sa.clone()]
+    );
+
+    let summary = ok(t.get_eval_annotation_summary(None, "ds").await, "summary");
+    assert_eq!(summary.feedback.len(), 1);
+    assert_eq!(summary.feedback[0].total, 3);
+    assert_eq!(summary.feedback[0].counts.get("true"), Some(&2));
+    assert_eq!(summary.feedback[0].counts.get("false"), Some(&1));
+    let names: Vec<&str> = summary
+        .expectations
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["answer", "stars"]);
+    assert_eq!(summary.expectations[1].value, Some(AnnotationValue::Int(4)));
+    let page = ok(
+        t.get_experiment_evals(None, &crate::EvalQuery::default())
+            .await,
+        "page",
+    );
+    let e1 = some(page.items.iter().find(|s| s.id == "e1"), "e1");
+    assert_eq!(
+        e1.annotations.as_ref().map(|a| a.feedback[0].total),
+        Some(2),
+        "per-sample summary"
+    );
+
+    // Updates: value and/or rationale, of the right type, of an annotation that exists.
+    let upd = ok(
+        t.update_annotation(
+            &id,
+            &good.id,
+            AnnotationTarget::Eval,
+            Some(AnnotationValue::Bool(false)),
+            Some("on review".into()),
+        )
+        .await,
+        "update",
+    );
+    assert_eq!(
+        (upd.value.clone(), upd.rationale.as_deref()),
+        (AnnotationValue::Bool(false), Some("on review"))
+    );
+    assert_eq!(
+        (upd.name.as_str(), upd.user.as_str(), upd.created_at),
+        ("correct", "alice", good.created_at)
+    );
+    let upd = ok(
+        t.update_annotation(
+            &id,
+            &int.id,
+            AnnotationTarget::Eval,
+            None,
+            Some("why".into()),
+        )
+        .await,
+        "rationale only",
+    );
+    assert_eq!(upd.value, AnnotationValue::Int(4), "value kept");
+    invalid(
+        t.update_annotation(
+            &id,
+            &int.id,
+            AnnotationTarget::Eval,
+            Some(AnnotationValue::Bool(true)),
+            None,
+        )
+        .await,
+        "wrong type",
+    );
+    invalid(
+        t.update_annotation(&id, &int.id, AnnotationTarget::Eval, None, None)
+            .await,
+        "nothing to update",
+    );
+    invalid(
+        t.update_annotation(
+            &id,
+            "no-such-id",
+            AnnotationTarget::Eval,
+            None,
+            Some("x".into()),
+        )
+        .await,
+        "unknown id",
+    );
+    invalid(
+        t.update_annotation(&id, &sa.id, AnnotationTarget::Eval, None, Some("x".into()))
+            .await,
+        "wrong table",
+    );
+
+    ok(
+        t.delete_annotation(&id, &good.id, AnnotationTarget::Eval)
+            .await,
+        "delete",
+    );
+    ok(
+        t.delete_annotation(&id, &good.id, AnnotationTarget::Eval)
+            .await,
+        "delete again: no-op",
+    );
+    ok(
+        t.delete_annotation(&id, &sa.id, AnnotationTarget::Span)
+            .await,
+        "delete span annotation",
+    );
+    let left = ok(t.list_annotations(None).await, "left");
+    assert_eq!(left.len(), 4);
+    assert!(
+        left.windows(2).all(|w| w[0].created_at <= w[1].created_at),
+        "by creation time"
+    );
+    assert!(left.iter().all(|a| a.id != good.id && a.id != sa.id));
+}
+
+/// Samples, links and annotations survive a dump and an import into another store.
+pub async fn evals_round_trip(from: &Tracker, to: &Tracker) {
+    use crate::model::{AnnotationKind, AnnotationSubject, AnnotationValue, EvalSample};
+    let id = ok(from.start_experiment(StartOptions::new()).await, "start");
+    let sample = EvalSample::new("e1", "ds", obj(serde_json::json!({"q": "2+2"})))
+        .outputs(obj(serde_json::json!({"a": "4"})))
+        .scores(obj(serde_json::json!({"acc": 1.0})));
+    ok(from.log_eval_sample(sample, None), "sample");
+    let span = test_span(9, 1, None, 1, 2);
+    ok(from.log_span(span.clone(), None), "span");
+    ok(
+        from.link_eval_sample_to_trace("ds", "e1", &span.trace_id, None),
+        "link",
+    );
+    let new = crate::tracker::NewAnnotation {
+        name: "ok".into(),
+        kind: AnnotationKind::Feedback,
+        value: AnnotationValue::Bool(true),
+        user: "bob".into(),
+        rationale: None,
+    };
+    let on = AnnotationSubject::Eval {
+        dataset_id: "ds".into(),
+        eval_id: "e1".into(),
+    };
+    ok(
+        from.log_annotation(on, new.clone(), None).await,
+        "annotation",
+    );
+    let on_span = AnnotationSubject::Span {
+        trace_id: span.trace_id.clone(),
+        span_id: span.span_id.clone(),
+    };
+    ok(
+        from.log_annotation(on_span, new, None).await,
+        "span annotation",
+    );
+    ok(from.end_experiment(None).await, "end");
+    let dump = ok(from.dump(Some(&id)).await, "dump");
+    assert_eq!(dump.evals.len(), 1);
+    assert_eq!(dump.annotations.len(), 2);
+    ok(to.import_dump(dump.clone()).await, "import");
+    let back = ok(to.dump(Some(&id)).await, "dump back");
+    assert_eq!(back.evals, dump.evals, "samples and links kept");
+    assert_eq!(back.annotations, dump.annotations, "annotations kept");
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    AttachmentInfo, ExperimentInfo, MetricPoint, ModelInfo, NewExperiment, Span, StepRange,
+    Annotation, AttachmentInfo, EvalSample, ExperimentInfo, MetricPoint, ModelInfo, NewExperiment,
+    Span, StepRange,
 };
 use crate::store::{Batch, Record, Store};
 
@@ -21,6 +22,10 @@ pub struct ExperimentDump {
     pub attachments: Vec<(AttachmentInfo, Vec<u8>)>,
     /// Model links (the model files themselves are not part of the dump).
     pub models: Vec<ModelInfo>,
+    /// Eval samples with their trace links, by (dataset id, id).
+    pub evals: Vec<EvalSample>,
+    /// Annotations on samples and spans, by creation time.
+    pub annotations: Vec<Annotation>,
 }
 
 impl ExperimentDump {
@@ -39,12 +44,16 @@ impl ExperimentDump {
             attachments.push((a, data));
         }
         let models = store.list_models(id).await?;
+        let evals = store.list_eval_samples(id).await?;
+        let annotations = store.list_annotations(id).await?;
         Ok(ExperimentDump {
             info,
             metrics,
             spans,
             attachments,
             models,
+            evals,
+            annotations,
         })
     }
 
@@ -63,6 +72,8 @@ impl ExperimentDump {
             spans: Vec::new(),
             attachments: Vec::new(),
             models: Vec::new(),
+            evals: Vec::new(),
+            annotations: Vec::new(),
         };
         for record in records {
             if record.experiment() != dump.info.id {
@@ -115,6 +126,36 @@ impl ExperimentDump {
                 Record::Model { model, .. } => {
                     dump.models.retain(|m| m.id != model.id);
                     dump.models.push(model);
+                }
+                Record::EvalSample { sample, .. } => {
+                    dump.evals
+                        .retain(|s| (&s.dataset_id, &s.id) != (&sample.dataset_id, &sample.id));
+                    dump.evals.push(sample);
+                }
+                Record::EvalTraceLink {
+                    dataset_id,
+                    eval_id,
+                    trace_id,
+                    ..
+                } => {
+                    if let Some(s) = dump
+                        .evals
+                        .iter_mut()
+                        .find(|s| s.dataset_id == dataset_id && s.id == eval_id)
+                    {
+                        if !s.trace_ids.contains(&trace_id) {
+                            s.trace_ids.push(trace_id);
+                        }
+                    }
+                }
+                Record::Annotation { annotation, .. } => {
+                    dump.annotations.retain(|a| a.id != annotation.id);
+                    dump.annotations.push(annotation);
+                }
+                Record::UpdateAnnotation { .. } | Record::DeleteAnnotation { .. } => {
+                    return Err(Error::Snapshot(
+                        "an exported experiment holds annotation changes, not annotations".into(),
+                    ))
                 }
             }
         }
@@ -172,6 +213,7 @@ impl ExperimentDump {
                 model,
             });
         }
+        records.extend(eval_records(&id, self.evals, self.annotations));
         records.push(Record::SetStatus {
             experiment: id,
             status: self.info.status,
@@ -179,4 +221,61 @@ impl ExperimentDump {
         });
         Batch { records }
     }
+}
+
+/// The records that store `evals` (with their trace links) and then `annotations` in
+/// experiment `id`, for import and sync.
+pub fn eval_records(id: &str, evals: Vec<EvalSample>, annotations: Vec<Annotation>) -> Vec<Record> {
+    let mut records = Vec::new();
+    for mut sample in evals {
+        let traces = std::mem::take(&mut sample.trace_ids);
+        sample.annotations = None;
+        let (dataset_id, eval_id) = (sample.dataset_id.clone(), sample.id.clone());
+        let created_at = sample.created_at;
+        records.push(Record::EvalSample {
+            experiment: id.to_string(),
+            sample,
+        });
+        for trace_id in traces {
+            records.push(Record::EvalTraceLink {
+                experiment: id.to_string(),
+                id: link_id(&dataset_id, &eval_id, &trace_id),
+                dataset_id: dataset_id.clone(),
+                eval_id: eval_id.clone(),
+                trace_id,
+                created_at,
+            });
+        }
+    }
+    records.extend(
+        annotations
+            .into_iter()
+            .map(|annotation| Record::Annotation {
+                experiment: id.to_string(),
+                annotation,
+            }),
+    );
+    records
+}
+
+/// A link row id that is the same for the same (sample, trace) wherever it is copied, so
+/// copying a link twice cannot collide with itself; shaped as a uuid, as luml's are.
+pub fn link_id(dataset_id: &str, eval_id: &str, trace_id: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut g: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in dataset_id
+        .bytes()
+        .chain([0])
+        .chain(eval_id.bytes())
+        .chain([0])
+        .chain(trace_id.bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        g = (g ^ u64::from(b)).wrapping_mul(0x5bd1_e995_0000_0193);
+    }
+    let bytes = ((u128::from(h) << 64) | u128::from(g)).to_le_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
 }

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
+use crate::evals::StoredRefs;
 use crate::model::{
-    AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary,
-    ModelInfo, NewToken, Span, StepRange, TokenInfo,
+    Annotation, AnnotationTarget, AnnotationValueType, AttachmentInfo, EvalSample, ExperimentInfo,
+    ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo, NewToken, Span, StepRange,
+    TokenInfo,
 };
 use crate::store::{Batch, Record, Store, TokenStore};
 
@@ -17,6 +19,10 @@ struct Experiment {
     attachments: BTreeMap<String, (Vec<u8>, i64)>,
     spans: BTreeMap<(String, String), Span>,
     models: Vec<ModelInfo>,
+    /// By (dataset id, id); `trace_ids` holds the links, in link order.
+    evals: BTreeMap<(String, String), EvalSample>,
+    /// Both tables, in write order.
+    annotations: Vec<Annotation>,
 }
 
 #[derive(Debug, Default)]
@@ -150,8 +156,109 @@ impl State {
                 e.models.retain(|m| m.id != model.id);
                 e.models.push(model);
             }
+            Record::EvalSample { experiment, sample } => {
+                let e = self.experiment_mut(&experiment)?;
+                let key = (sample.dataset_id.clone(), sample.id.clone());
+                let (created_at, trace_ids) = match e.evals.get(&key) {
+                    Some(old) => (old.created_at, old.trace_ids.clone()),
+                    None => (sample.created_at, Vec::new()),
+                };
+                e.evals.insert(
+                    key,
+                    EvalSample {
+                        created_at,
+                        trace_ids,
+                        annotations: None,
+                        ..sample
+                    },
+                );
+            }
+            Record::EvalTraceLink {
+                experiment,
+                dataset_id,
+                eval_id,
+                trace_id,
+                ..
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                if let Some(s) = e.evals.get_mut(&(dataset_id, eval_id)) {
+                    if !s.trace_ids.contains(&trace_id) {
+                        s.trace_ids.push(trace_id);
+                    }
+                }
+            }
+            Record::Annotation {
+                experiment,
+                annotation,
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                let target = annotation.subject.target();
+                e.annotations
+                    .retain(|a| !(a.id == annotation.id && a.subject.target() == target));
+                e.annotations.push(annotation);
+            }
+            Record::UpdateAnnotation {
+                experiment,
+                target,
+                id,
+                value,
+                rationale,
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                if let Some(a) = e
+                    .annotations
+                    .iter_mut()
+                    .find(|a| a.id == id && a.subject.target() == target)
+                {
+                    if let Some(v) = value {
+                        a.value = v;
+                    }
+                    if rationale.is_some() {
+                        a.rationale = rationale;
+                    }
+                }
+            }
+            Record::DeleteAnnotation {
+                experiment,
+                target,
+                id,
+            } => {
+                let e = self.experiment_mut(&experiment)?;
+                e.annotations
+                    .retain(|a| !(a.id == id && a.subject.target() == target));
+            }
         }
         Ok(())
+    }
+}
+
+impl StoredRefs for State {
+    fn has_sample(&self, experiment: &str, dataset_id: &str, eval_id: &str) -> bool {
+        self.experiments.get(experiment).is_some_and(|e| {
+            e.evals
+                .contains_key(&(dataset_id.to_string(), eval_id.to_string()))
+        })
+    }
+
+    fn has_span(&self, experiment: &str, trace_id: &str, span_id: &str) -> bool {
+        self.experiments.get(experiment).is_some_and(|e| {
+            e.spans
+                .contains_key(&(trace_id.to_string(), span_id.to_string()))
+        })
+    }
+
+    fn annotation_type(
+        &self,
+        experiment: &str,
+        target: AnnotationTarget,
+        id: &str,
+    ) -> Option<AnnotationValueType> {
+        self.experiments.get(experiment).and_then(|e| {
+            e.annotations
+                .iter()
+                .find(|a| a.id == id && a.subject.target() == target)
+                .map(|a| a.value_type)
+        })
     }
 }
 
@@ -182,6 +289,7 @@ impl Store for MemoryStore {
                 return Err(Error::ExperimentNotFound(id.to_string()));
             }
         }
+        crate::evals::check_refs(batch, &*state)?;
         // Creates first, as the SQLite store does: a record may precede its experiment's
         // create in the same batch.
         let (creates, rest): (Vec<&Record>, Vec<&Record>) = batch
@@ -329,6 +437,22 @@ impl Store for MemoryStore {
 
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
         Ok(self.lock()?.experiment(id)?.models.clone())
+    }
+
+    async fn list_eval_samples(&self, id: &str) -> Result<Vec<EvalSample>> {
+        Ok(self
+            .lock()?
+            .experiment(id)?
+            .evals
+            .values()
+            .cloned()
+            .collect())
+    }
+
+    async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
+        let mut out = self.lock()?.experiment(id)?.annotations.clone();
+        out.sort_by_key(|a| a.created_at);
+        Ok(out)
     }
 
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {

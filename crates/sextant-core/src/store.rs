@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::env::{MaybeSend, MaybeSync};
 use crate::error::{Error, Result};
+use crate::evals::{EvalPage, EvalQuery, EvalSummary};
 use crate::model::{
-    trace_summaries, AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint,
-    MetricSummary, ModelInfo, NewExperiment, NewToken, ParamValue, Span, Status, StepRange,
-    TokenInfo, TraceSummary,
+    trace_summaries, Annotation, AnnotationTarget, AnnotationValue, AttachmentInfo, EvalSample,
+    ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo,
+    NewExperiment, NewToken, ParamValue, Span, Status, StepRange, TokenInfo, TraceSummary,
 };
 use crate::search::Query;
 use crate::validate;
@@ -70,6 +71,62 @@ pub enum Record {
         /// What to link; the file itself is not copied.
         model: ModelInfo,
     },
+    /// An eval sample; one with the same (dataset id, id) replaces it, keeping its first
+    /// `created_at` (luml resets it). `trace_ids` and `annotations` are ignored.
+    EvalSample {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// The sample.
+        sample: EvalSample,
+    },
+    /// Links an eval sample to a trace; the same link again changes nothing (luml adds a
+    /// second row). The sample must be stored or written earlier in the batch; the trace
+    /// need not be stored yet (its spans may still be open).
+    EvalTraceLink {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// The row id (a uuid), as luml's bridge rows have.
+        id: String,
+        /// The sample's dataset.
+        dataset_id: String,
+        /// The sample's id.
+        eval_id: String,
+        /// The trace (32 hex digits).
+        trace_id: String,
+        /// Unix ms.
+        created_at: i64,
+    },
+    /// A new annotation. What it annotates must be stored (or written earlier in the
+    /// batch): the sample, or the span.
+    Annotation {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// The annotation, with its id.
+        annotation: Annotation,
+    },
+    /// Changes an annotation's value and/or rationale (`None` keeps it). The annotation
+    /// must exist and a new value must have its value type.
+    UpdateAnnotation {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// Its table.
+        target: AnnotationTarget,
+        /// The annotation's id.
+        id: String,
+        /// The new value.
+        value: Option<AnnotationValue>,
+        /// The new rationale.
+        rationale: Option<String>,
+    },
+    /// Deletes an annotation; an id not stored changes nothing (as in luml).
+    DeleteAnnotation {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// Its table.
+        target: AnnotationTarget,
+        /// The annotation's id.
+        id: String,
+    },
 }
 
 impl Record {
@@ -82,7 +139,12 @@ impl Record {
             | Record::Metrics { experiment, .. }
             | Record::Spans { experiment, .. }
             | Record::Attachment { experiment, .. }
-            | Record::Model { experiment, .. } => experiment,
+            | Record::Model { experiment, .. }
+            | Record::EvalSample { experiment, .. }
+            | Record::EvalTraceLink { experiment, .. }
+            | Record::Annotation { experiment, .. }
+            | Record::UpdateAnnotation { experiment, .. }
+            | Record::DeleteAnnotation { experiment, .. } => experiment,
         }
     }
 }
@@ -185,6 +247,49 @@ impl Batch {
                     validate::label("model id", &model.id)?;
                     validate::millis("created_at", model.created_at)?;
                 }
+                Record::EvalSample { sample, .. } => {
+                    validate::label("eval id", &sample.id)?;
+                    validate::label("dataset id", &sample.dataset_id)?;
+                    validate::millis("created_at", sample.created_at)?;
+                    validate::millis("updated_at", sample.updated_at)?;
+                }
+                Record::EvalTraceLink {
+                    id,
+                    dataset_id,
+                    eval_id,
+                    trace_id,
+                    created_at,
+                    ..
+                } => {
+                    validate::label("link id", id)?;
+                    validate::label("dataset id", dataset_id)?;
+                    validate::label("eval id", eval_id)?;
+                    validate::trace_id(trace_id)?;
+                    validate::millis("created_at", *created_at)?;
+                }
+                Record::Annotation { annotation, .. } => validate::annotation(annotation)?,
+                Record::UpdateAnnotation {
+                    id,
+                    value,
+                    rationale,
+                    ..
+                } => {
+                    validate::label("annotation id", id)?;
+                    if value.is_none() && rationale.is_none() {
+                        return Err(Error::invalid(
+                            "annotation update",
+                            id.as_str(),
+                            "changes nothing: give a value or a rationale",
+                        ));
+                    }
+                    if let Some(AnnotationValue::String(s)) = value {
+                        validate::text("annotation value", s)?;
+                    }
+                    if let Some(r) = rationale {
+                        validate::text("annotation rationale", r)?;
+                    }
+                }
+                Record::DeleteAnnotation { id, .. } => validate::label("annotation id", id)?,
             }
         }
         Ok(())
@@ -372,6 +477,36 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     /// deleted (the key-value store: [`Error::InvalidInput`] for an id that breaks the
     /// rules).
     async fn delete_experiment(&self, id: &str) -> Result<()>;
+
+    /// Every eval sample of an experiment, with its linked trace ids, by (dataset id, id).
+    /// The default (stores that do not hold evals): none.
+    /// Errors: [`Error::ExperimentNotFound`].
+    async fn list_eval_samples(&self, id: &str) -> Result<Vec<EvalSample>> {
+        self.get_experiment(id).await?;
+        Ok(Vec::new())
+    }
+
+    /// Every annotation of an experiment (on samples and spans), by creation time, ties
+    /// in the order written. The default: none. Errors: [`Error::ExperimentNotFound`].
+    async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
+        self.get_experiment(id).await?;
+        Ok(Vec::new())
+    }
+
+    /// One page of an experiment's samples (see [`EvalQuery`]), each with its annotation
+    /// summary. Errors: [`Error::ExperimentNotFound`]; [`Error::InvalidInput`] for a
+    /// cursor that is not one.
+    async fn eval_page(&self, id: &str, query: &EvalQuery) -> Result<EvalPage> {
+        let samples = self.list_eval_samples(id).await?;
+        let annotations = self.list_annotations(id).await?;
+        crate::evals::query(samples, &annotations, query)
+    }
+
+    /// Score averages over an experiment's samples, overall and per dataset.
+    /// Errors: [`Error::ExperimentNotFound`].
+    async fn eval_summary(&self, id: &str) -> Result<EvalSummary> {
+        Ok(crate::evals::summarize(&self.list_eval_samples(id).await?))
+    }
 
     /// Makes everything written so far self-contained on disk (SQLite: folds the write-ahead
     /// log into the database files), for a clean close. The store stays usable. Does

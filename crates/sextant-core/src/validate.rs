@@ -1,6 +1,9 @@
 //! Rules for untrusted names. Every store relies on these before a name touches a path or key.
 
 use crate::error::{Error, Result};
+use crate::model::{
+    Annotation, AnnotationKind, AnnotationSubject, AnnotationValue, AnnotationValueType,
+};
 
 const MAX_KEY_LEN: usize = 250;
 const MAX_NAME_LEN: usize = 1024;
@@ -164,6 +167,58 @@ fn hex_id(what: &'static str, id: &str, len: usize) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A trace id alone: 32 hex digits.
+pub fn trace_id(id: &str) -> Result<()> {
+    hex_id("trace id", id, 32)
+}
+
+/// Free text (annotation values and rationales): at most 1 MiB, so one annotation cannot
+/// swell a page of samples.
+pub fn text(what: &'static str, text: &str) -> Result<()> {
+    const MAX_TEXT_LEN: usize = 1 << 20;
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Error::invalid(
+            what,
+            truncate(text),
+            format!("longer than {MAX_TEXT_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// An annotation as luml accepts it, and more strictly: ids and labels, what it annotates,
+/// feedback only as a bool, the value of its declared type, a valid time.
+pub fn annotation(a: &Annotation) -> Result<()> {
+    label("annotation id", &a.id)?;
+    match &a.subject {
+        AnnotationSubject::Eval {
+            dataset_id,
+            eval_id,
+        } => {
+            label("dataset id", dataset_id)?;
+            label("eval id", eval_id)?;
+        }
+        AnnotationSubject::Span { trace_id, span_id } => span_ids(trace_id, span_id, None)?,
+    }
+    label("annotation name", &a.name)?;
+    label("annotation user", &a.user)?;
+    if a.annotation_kind == AnnotationKind::Feedback && a.value_type != AnnotationValueType::Bool {
+        return Err(Error::invalid(
+            "annotation value type",
+            a.value_type.as_str(),
+            "must be 'bool' for a feedback annotation",
+        ));
+    }
+    a.value.check_type(a.value_type)?;
+    if let AnnotationValue::String(s) = &a.value {
+        text("annotation value", s)?;
+    }
+    if let Some(r) = &a.rationale {
+        text("annotation rationale", r)?;
+    }
+    millis("created_at", a.created_at)
 }
 
 fn truncate(s: &str) -> String {

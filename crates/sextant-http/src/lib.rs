@@ -421,6 +421,39 @@ impl Store for HttpStore {
             .await
     }
 
+    async fn list_eval_samples(&self, id: &str) -> Result<Vec<sextant_core::EvalSample>> {
+        self.get(&format!("/experiments/{}/evals/all", encode_path(id)), &[])
+            .await
+    }
+
+    async fn list_annotations(&self, id: &str) -> Result<Vec<sextant_core::Annotation>> {
+        self.get(
+            &format!("/experiments/{}/annotations", encode_path(id)),
+            &[],
+        )
+        .await
+    }
+
+    async fn eval_page(
+        &self,
+        id: &str,
+        query: &sextant_core::EvalQuery,
+    ) -> Result<sextant_core::EvalPage> {
+        self.get(
+            &format!("/experiments/{}/evals", encode_path(id)),
+            &query.to_params(),
+        )
+        .await
+    }
+
+    async fn eval_summary(&self, id: &str) -> Result<sextant_core::EvalSummary> {
+        self.get(
+            &format!("/experiments/{}/evals/summary", encode_path(id)),
+            &[],
+        )
+        .await
+    }
+
     async fn update_experiment(&self, id: &str, update: &ExperimentUpdate) -> Result<()> {
         let body = serde_json::to_vec(update).map_err(|e| Error::storage(e.to_string()))?;
         self.send("PATCH", &format!("/experiments/{}", encode_path(id)), body)

@@ -4,6 +4,7 @@
 //! and one exported by `sextant export` are the same bytes. The layout itself is described
 //! in `docs/store-layout.md`.
 
+pub mod evals;
 pub mod expdb;
 pub mod schema;
 pub mod snapshot;

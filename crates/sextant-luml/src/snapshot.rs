@@ -89,6 +89,14 @@ fn exp_db_bytes(dump: &ExperimentDump) -> Result<Vec<u8>> {
             let id = format!("{:08x}-0000-4000-8000-{:012x}", i, a.size);
             expdb::write_attachment_row(&tx, path, &id, &a.name, a.size, a.created_at)?;
         }
+        let evals = sextant_core::dump::eval_records(
+            &dump.info.id,
+            dump.evals.clone(),
+            dump.annotations.clone(),
+        );
+        for r in &evals {
+            crate::evals::write(&tx, path, r)?;
+        }
         tx.commit().map_err(sql)?;
     }
     let data = conn.serialize(rusqlite::MAIN_DB).map_err(sql)?;
@@ -295,6 +303,8 @@ fn read_exp_db(mut db: Vec<u8>, id: &str) -> Result<ExperimentDump> {
         spans,
         attachments,
         models: Vec::new(),
+        evals: crate::evals::read_samples(&conn, path)?,
+        annotations: crate::evals::read_annotations(&conn, path)?,
     })
 }
 

@@ -9,6 +9,16 @@ pub fn iso_from_millis(ms: i64) -> String {
     }
 }
 
+/// Formats unix milliseconds as SQLite's `CURRENT_TIMESTAMP` text with milliseconds
+/// (`2026-11-28 16:05:12.123`): the form luml's eval tables hold, so rows sort the same
+/// whoever wrote them, and Python's `sqlite3` timestamp converter reads it.
+pub fn sql_from_millis(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => "1970-01-01 00:00:00.000".to_string(),
+    }
+}
+
 /// Parses the timestamp forms found in luml stores (`2026-11-28 16:05:12`,
 /// `2026-11-28T16:05:12.123456+00:00`, with or without zone) into unix milliseconds.
 pub fn millis_from_iso(text: &str) -> Option<i64> {

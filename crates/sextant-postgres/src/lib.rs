@@ -10,6 +10,7 @@ mod artifacts;
 mod blocks;
 mod config;
 mod errors;
+mod evals;
 mod migrate;
 mod notify;
 mod read;
@@ -422,6 +423,18 @@ impl Store for PgStore {
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {
         let id = id.to_string();
         self.run(|inner| async move { read::models(&inner, &id).await })
+            .await
+    }
+
+    async fn list_eval_samples(&self, id: &str) -> Result<Vec<sextant_core::EvalSample>> {
+        let id = id.to_string();
+        self.run(|inner| async move { evals::samples(&inner, &id).await })
+            .await
+    }
+
+    async fn list_annotations(&self, id: &str) -> Result<Vec<sextant_core::Annotation>> {
+        let id = id.to_string();
+        self.run(|inner| async move { evals::annotations(&inner, &id).await })
             .await
     }
 

@@ -20,6 +20,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "access tokens and experiment creators",
         include_str!("migrations/0003_tokens.sql"),
     ),
+    (
+        4,
+        "eval samples, trace links and annotations",
+        include_str!("migrations/0004_evals.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -179,6 +179,15 @@ async fn apply_tx(
                 .await
                 .map_err(query_error)?;
             }
+            r => {
+                if inner.version < crate::evals::VERSION {
+                    return Err(sextant_core::evals::unsupported(
+                        "PostgreSQL (schema older than version 3)",
+                    ));
+                }
+                let seq = seqs.get(&tx, r.experiment()).await?;
+                crate::evals::write(&tx, seq, r.experiment(), r).await?;
+            }
         }
     }
     if !series.is_empty() {

@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod evals;
 mod reads;
 mod tracker;
 

@@ -11,6 +11,7 @@ use sextant::{ExperimentTracker, ExperimentUpdate, Span, StartOptions};
 
 use crate::convert::param_value;
 use crate::errors::{invalid_type, invalid_value, IntoPy};
+use crate::evals;
 use crate::reads;
 
 /// `(key, count, first_step, last_step, last_value)`.
@@ -195,6 +196,105 @@ impl PyTracker {
             self.inner.log_span(span, experiment_id).py_err()?;
         }
         Ok(())
+    }
+
+    // ---- evals and annotations (see evals.rs) ----
+
+    #[pyo3(signature = (sample_json, experiment_id))]
+    fn _log_eval_sample(&self, sample_json: &str, experiment_id: Option<&str>) -> PyResult<()> {
+        evals::log_sample(&self.inner, sample_json, experiment_id)
+    }
+
+    #[pyo3(signature = (dataset_id, eval_id, trace_id, experiment_id))]
+    fn _link_eval_sample_to_trace(
+        &self,
+        dataset_id: &str,
+        eval_id: &str,
+        trace_id: &str,
+        experiment_id: Option<&str>,
+    ) -> PyResult<()> {
+        self.inner
+            .link_eval_sample_to_trace(dataset_id, eval_id, trace_id, experiment_id)
+            .py_err()
+    }
+
+    #[pyo3(signature = (spec_json, experiment_id))]
+    fn _log_annotation<'py>(
+        &self,
+        py: Python<'py>,
+        spec_json: &str,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::log_annotation(&self.inner, py, spec_json, experiment_id)
+    }
+
+    #[pyo3(signature = (experiment_id, annotation_id, target, value_json, rationale))]
+    fn _update_annotation<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: &str,
+        annotation_id: &str,
+        target: &str,
+        value_json: Option<&str>,
+        rationale: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::update_annotation(
+            &self.inner,
+            py,
+            experiment_id,
+            annotation_id,
+            target,
+            value_json,
+            rationale,
+        )
+    }
+
+    #[pyo3(signature = (experiment_id, annotation_id, target))]
+    fn _delete_annotation(
+        &self,
+        py: Python<'_>,
+        experiment_id: &str,
+        annotation_id: &str,
+        target: &str,
+    ) -> PyResult<()> {
+        evals::delete_annotation(&self.inner, py, experiment_id, annotation_id, target)
+    }
+
+    #[pyo3(signature = (experiment_id, params))]
+    fn _eval_page<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+        params: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::page(&self.inner, py, experiment_id, params)
+    }
+
+    #[pyo3(signature = (experiment_id))]
+    fn _evals_all<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::all(&self.inner, py, experiment_id)
+    }
+
+    #[pyo3(signature = (experiment_id))]
+    fn _eval_summary<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::summary(&self.inner, py, experiment_id)
+    }
+
+    #[pyo3(signature = (experiment_id))]
+    fn _annotations<'py>(
+        &self,
+        py: Python<'py>,
+        experiment_id: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        evals::annotations(&self.inner, py, experiment_id)
     }
 
     /// Makes everything buffered durable now; reports a background flush that lost data.

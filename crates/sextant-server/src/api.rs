@@ -24,7 +24,7 @@ const DEFAULT_MAX_POINTS: usize = 2_000;
 const MAX_MAX_POINTS: usize = 1_000_000;
 
 /// Runs a store call off the async workers (SQLite blocks).
-async fn with_store<T, F>(state: &AppState, f: F) -> ApiResult<T>
+pub(crate) async fn with_store<T, F>(state: &AppState, f: F) -> ApiResult<T>
 where
     T: Send + 'static,
     F: FnOnce(Arc<dyn Store>) -> sextant_core::BoxFuture<'static, sextant_core::Result<T>>

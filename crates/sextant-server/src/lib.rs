@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod auth;
 mod error;
+mod evals_api;
 mod events;
 mod guard;
 mod mlflow;
@@ -180,6 +181,10 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         .route("/experiments/{id}/traces", get(api::list_traces))
         .route("/experiments/{id}/traces/{trace_id}", get(api::get_trace))
         .route("/experiments/{id}/models", get(api::list_models))
+        .route("/experiments/{id}/evals", get(evals_api::page))
+        .route("/experiments/{id}/evals/all", get(evals_api::all))
+        .route("/experiments/{id}/evals/summary", get(evals_api::summary))
+        .route("/experiments/{id}/annotations", get(evals_api::annotations))
         .route("/experiments/{id}/export", get(api::export))
         .route("/groups", get(api::list_groups))
         .route("/batch", post(api::write_batch))

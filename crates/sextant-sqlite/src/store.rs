@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use sextant_core::{
-    validate, AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, GroupInfo,
-    MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue, Record, Result, Span, Status,
-    StepRange, Store,
+    validate, Annotation, AttachmentInfo, Batch, Error, EvalSample, ExperimentInfo,
+    ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo, NewExperiment, ParamValue,
+    Record, Result, Span, Status, StepRange, Store,
 };
 use sextant_luml::time::{iso_from_millis, millis_from_iso};
 
@@ -414,6 +414,11 @@ impl SqliteStore {
                     touched.metrics = true;
                 }
                 Record::Spans { spans, .. } => expdb::write_spans(tx, path, spans)?,
+                Record::EvalSample { .. }
+                | Record::EvalTraceLink { .. }
+                | Record::Annotation { .. }
+                | Record::UpdateAnnotation { .. }
+                | Record::DeleteAnnotation { .. } => sextant_luml::evals::write(tx, path, r)?,
                 Record::Attachment {
                     name,
                     data,
@@ -785,6 +790,11 @@ impl Store for SqliteStore {
                     | Record::Metrics { .. }
                     | Record::Spans { .. }
                     | Record::Attachment { .. }
+                    | Record::EvalSample { .. }
+                    | Record::EvalTraceLink { .. }
+                    | Record::Annotation { .. }
+                    | Record::UpdateAnnotation { .. }
+                    | Record::DeleteAnnotation { .. }
             );
             if has_data && !order.contains(&r.experiment()) {
                 order.push(r.experiment());
@@ -1075,6 +1085,18 @@ impl Store for SqliteStore {
 
     async fn list_spans(&self, id: &str, trace_id: Option<&str>) -> Result<Vec<Span>> {
         self.with_exp(id, |ec| expdb::read_spans(&ec.conn, &ec.path, trace_id))
+    }
+
+    async fn list_eval_samples(&self, id: &str) -> Result<Vec<EvalSample>> {
+        self.with_exp(id, |ec| {
+            sextant_luml::evals::read_samples(&ec.conn, &ec.path)
+        })
+    }
+
+    async fn list_annotations(&self, id: &str) -> Result<Vec<Annotation>> {
+        self.with_exp(id, |ec| {
+            sextant_luml::evals::read_annotations(&ec.conn, &ec.path)
+        })
     }
 
     async fn list_models(&self, id: &str) -> Result<Vec<ModelInfo>> {

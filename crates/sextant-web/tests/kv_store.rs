@@ -72,9 +72,10 @@ fn store(backend: Arc<MapBackend>, prefix: &str) -> Arc<dyn Store> {
 
 #[test]
 fn kv_store_conforms() {
-    pollster::block_on(conformance::run_all(Arc::new(SystemEnv), || async {
-        store(Arc::new(MapBackend::default()), "sextant")
-    }));
+    pollster::block_on(conformance::run_without_evals(
+        Arc::new(SystemEnv),
+        || async { store(Arc::new(MapBackend::default()), "sextant") },
+    ));
 }
 
 #[test]

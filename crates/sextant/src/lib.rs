@@ -24,6 +24,7 @@
 //! native stores complete at once, so this crate runs them with `pollster` and needs no
 //! async runtime.
 
+mod evals;
 mod flusher;
 mod model_link;
 mod run;
@@ -35,10 +36,13 @@ use std::sync::Arc;
 
 pub use run::Run;
 pub use sextant_core::{
-    AttachmentInfo, Error, ExperimentDump, ExperimentInfo, ExperimentUpdate, FlushPolicy,
-    GroupInfo, MemoryStore, MetricPoint, MetricSummary, ModelInfo, OpenOptions, ParamType,
-    ParamValue, Registry, Result, Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status,
-    StepRange, Store, TraceState, TraceSummary,
+    Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
+    AnnotationValue, AnnotationValueType, AttachmentInfo, DatasetScores, Error, EvalColumn,
+    EvalPage, EvalQuery, EvalSample, EvalSortKey, EvalSummary, ExperimentDump, ExperimentInfo,
+    ExperimentUpdate, FlushPolicy, GroupInfo, JsonObject, MemoryStore, MetricPoint, MetricSummary,
+    ModelInfo, NewAnnotation, OpenOptions, ParamType, ParamValue, Registry, Result, ScoreFilter,
+    Span, SpanEvent, SpanLink, SpanStatus, StartOptions, Status, StepRange, Store, TraceState,
+    TraceSummary,
 };
 pub use sextant_core::{NewToken, Role, TokenInfo, TokenStore};
 pub use sextant_tracing::SextantLayer;

@@ -28,6 +28,8 @@ pub struct SyncReport {
     pub models: usize,
     pub params: usize,
     pub statuses: usize,
+    /// Eval samples, trace links and annotations sent.
+    pub evals: usize,
 }
 
 impl SyncReport {
@@ -40,6 +42,7 @@ impl SyncReport {
             && self.models == 0
             && self.params == 0
             && self.statuses == 0
+            && self.evals == 0
     }
 }
 
@@ -185,6 +188,48 @@ async fn sync_experiment(
     if !models.is_empty() {
         report.models += models.len();
         to.write(&Batch { records: models }).await?;
+    }
+
+    // Samples that differ (or are missing), links and annotations the target lacks.
+    let samples_there: BTreeMap<(String, String), sextant_core::EvalSample> = to
+        .list_eval_samples(id)
+        .await?
+        .into_iter()
+        .map(|s| ((s.dataset_id.clone(), s.id.clone()), s))
+        .collect();
+    let annotations_there: BTreeSet<String> = to
+        .list_annotations(id)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let mut samples = Vec::new();
+    for mut s in from.list_eval_samples(id).await? {
+        match samples_there.get(&(s.dataset_id.clone(), s.id.clone())) {
+            Some(t) if t == &s => continue,
+            Some(t)
+                if sextant_core::EvalSample {
+                    trace_ids: t.trace_ids.clone(),
+                    ..s.clone()
+                } == *t =>
+            {
+                // Only links are missing: the sample itself stays as it is.
+                s.trace_ids.retain(|tr| !t.trace_ids.contains(tr));
+                samples.push(s);
+            }
+            _ => samples.push(s),
+        }
+    }
+    let annotations: Vec<_> = from
+        .list_annotations(id)
+        .await?
+        .into_iter()
+        .filter(|a| !annotations_there.contains(&a.id))
+        .collect();
+    let records = sextant_core::dump::eval_records(id, samples, annotations);
+    if !records.is_empty() {
+        report.evals += records.len();
+        to.write(&Batch { records }).await?;
     }
 
     let now = to.get_experiment(id).await?;

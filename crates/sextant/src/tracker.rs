@@ -30,7 +30,7 @@ use crate::system::Sampler;
 /// [`flush`]: ExperimentTracker::flush
 #[derive(Debug)]
 pub struct ExperimentTracker {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     flusher: Option<Flusher>,
     /// The system-metrics threads of runs started with `system_metrics`, by run id.
     samplers: Mutex<HashMap<String, Sampler>>,

@@ -11,7 +11,26 @@ import {
   type SextantError,
   type Span,
   type TraceSummary,
+  type Annotation,
+  type EvalPage,
 } from "@sextant/tracker";
+
+export async function evals(tracker: ExperimentTracker): Promise<number> {
+  tracker.logEvalSample("s1", "qa", { prompt: "2+2?" }, { outputs: { answer: "4" }, scores: { acc: 1 } });
+  tracker.linkEvalSampleToTrace("qa", "s1", "4bf92f3577b34da6a3ce929d0e0e4736");
+  const a: Annotation = await tracker.logEvalAnnotation("qa", "s1", {
+    name: "correct",
+    annotationKind: "feedback",
+    valueType: "bool",
+    value: true,
+    user: "alice",
+  });
+  await tracker.updateAnnotation("exp", a.id, "eval", { rationale: "checked" });
+  const page: EvalPage = await tracker.getExperimentEvals({ sortBy: "scores.acc", filters: ["scores.acc > 0.5"], limit: 50 });
+  const avg: number | undefined = (await tracker.getEvalSummary()).overall.averages["acc"];
+  await tracker.deleteAnnotation("exp", a.id, "eval");
+  return page.total + (avg ?? 0) + (await tracker.listAnnotations()).length;
+}
 
 async function main(pngBytes: Uint8Array): Promise<void> {
   await load();

@@ -1,5 +1,6 @@
 //! The data model every store reads and writes.
 
+mod eval;
 mod experiment;
 pub mod media;
 mod metric;
@@ -8,6 +9,11 @@ mod span;
 mod span_record;
 mod token;
 
+pub use eval::{
+    number, Annotation, AnnotationKind, AnnotationSubject, AnnotationSummary, AnnotationTarget,
+    AnnotationValue, AnnotationValueType, EvalColumn, EvalSample, ExpectationSummary,
+    FeedbackSummary, JsonObject,
+};
 pub use experiment::{
     AttachmentInfo, ExperimentInfo, ExperimentUpdate, GroupInfo, ModelInfo, NewExperiment, Status,
 };

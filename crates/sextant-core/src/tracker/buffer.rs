@@ -31,6 +31,8 @@ pub(super) struct OpenRun {
     pub spans: Vec<Span>,
     /// Spans from in-process tracers, made into [`Span`]s only when drained.
     pub span_records: Vec<SpanRecord>,
+    /// Eval samples and their trace links, in logging order (a link follows its sample).
+    pub evals: Vec<Record>,
 }
 
 impl OpenRun {
@@ -60,6 +62,7 @@ impl OpenRun {
             metrics,
             spans: Vec::new(),
             span_records: Vec::new(),
+            evals: Vec::new(),
         }
     }
 
@@ -129,6 +132,7 @@ impl OpenRun {
                 spans: std::mem::take(&mut self.spans),
             });
         }
+        out.append(&mut self.evals);
         if !self.span_records.is_empty() {
             // Keep some capacity (the next interval records about as many), but under
             // glibc's mmap threshold: a fresh mapping per flush is zeroed and faulted in

@@ -2,6 +2,9 @@
 //! crate with a blocking API and a flush thread, the wasm crate with JS promises and timers.
 
 mod buffer;
+mod evals;
+
+pub use evals::NewAnnotation;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

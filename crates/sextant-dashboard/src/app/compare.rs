@@ -125,6 +125,7 @@ pub fn ComparePage() -> Html {
                     </div>
                 }
             </section>
+            <super::evals::EvalAverages runs={list.clone()} />
             <section class="card">
                 <h3>{ "Latest metrics" }</h3>
                 <div class="scroll-x">

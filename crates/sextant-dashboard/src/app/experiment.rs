@@ -25,6 +25,7 @@ pub enum Tab {
     Attachments,
     Traces,
     Images,
+    Evals,
 }
 
 #[derive(Properties, PartialEq)]
@@ -116,6 +117,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
             Tab::Attachments => Route::Attachments { id: id.clone() },
             Tab::Traces => Route::Traces { id: id.clone() },
             Tab::Images => Route::Images { id: id.clone() },
+            Tab::Evals => Route::Evals { id: id.clone() },
         };
         let class = classes!("tab", (props.tab == tab).then_some("active"));
         html! { <Link to={route} {class}>{ label }</Link> }
@@ -144,6 +146,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
         Tab::Attachments => html! { <AttachmentsTab id={id.clone()} /> },
         Tab::Traces => html! { <TracesTab id={id.clone()} /> },
         Tab::Images => html! { <MediaPanel runs={runs.clone()} explain_empty={true} /> },
+        Tab::Evals => html! { <super::evals::EvalsTab id={id.clone()} /> },
     };
     html! {
         <div class="experiment">
@@ -168,6 +171,7 @@ pub fn ExperimentPage(props: &Props) -> Html {
                 { tab_link(Tab::Attachments, "Attachments".into()) }
                 { tab_link(Tab::Traces, "Traces".into()) }
                 { tab_link(Tab::Images, "Images".into()) }
+                { tab_link(Tab::Evals, "Evals".into()) }
             </nav>
             { content }
         </div>

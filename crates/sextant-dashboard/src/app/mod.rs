@@ -10,6 +10,7 @@ mod charts;
 mod compare;
 mod ctx;
 mod dom;
+mod evals;
 mod experiment;
 mod experiments;
 mod extremes;
@@ -324,6 +325,9 @@ fn switch(route: Route) -> Html {
         }
         Route::Images { id } => {
             html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Images} /> }
+        }
+        Route::Evals { id } => {
+            html! { <experiment::ExperimentPage {id} tab={experiment::Tab::Evals} /> }
         }
         Route::Compare => html! { <compare::ComparePage /> },
         Route::Sources => html! { <sources::SourcesPage /> },

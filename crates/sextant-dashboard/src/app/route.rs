@@ -23,6 +23,8 @@ pub enum Route {
     Traces { id: String },
     #[at("/experiments/:id/images")]
     Images { id: String },
+    #[at("/experiments/:id/evals")]
+    Evals { id: String },
     #[at("/compare")]
     Compare,
     #[at("/sources")]

@@ -6,6 +6,7 @@ A :class:`Record` is both, so code written for either keeps working.
 
 from __future__ import annotations
 
+import dataclasses as _dc
 import datetime as _dt
 from typing import Any
 
@@ -254,4 +255,151 @@ def trace(raw: dict[str, Any]) -> TraceRecord:
         end_time_unix_nano=raw["end_time_unix_nano"],
         evals=[],
         annotations=None,
+    )
+
+
+# ---- evals and annotations (luml-sdk 0.4's dataclasses, as dicts with attributes) ----
+
+
+class FeedbackSummaryItem(Record):
+    __slots__ = ()
+    name: str
+    total: int
+    counts: dict[str, int]
+
+
+class ExpectationSummaryItem(Record):
+    __slots__ = ()
+    name: str
+    total: int
+    positive: int
+    negative: int
+    value: int | str | None
+
+
+class AnnotationSummary(Record):
+    __slots__ = ()
+    feedback: list[FeedbackSummaryItem]
+    expectations: list[ExpectationSummaryItem]
+
+
+class AnnotationRecord(Record):
+    __slots__ = ()
+    id: str
+    name: str
+    annotation_kind: str
+    value_type: str
+    value: int | bool | str
+    user: str
+    created_at: _dt.datetime
+    rationale: str | None
+
+
+class EvalRecord(Record):
+    __slots__ = ()
+    id: str
+    dataset_id: str
+    inputs: dict[str, Any]
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+    outputs: dict[str, Any] | None
+    refs: dict[str, Any] | None
+    scores: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    trace_ids: list[str]
+    annotations: AnnotationSummary | None
+
+
+@_dc.dataclass
+class PaginatedResponse:
+    """luml's page: ``items`` and the ``cursor`` of the next page (None on the last). A
+    dataclass, as in luml, so ``page.items`` is the list (not ``dict.items``)."""
+
+    items: list[Any]
+    cursor: str | None
+
+
+class EvalColumns(Record):
+    __slots__ = ()
+    inputs: list[str]
+    outputs: list[str]
+    refs: list[str]
+    scores: list[str]
+    metadata: list[str]
+
+
+def annotation_summary(raw: dict[str, Any]) -> AnnotationSummary:
+    return AnnotationSummary(
+        feedback=[FeedbackSummaryItem(name=f["name"], total=f["total"], counts=dict(f["counts"])) for f in raw["feedback"]],
+        expectations=[
+            ExpectationSummaryItem(
+                name=e["name"], total=e["total"], positive=e["positive"], negative=e["negative"], value=e.get("value")
+            )
+            for e in raw["expectations"]
+        ],
+    )
+
+
+def summarize_annotations(annotations: list[dict[str, Any]]) -> AnnotationSummary:
+    """luml's summary of raw annotations: feedback counted per value text, expectations
+    with their bool counts and the greatest non-bool value."""
+    feedback: dict[str, FeedbackSummaryItem] = {}
+    expect: dict[str, ExpectationSummaryItem] = {}
+    best: dict[str, tuple[str, str]] = {}
+    for a in annotations:
+        text = _value_text(a["value"])
+        if a["annotation_kind"] == "feedback":
+            f = feedback.setdefault(a["name"], FeedbackSummaryItem(name=a["name"], total=0, counts={}))
+            f["total"] += 1
+            f["counts"][text] = f["counts"].get(text, 0) + 1
+        else:
+            e = expect.setdefault(
+                a["name"], ExpectationSummaryItem(name=a["name"], total=0, positive=0, negative=0, value=None)
+            )
+            e["total"] += 1
+            if a["value_type"] == "bool":
+                e["positive" if a["value"] is True else "negative"] += 1
+            elif a["name"] not in best or text > best[a["name"]][0]:
+                best[a["name"]] = (text, a["value_type"])
+    for name, (text, vt) in best.items():
+        expect[name]["value"] = int(text) if vt == "int" else text
+    return AnnotationSummary(
+        feedback=[feedback[k] for k in sorted(feedback)],
+        expectations=[expect[k] for k in sorted(expect)],
+    )
+
+
+def _value_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def annotation(raw: dict[str, Any]) -> AnnotationRecord:
+    return AnnotationRecord(
+        id=raw["id"],
+        name=raw["name"],
+        annotation_kind=raw["annotation_kind"],
+        value_type=raw["value_type"],
+        value=raw["value"],
+        user=raw["user"],
+        created_at=when(raw["created_at"]),
+        rationale=raw.get("rationale"),
+    )
+
+
+def eval_record(raw: dict[str, Any]) -> EvalRecord:
+    summary = raw.get("annotations")
+    return EvalRecord(
+        id=raw["id"],
+        dataset_id=raw["dataset_id"],
+        inputs=raw["inputs"],
+        created_at=when(raw["created_at"]),
+        updated_at=when(raw["updated_at"]),
+        outputs=raw.get("outputs"),
+        refs=raw.get("refs"),
+        scores=raw.get("scores"),
+        metadata=raw.get("metadata"),
+        trace_ids=list(raw.get("trace_ids") or []),
+        annotations=annotation_summary(summary) if summary else None,
     )

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import _records
+from ._evals import EvalsMixin
 from ._sextant import DEFAULT_STORE, Tracker as _Tracker
 from .errors import InvalidInputError, NotFoundError
 
 
-class ExperimentTracker(_Tracker):
+class ExperimentTracker(EvalsMixin, _Tracker):
     """
     Local experiment tracking for ML experiments.
 

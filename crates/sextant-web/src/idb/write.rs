@@ -269,6 +269,10 @@ impl<'a> Plan<'a> {
             | Record::Spans { .. }
             | Record::Model { .. }
             | Record::Attachment { .. } => {}
+            r if sextant_core::evals::is_eval_record(r) => {
+                return Err(sextant_core::evals::unsupported("IndexedDB"))
+            }
+            _ => {}
         }
         Ok(())
     }

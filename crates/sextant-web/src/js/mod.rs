@@ -5,6 +5,7 @@
 
 mod durability;
 mod error;
+mod evals;
 mod hooks;
 mod input;
 mod logging;

@@ -138,6 +138,7 @@ impl<'a, B: KvBackend> Staging<'a, B> {
                 e.models.retain(|m| m.id != model.id);
                 e.models.push(model.clone());
             }
+            _ => return Err(sextant_core::evals::unsupported("localStorage")),
         }
         Ok(())
     }
