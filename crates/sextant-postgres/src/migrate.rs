@@ -15,6 +15,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "min/max blocks per series",
         include_str!("migrations/0002_blocks.sql"),
     ),
+    (
+        3,
+        "finer min/max blocks for exact chart queries",
+        include_str!("migrations/0003_fine_blocks.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

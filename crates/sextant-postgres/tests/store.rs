@@ -273,8 +273,8 @@ async fn a_version_1_schema_is_upgraded_with_its_data() {
         v1.write(&Batch { records }).await.unwrap();
     }
     let store = PgStore::open(&store_url).await.unwrap();
-    assert_eq!(sextant_postgres::schema_version(), 2);
-    assert_eq!(store.schema_version_in_db().await.unwrap(), 2);
+    assert_eq!(sextant_postgres::schema_version(), 3);
+    assert_eq!(store.schema_version_in_db().await.unwrap(), 3);
     assert_eq!(store.list_metrics("old").await.unwrap()[0].count, 300_000);
     let got = store
         .metric_series("old", "m", StepRange::ALL, 20)
@@ -332,29 +332,32 @@ async fn block_summaries_equal_a_recomputation_from_the_points() {
         .unwrap();
 
     let raw = common::raw(&url).await;
-    let recomputed = format!(
-        "SELECT key_id, step >> 10 AS block, min(step) AS first_step,
-                (array_agg(step ORDER BY value, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS min_step,
-                min(value) FILTER (WHERE value <> 'NaN'::float8) AS min_value,
-                (array_agg(step ORDER BY value DESC, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS max_step,
-                max(value) FILTER (WHERE value <> 'NaN'::float8) AS max_value
-           FROM {schema}.points GROUP BY 1, 2"
-    );
-    let stored = format!(
-        "SELECT key_id, block, first_step, min_step, min_value, max_step, max_value FROM {schema}.metric_blocks"
-    );
-    for (a, b) in [(&recomputed, &stored), (&stored, &recomputed)] {
-        let diff: i64 = raw
-            .query_one(&format!("SELECT count(*) FROM (({a}) EXCEPT ({b})) d"), &[])
+    for (table, shift) in [("metric_blocks", 10), ("metric_fine_blocks", 5)] {
+        let recomputed = format!(
+            "SELECT key_id, step >> {shift} AS block, min(step) AS first_step,
+                    (array_agg(step ORDER BY value, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS min_step,
+                    min(value) FILTER (WHERE value <> 'NaN'::float8) AS min_value,
+                    (array_agg(step ORDER BY value DESC, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS max_step,
+                    max(value) FILTER (WHERE value <> 'NaN'::float8) AS max_value
+               FROM {schema}.points GROUP BY 1, 2"
+        );
+        let stored = format!(
+            "SELECT key_id, block, first_step, min_step, min_value, max_step, max_value FROM {schema}.{table}"
+        );
+        for (a, b) in [(&recomputed, &stored), (&stored, &recomputed)] {
+            let diff: i64 = raw
+                .query_one(&format!("SELECT count(*) FROM (({a}) EXCEPT ({b})) d"), &[])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(diff, 0, "stored {table} summaries differ from the points");
+        }
+        let n: i64 = raw
+            .query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
             .await
             .unwrap()
             .get(0);
-        assert_eq!(diff, 0, "stored block summaries differ from the points");
+        let size = 1i64 << shift;
+        assert_eq!(n, (step + 1024 + size - 1) / size, "{table}");
     }
-    let n: i64 = raw
-        .query_one(&format!("SELECT count(*) FROM {schema}.metric_blocks"), &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, (step + 1024 + 1023) / 1024);
 }
