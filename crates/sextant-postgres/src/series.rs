@@ -145,6 +145,7 @@ async fn exact(
 }
 
 /// One bucket's running extremes: `(value, step)`, NaN never, ties to the smaller step.
+/// Adding the same point twice changes nothing, so overlapping reads are harmless.
 #[derive(Default)]
 struct Extremes {
     first: Option<i64>,
@@ -153,8 +154,10 @@ struct Extremes {
 }
 
 impl Extremes {
-    fn add(&mut self, first: i64, min: Option<(f64, i64)>, max: Option<(f64, i64)>) {
-        self.first = Some(self.first.map_or(first, |f| f.min(first)));
+    fn add(&mut self, first: Option<i64>, min: Option<(f64, i64)>, max: Option<(f64, i64)>) {
+        if let Some(f) = first {
+            self.first = Some(self.first.map_or(f, |c| c.min(f)));
+        }
         if let Some(m) = min {
             if self
                 .min
@@ -174,10 +177,44 @@ impl Extremes {
     }
 }
 
+/// A block summary row: `(value, step)` extremes, as [`Extremes`] keeps them.
+struct Block {
+    start: i64,
+    end: i64,
+    first: i64,
+    min: Option<(f64, i64)>,
+    max: Option<(f64, i64)>,
+}
+
+/// Whether the part of a cut block in a bucket must be read to know that bucket's
+/// extremes. `known`: the bucket's extremes so far (real points of it, so the final ones
+/// are at least as extreme); `leads`: the part is the bucket's first steps (else its last),
+/// so it wins ties. The block's own extremes bound the part's; a part holding the
+/// block's extreme already counted it.
+fn must_read(b: &Block, range: (i64, i64), known: Option<&Extremes>, leads: bool) -> bool {
+    let inside = |step: i64| step >= range.0 && step <= range.1;
+    let Some(known) = known else { return true };
+    let (Some(bmin), Some(bmax)) = (b.min, b.max) else {
+        // Only NaN in the block: the part matters only to a bucket with no number yet.
+        return known.min.is_none();
+    };
+    let min_open = !inside(bmin.1)
+        && known
+            .min
+            .is_none_or(|c| bmin.0 < c.0 || (leads && bmin.0 == c.0));
+    let max_open = !inside(bmax.1)
+        && known
+            .max
+            .is_none_or(|c| bmax.0 > c.0 || (leads && bmax.0 == c.0));
+    min_open || max_open
+}
+
 /// The steps to show, from block summaries: whole blocks of `levels[0]` inside `(lo, hi)`
-/// that lie in one bucket count whole; blocks a bucket edge cuts are opened into the next
-/// level's blocks, and at the last level into their points, as are the partial blocks
-/// at either end. About `n / 1024` summaries plus ~64 rows per bucket edge, not `n`.
+/// that lie in one bucket count whole; where a bucket edge cuts a block, each part counts
+/// the block's extreme it holds, and a part that could hold its bucket's other extreme is
+/// opened: into the next level's blocks, at the last level into its points (as are the
+/// partial blocks at either end). About `n / 1024` summaries plus a few dozen rows per
+/// bucket edge, not `n`.
 async fn from_blocks(
     client: &Object,
     key_id: i64,
@@ -189,6 +226,12 @@ async fn from_blocks(
 ) -> Result<Vec<i64>> {
     let bucket =
         |step: i64| (i128::from(step - lo) * i128::from(buckets) / i128::from(span)) as i64;
+    // The first step of bucket `b`: the least s with (s - lo) * buckets >= b * span.
+    let bucket_start = |b: i64| {
+        let n = i128::from(b) * i128::from(span);
+        let d = i128::from(buckets);
+        lo + ((n + d - 1) / d) as i64
+    };
     let (a, z) = (lo + 1, hi - 1);
     let Some(top) = levels.first() else {
         return exact(client, key_id, lo, hi, buckets, span).await;
@@ -199,7 +242,7 @@ async fn from_blocks(
     if first_block > last_block {
         return exact(client, key_id, lo, hi, buckets, span).await;
     }
-    // Step ranges read as points: the partial blocks at either end, then cut blocks.
+    // Step ranges read as points: the partial blocks at either end, then opened parts.
     let mut point_ranges: (Vec<i64>, Vec<i64>) = (
         vec![a, (last_block + 1) * size],
         vec![first_block * size - 1, z],
@@ -223,36 +266,49 @@ async fn from_blocks(
             )
             .await
             .map_err(query_error)?;
-        let next = levels.get(i + 1);
-        block_ranges = Default::default();
+        let mut cut = Vec::new();
         for r in &rows {
             let block: i64 = r.get(0);
-            let (start, end) = (
-                block << level.shift,
-                (block << level.shift) + level.size() - 1,
-            );
-            if bucket(start) != bucket(end) {
-                match next {
-                    Some(n) => {
-                        let ratio = level.shift - n.shift;
-                        block_ranges.0.push(block << ratio);
-                        block_ranges.1.push(((block + 1) << ratio) - 1);
-                    }
-                    None => {
-                        point_ranges.0.push(start);
-                        point_ranges.1.push(end);
-                    }
-                }
+            let start = block << level.shift;
+            let b = Block {
+                start,
+                end: start + level.size() - 1,
+                first: r.get(1),
+                min: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)).map(|(s, v)| (v, s)),
+                max: r.get::<_, Option<i64>>(4).zip(r.get::<_, Option<f64>>(5)).map(|(s, v)| (v, s)),
+            };
+            if bucket(b.start) == bucket(b.end) {
+                per.entry(bucket(b.start))
+                    .or_default()
+                    .add(Some(b.first), b.min, b.max);
                 continue;
             }
-            let first: i64 = r.get(1);
-            let min = r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3));
-            let max = r.get::<_, Option<i64>>(4).zip(r.get::<_, Option<f64>>(5));
-            per.entry(bucket(start)).or_default().add(
-                first,
-                min.map(|(s, v)| (v, s)),
-                max.map(|(s, v)| (v, s)),
-            );
+            // Blocks are no wider than a bucket: an edge cuts one in two parts. Each part
+            // counts the block's extremes it holds.
+            let edge = bucket_start(bucket(b.end));
+            for m in [b.min, b.max].into_iter().flatten() {
+                per.entry(bucket(m.1)).or_default().add(None, Some(m), Some(m));
+            }
+            cut.push((b, edge));
+        }
+        // Only now, with every whole block counted, is it known which parts could matter.
+        block_ranges = Default::default();
+        for (b, edge) in &cut {
+            for (range, leads) in [((b.start, edge - 1), false), ((*edge, b.end), true)] {
+                if !must_read(b, range, per.get(&bucket(range.0)), leads) {
+                    continue;
+                }
+                match levels.get(i + 1) {
+                    Some(n) => {
+                        block_ranges.0.push(range.0 >> n.shift);
+                        block_ranges.1.push(range.1 >> n.shift);
+                    }
+                    None => {
+                        point_ranges.0.push(range.0);
+                        point_ranges.1.push(range.1);
+                    }
+                }
+            }
         }
     }
     let points = client
@@ -266,7 +322,7 @@ async fn from_blocks(
     for r in &points {
         let (step, value): (i64, f64) = (r.get(0), r.get(1));
         let v = (!value.is_nan()).then_some((value, step));
-        per.entry(bucket(step)).or_default().add(step, v, v);
+        per.entry(bucket(step)).or_default().add(Some(step), v, v);
     }
     let mut steps = vec![lo, hi];
     for e in per.values() {
