@@ -274,8 +274,14 @@ async fn from_blocks(
                 start,
                 end: start + level.size() - 1,
                 first: r.get(1),
-                min: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)).map(|(s, v)| (v, s)),
-                max: r.get::<_, Option<i64>>(4).zip(r.get::<_, Option<f64>>(5)).map(|(s, v)| (v, s)),
+                min: r
+                    .get::<_, Option<i64>>(2)
+                    .zip(r.get::<_, Option<f64>>(3))
+                    .map(|(s, v)| (v, s)),
+                max: r
+                    .get::<_, Option<i64>>(4)
+                    .zip(r.get::<_, Option<f64>>(5))
+                    .map(|(s, v)| (v, s)),
             };
             if bucket(b.start) == bucket(b.end) {
                 per.entry(bucket(b.start))
@@ -287,7 +293,9 @@ async fn from_blocks(
             // counts the block's extremes it holds.
             let edge = bucket_start(bucket(b.end));
             for m in [b.min, b.max].into_iter().flatten() {
-                per.entry(bucket(m.1)).or_default().add(None, Some(m), Some(m));
+                per.entry(bucket(m.1))
+                    .or_default()
+                    .add(None, Some(m), Some(m));
             }
             cut.push((b, edge));
         }
