@@ -28,7 +28,7 @@ median_of() {
 }
 # The value after "LABEL" on the first line that has it, up to the next comma or paren.
 after() {
-  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s/.*$2[: ]*//" -e 's/[,(].*//' -e 's/ *$//'
+  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//'
 }
 # "N points/s" with thousands separators.
 rate() { [ -n "${1:-}" ] && printf "%'.0f points/s" "$1" || echo "not measured"; }
