@@ -1,72 +1,145 @@
 #!/usr/bin/env bash
-# Runs the native benchmarks and writes target/bench-report.md: each figure beside its
-# naive baseline (and, where one is measured, its limit) from the same run, plus
-# instructions per span under callgrind when valgrind is installed (counts are stable on
-# a noisy machine; times are not). Not run in CI. So far: the wide chart query on a
-# 10M-point SQLite series (SEXTANT_BENCH_POINTS to change), search filters over 10,000
-# runs (SEXTANT_SEARCH_RUNS to change) and the tracing span overhead.
+# Runs the benchmarks and writes target/bench-report.md: each figure beside its naive
+# baseline and its limit measured in the same run, plus instructions per span under
+# callgrind when valgrind is installed (counts are stable on a noisy machine; times are
+# not). Not run in CI (CI only compiles the benches).
+#
+# Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide search postgres spans" picks):
+#   logging   durable log_dynamic vs luml-like per-point commits (baseline) and the raw
+#             rusqlite inserts of the same rows into the same table (the limit)
+#   ingest    8 HTTP clients into one `sextant serve` over SQLite: JSON (baseline), binary,
+#             binary+gzip, and the same batches written straight to the store (the limit)
+#   wide      the wide chart query on a 10M-point SQLite series vs reading every point
+#   postgres  the same on PostgreSQL (a throwaway cluster; needs root to install it)
+#   search    search filters over 10,000 runs: store search vs load all, then filter
+#   spans     tracing span overhead vs tracing off
+# SEXTANT_BENCH_POINTS sets the series length of `wide` and `postgres` (default 10M).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 REPORT="$TARGET/bench-report.md"
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
+PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide search postgres spans}"
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 # The figure criterion prints for one benchmark id: "time: [low median high]" -> "median unit".
 median_of() {
-  awk -v id="$2" '$0 ~ id {found=1} found && /time:/ {print $(NF-3), $(NF-2); exit}' "$1"
+  awk -v id="$2" '$0 ~ id {found=1} found && /time:/ {print $(NF-3), $(NF-2); exit}' "$1" 2>/dev/null
+}
+# The value after "LABEL" on the first line that has it, up to the next comma or paren.
+after() {
+  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//'
+}
+# "N points/s" with thousands separators.
+rate() { [ -n "${1:-}" ] && printf "%'.0f points/s" "$1" || echo "not measured"; }
+# The field of an ingest line: "ingest MODE: R points/s, … p99 X ms …".
+ingest_field() {
+  grep -m1 "^ingest $2:" "$LOGS/ingest.txt" 2>/dev/null | awk -v f="$3" '
+    f=="rate" {print $3}
+    f=="p99" {for (i=1;i<=NF;i++) if ($i=="p99") print $(i+1)}'
 }
 
-say "wide chart query (SQLite pyramid vs reading every point)"
-cargo bench -p sextant-sqlite --bench wide_series 2>&1 | tee "$LOGS/wide.txt"
-wide_line="$(grep -m1 '^wide query' "$LOGS/wide.txt" || echo 'wide query: not measured')"
-
-say "search filters over many runs (store search vs load all, then filter)"
-cargo bench -p sextant-sqlite --bench search 2>&1 | tee "$LOGS/search.txt"
-
-say "tracing span overhead"
-cargo bench -p sextant-tracing --bench span_overhead 2>&1 | tee "$LOGS/span.txt"
-
+if want logging; then
+  say "native logging (sustained durable vs naive vs raw rusqlite)"
+  cargo bench -p sextant --bench log_dynamic 2>&1 | tee "$LOGS/logging.txt"
+fi
+if want ingest; then
+  say "HTTP ingest load"
+  bash scripts/bench-ingest.sh 2>&1 | tee "$LOGS/ingest-run.txt"
+  cp "$TARGET/bench-ingest.txt" "$LOGS/ingest.txt" 2>/dev/null || true
+fi
+if want wide; then
+  say "wide chart query (SQLite pyramid vs reading every point)"
+  cargo bench -p sextant-sqlite --bench wide_series 2>&1 | tee "$LOGS/wide.txt"
+fi
+if want postgres; then
+  say "PostgreSQL ingest and wide chart query"
+  bash scripts/bench-postgres.sh 2>&1 | tee "$LOGS/postgres.txt" || echo "postgres: failed" >>"$LOGS/postgres.txt"
+fi
+if want search; then
+  say "search filters over many runs (store search vs load all, then filter)"
+  cargo bench -p sextant-sqlite --bench search 2>&1 | tee "$LOGS/search.txt"
+fi
 instructions=""
-if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
-  say "instructions per span (callgrind)"
-  bin="$(ls -t "$TARGET"/release/deps/span_overhead-* | grep -v '\.d$' | head -1)"
-  out="$LOGS/cg.out"
-  valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --bench "flushed inline" \
-    --profile-time 2 >/dev/null 2>&1
-  # work() is the instrumented function: its inclusive cost per call is the traced
-  # thread's cost; the benchmark loop's per span is all of it (the flush included).
-  read -r traced spans < <(callgrind_annotate --tree=caller "$out" 2>/dev/null |
-    grep -B1 '\*  ???:span_overhead::work ' | head -1 |
-    awk '{gsub(",","",$1); n=$0; sub(/.*\(/,"",n); sub(/x\).*/,"",n); gsub(",","",n); print $1, n}')
-  loop="$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-    awk '/Bencher<M>::iter_custom/ {gsub(",","",$1); print $1; exit}')"
-  if [ -n "${spans:-}" ] && [ "$spans" -gt 0 ]; then
-    instructions="$((traced / spans)) instructions per span on the traced thread, $((loop / spans)) with its flush (conversion to the stored shape, freeing)"
+if want spans; then
+  say "tracing span overhead"
+  cargo bench -p sextant-tracing --bench span_overhead 2>&1 | tee "$LOGS/span.txt"
+  if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+    say "instructions per span (callgrind)"
+    bin="$(ls -t "$TARGET"/release/deps/span_overhead-* | grep -v '\.d$' | head -1)"
+    out="$LOGS/cg.out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --bench "flushed inline" \
+      --profile-time 2 >/dev/null 2>&1
+    # work() is the instrumented function: its inclusive cost per call is the traced
+    # thread's cost; the benchmark loop's per span is all of it (the flush included).
+    read -r traced spans < <(callgrind_annotate --tree=caller "$out" 2>/dev/null |
+      grep -B1 '\*  ???:span_overhead::work ' | head -1 |
+      awk '{gsub(",","",$1); n=$0; sub(/.*\(/,"",n); sub(/x\).*/,"",n); gsub(",","",n); print $1, n}')
+    loop="$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+      awk '/Bencher<M>::iter_custom/ {gsub(",","",$1); print $1; exit}')"
+    if [ -n "${spans:-}" ] && [ "$spans" -gt 0 ]; then
+      instructions="$((traced / spans)) instructions per span on the traced thread, $((loop / spans)) with its flush (conversion to the stored shape, freeing)"
+    fi
   fi
 fi
 
+L="$LOGS/logging.txt"
+durable="$(after "$L" 'sustained durable logging')"
+naive="$(after "$L" 'naive per-point commit')"
+raw1="$(after "$L" 'raw rusqlite limit, 1 row(s) per INSERT')"
+raw64="$(after "$L" 'raw rusqlite limit, 64 row(s) per INSERT')"
+raw500="$(after "$L" 'raw rusqlite limit, 500 row(s) per INSERT')"
+vs_raw="$(after "$L" 'sustained durable / best raw insert')"
+PG="$LOGS/postgres.txt"
 {
   echo "# Benchmark report"
   echo
   echo "Generated by scripts/bench.sh on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
-    "load average $(cut -d' ' -f1-3 /proc/loadavg). Times on a shared machine are noisy;" \
-    "ratios measured side by side and instruction counts are the figures to compare."
+    "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end. Times on a shared machine are" \
+    "noisy; ratios measured side by side and instruction counts are the figures to compare."
+  echo "Parts run: $PARTS."
   echo
-  echo "| figure | value | naive baseline | goal |"
-  echo "|---|---|---|---|"
-  echo "| wide chart query, full range, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" 'full range, 1000 points \(pyramid\)') | $(median_of "$LOGS/wide.txt" 'full range, naive') (all points, then downsample) | ≤ 30 ms |"
-  echo "| 100k-step zoom, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" '100k-step zoom, 1000 points') | $(median_of "$LOGS/wide.txt" '100k-step zoom, naive') | |"
-  for store in sqlite memory; do
-    for f in "one metric" "the issue's filter" "tags or param"; do
-      echo "| search, $f, 10,000 runs ($store) | $(median_of "$LOGS/search.txt" "search/$store $f \\(search\\)") | $(median_of "$LOGS/search.txt" "search/$store $f \\(naive\\)") (list all, then filter) | ≤ 50 ms |"
+  echo "| figure | value | naive baseline | limit | goal |"
+  echo "|---|---|---|---|---|"
+  if want logging; then
+    echo "| durable \`log_dynamic\`, 1M points, SQLite | $(rate "${durable/ points\/s/}") | $(rate "${naive/ points\/s/}") (luml-like commit per point) | $(rate "${raw500/ points\/s/}") (raw 500-row INSERTs; 64-row: $(rate "${raw64/ points\/s/}"), single-row prepared: $(rate "${raw1/ points\/s/}")) | ≥ 1.0× the best raw insert: ${vs_raw:-?} |"
+  fi
+  if want ingest; then
+    for enc in binary gzip; do
+      echo "| HTTP ingest, 8 clients → \`sextant serve\` (SQLite), $enc batches | $(rate "$(ingest_field x "$enc" rate)"), write p99 $(ingest_field x "$enc" p99) ms | $(rate "$(ingest_field x json rate)") JSON, p99 $(ingest_field x json p99) ms | $(rate "$(ingest_field x direct rate)") (same batches straight to the store) | ≥ 1M points/s, p99 ≤ 100 ms |"
     done
-  done
-  echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | ≤ 0.5 µs over tracing off |"
-  echo "| span via tracing, flushed inline (all CPU) | $(median_of "$LOGS/span.txt" 'flushed inline') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | |"
+  fi
+  if want wide; then
+    echo "| wide chart query, full range, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" 'full range, 1000 points \(pyramid\)') | $(median_of "$LOGS/wide.txt" 'full range, naive') (all points, then downsample) | | ≤ 30 ms |"
+    echo "| 100k-step zoom, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" '100k-step zoom, 1000 points') | $(median_of "$LOGS/wide.txt" '100k-step zoom, naive') | | |"
+  fi
+  if want postgres; then
+    echo "| wide chart query, full range, max_points=1000 (PostgreSQL, exact) | $(after "$PG" 'max_points=1000: median') | $(after "$PG" 'downsampling in the client: median') (all rows to the client) | | |"
+    echo "| zoomed query, 5,000 steps (PostgreSQL) | $(after "$PG" 'zoomed query (5,000 steps), max_points=1000: median') | | | |"
+    echo "| PostgreSQL ingest, 1 writer | $(after "$PG" 'ingest, 1 writer' | sed 's/.*= //') | | | |"
+  fi
+  if want search; then
+    for store in sqlite memory; do
+      for f in "one metric" "the issue's filter" "tags or param"; do
+        echo "| search, $f, 10,000 runs ($store) | $(median_of "$LOGS/search.txt" "search/$store $f \\(search\\)") | $(median_of "$LOGS/search.txt" "search/$store $f \\(naive\\)") (list all, then filter) | | ≤ 50 ms |"
+      done
+    done
+  fi
+  if want spans; then
+    echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | | ≤ 0.5 µs over tracing off |"
+    echo "| span via tracing, flushed inline (all CPU) | $(median_of "$LOGS/span.txt" 'flushed inline') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | | |"
+  fi
   echo
-  echo "- $wide_line"
-  [ -n "$instructions" ] && echo "- spans under callgrind: $instructions"
+  echo "## Raw lines"
+  echo
+  echo '```'
+  grep -h -E '^(sustained|naive|speed-up|raw rusqlite|bytes/point)' "$L" 2>/dev/null || true
+  cat "$LOGS/ingest.txt" 2>/dev/null || true
+  grep -h -E '^wide query' "$LOGS/wide.txt" 2>/dev/null || true
+  grep -h -E '^(ingest|wide query|same chart|zoomed)' "$PG" 2>/dev/null || true
+  [ -n "$instructions" ] && echo "spans under callgrind: $instructions"
+  echo '```'
 } >"$REPORT"
 say "wrote $REPORT"
 cat "$REPORT"

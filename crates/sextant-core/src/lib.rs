@@ -21,6 +21,7 @@ pub mod search;
 pub mod store;
 pub mod tracker;
 pub mod validate;
+pub mod wire;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

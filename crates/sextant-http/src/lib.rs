@@ -1,6 +1,8 @@
 //! The `http://` (and `https://`) store: the same `Store` contract, served by
 //! `sextant serve` on another process or machine. Writes ship the tracker's own batches.
 //! Natively it talks through ureq; compiled for wasm32 (the dashboard) through `fetch`.
+//! Natively, batches go as the binary batch (`sextant_core::wire`, gzip-compressed when
+//! large); from the browser as JSON, which keeps the CBOR code out of the dashboard.
 
 mod transport;
 
@@ -21,7 +23,27 @@ pub struct HttpStore {
     base: String,
     token: Option<String>,
     transport: Transport,
+    #[cfg(not(target_arch = "wasm32"))]
+    encoding: BatchEncoding,
 }
+
+/// How [`Store::write`] sends a batch. Servers from before the binary batch only take
+/// [`BatchEncoding::Json`].
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchEncoding {
+    /// `application/json`: the [`Batch`] as the server's JSON API describes it.
+    Json,
+    /// `application/cbor`: the binary batch of `sextant_core::wire`, uncompressed.
+    Binary,
+    /// The binary batch, gzip-compressed (fastest level) when over [`GZIP_FROM`] bytes.
+    #[default]
+    BinaryGzip,
+}
+
+/// Binary batches smaller than this go uncompressed: a few points are not worth it.
+#[cfg(not(target_arch = "wasm32"))]
+pub const GZIP_FROM: usize = 16 << 10;
 
 /// Adds `http://host:port` and `https://…` to a registry.
 pub fn register(registry: &mut Registry) {
@@ -48,6 +70,12 @@ const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
+const JSON: &str = "application/json";
+
+fn json_body(batch: &Batch) -> Result<Vec<u8>> {
+    serde_json::to_vec(batch).map_err(|e| Error::storage(format!("cannot encode batch: {e}")))
+}
+
 fn encode_path(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, PATH).to_string()
 }
@@ -67,7 +95,42 @@ impl HttpStore {
             base,
             token: token.filter(|t| !t.is_empty()),
             transport: Transport::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            encoding: BatchEncoding::default(),
         })
+    }
+
+    /// Sends batches as `encoding` (binary and gzip-compressed when large by default).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_batch_encoding(mut self, encoding: BatchEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// A batch's body, its media type and its `Content-Encoding`.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn batch_body(&self, batch: &Batch) -> Result<(Vec<u8>, &'static str, Option<&'static str>)> {
+        if self.encoding == BatchEncoding::Json {
+            return Ok((json_body(batch)?, JSON, None));
+        }
+        let body = sextant_core::wire::encode(batch)?;
+        if self.encoding == BatchEncoding::Binary || body.len() < GZIP_FROM {
+            return Ok((body, sextant_core::wire::BINARY_BATCH, None));
+        }
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 2),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&body)
+            .and_then(|()| gz.finish())
+            .map(|zipped| (zipped, sextant_core::wire::BINARY_BATCH, Some("gzip")))
+            .map_err(|e| Error::storage(format!("cannot compress batch: {e}")))
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn batch_body(&self, batch: &Batch) -> Result<(Vec<u8>, &'static str, Option<&'static str>)> {
+        Ok((json_body(batch)?, JSON, None))
     }
 
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
@@ -166,6 +229,8 @@ impl HttpStore {
             url,
             query,
             body,
+            media: JSON,
+            encoding: None,
             token: self.token.as_deref(),
         }
     }
@@ -241,9 +306,15 @@ impl Store for HttpStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
-        let body = serde_json::to_vec(batch)
-            .map_err(|e| Error::storage(format!("cannot encode batch: {e}")))?;
-        self.send("POST", "/batch", body).await.map(|_| ())
+        let (body, media, encoding) = self.batch_body(batch)?;
+        let url = self.url("/batch");
+        let call = Call {
+            media,
+            encoding,
+            ..self.call("POST", &url, &[], Some(body))
+        };
+        let reply = self.transport.call(call).await;
+        self.finish(reply).map(|_| ())
     }
 
     async fn list_experiments(&self) -> Result<Vec<ExperimentInfo>> {

@@ -323,7 +323,7 @@ impl Store for PgStore {
         self.run(|inner| async move {
             let client = inner.conn().await?;
             match read::key_id(&client, &id, &key).await? {
-                Some(k) => series::series(&client, k, range, max_points, inner.version >= 2).await,
+                Some(k) => series::series(&client, k, range, max_points, inner.version).await,
                 None => Ok(Vec::new()),
             }
         })

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "eval samples, trace links and annotations",
         include_str!("migrations/0004_evals.sql"),
     ),
+    (
+        5,
+        "finer min/max blocks for exact chart queries",
+        include_str!("migrations/0005_fine_blocks.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

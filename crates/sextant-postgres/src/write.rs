@@ -182,7 +182,7 @@ async fn apply_tx(
             r => {
                 if inner.version < crate::evals::VERSION {
                     return Err(sextant_core::evals::unsupported(
-                        "PostgreSQL (schema older than version 3)",
+                        "PostgreSQL (schema older than version 4)",
                     ));
                 }
                 let seq = seqs.get(&tx, r.experiment()).await?;
@@ -191,7 +191,7 @@ async fn apply_tx(
         }
     }
     if !series.is_empty() {
-        write_points(&tx, &series, inner.version >= 2).await?;
+        write_points(&tx, &series, crate::blocks::levels(inner.version)).await?;
     }
     crate::notify::announce(&tx, &inner.cfg, &inner.origin, batch.touched()).await?;
     tx.commit().await.map_err(query_error)
@@ -245,11 +245,11 @@ async fn write_spans(tx: &Transaction<'_>, seq: i64, spans: &[sextant_core::Span
     Ok(())
 }
 
-/// `blocks`: keep the min/max blocks (schema version 2 on) current too.
+/// `levels`: the min/max block summaries this schema keeps, kept current too.
 async fn write_points(
     tx: &Transaction<'_>,
     series: &[(i64, &str, &[MetricPoint])],
-    blocks: bool,
+    levels: &[crate::blocks::Level],
 ) -> Result<()> {
     let mut key_ids: HashMap<(i64, &str), i64> = HashMap::new();
     // Each key's highest stored step before this batch: appends above it take the fast
@@ -337,7 +337,7 @@ async fn write_points(
     ))
     .await
     .map_err(query_error)?;
-    if !blocks {
+    if levels.is_empty() {
         return Ok(());
     }
     let mut by_key: HashMap<i64, Vec<&[MetricPoint]>> = HashMap::new();
@@ -347,7 +347,7 @@ async fn write_points(
             .or_default()
             .push(points);
     }
-    crate::blocks::update(tx, &by_key, &last_before).await
+    crate::blocks::update(tx, &by_key, &last_before, levels).await
 }
 
 pub async fn update(inner: &Inner, id: &str, u: &ExperimentUpdate) -> Result<()> {
@@ -389,7 +389,8 @@ pub async fn delete(inner: &Inner, id: &str) -> Result<()> {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    for table in ["points", "metric_blocks"] {
+    let levels = crate::blocks::levels(inner.version);
+    for table in std::iter::once("points").chain(levels.iter().map(|l| l.table)) {
         tx.execute(
             &format!("DELETE FROM {table} WHERE key_id IN (SELECT id FROM metric_keys WHERE experiment = $1)"),
             &[&seq],

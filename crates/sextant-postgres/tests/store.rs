@@ -341,31 +341,34 @@ async fn block_summaries_equal_a_recomputation_from_the_points() {
         .unwrap();
 
     let raw = common::raw(&url).await;
-    let recomputed = format!(
-        "SELECT key_id, step >> 10 AS block, min(step) AS first_step,
-                (array_agg(step ORDER BY value, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS min_step,
-                min(value) FILTER (WHERE value <> 'NaN'::float8) AS min_value,
-                (array_agg(step ORDER BY value DESC, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS max_step,
-                max(value) FILTER (WHERE value <> 'NaN'::float8) AS max_value
-           FROM {schema}.points GROUP BY 1, 2"
-    );
-    let stored = format!(
-        "SELECT key_id, block, first_step, min_step, min_value, max_step, max_value FROM {schema}.metric_blocks"
-    );
-    for (a, b) in [(&recomputed, &stored), (&stored, &recomputed)] {
-        let diff: i64 = raw
-            .query_one(&format!("SELECT count(*) FROM (({a}) EXCEPT ({b})) d"), &[])
+    for (table, shift) in [("metric_blocks", 10), ("metric_fine_blocks", 5)] {
+        let recomputed = format!(
+            "SELECT key_id, step >> {shift} AS block, min(step) AS first_step,
+                    (array_agg(step ORDER BY value, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS min_step,
+                    min(value) FILTER (WHERE value <> 'NaN'::float8) AS min_value,
+                    (array_agg(step ORDER BY value DESC, step) FILTER (WHERE value <> 'NaN'::float8))[1] AS max_step,
+                    max(value) FILTER (WHERE value <> 'NaN'::float8) AS max_value
+               FROM {schema}.points GROUP BY 1, 2"
+        );
+        let stored = format!(
+            "SELECT key_id, block, first_step, min_step, min_value, max_step, max_value FROM {schema}.{table}"
+        );
+        for (a, b) in [(&recomputed, &stored), (&stored, &recomputed)] {
+            let diff: i64 = raw
+                .query_one(&format!("SELECT count(*) FROM (({a}) EXCEPT ({b})) d"), &[])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(diff, 0, "stored {table} summaries differ from the points");
+        }
+        let n: i64 = raw
+            .query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
             .await
             .unwrap()
             .get(0);
-        assert_eq!(diff, 0, "stored block summaries differ from the points");
+        let size = 1i64 << shift;
+        assert_eq!(n, (step + 1024 + size - 1) / size, "{table}");
     }
-    let n: i64 = raw
-        .query_one(&format!("SELECT count(*) FROM {schema}.metric_blocks"), &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, (step + 1024 + 1023) / 1024);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -509,10 +509,17 @@ pub async fn export(State(state): State<AppState>, Path(id): Path<String>) -> Ap
     Ok((headers, bytes).into_response())
 }
 
-/// The write endpoint: one `Batch` of records, applied in order (what `http://` stores send).
-pub async fn write_batch(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
-    let mut batch: Batch = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("body is not a batch of records: {e}")))?;
+/// The write endpoint: one `Batch` of records, applied in order (what `http://` stores
+/// send), as JSON or the binary batch, gzip-compressed or not.
+pub async fn write_batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let limit = state.max_body_bytes;
+    // Inflating and decoding a large body is CPU work: keep it off the async workers.
+    let mut batch: Batch =
+        blocking(move || Ok(crate::body::batch(&headers, body, limit))).await??;
     // The same rules the tracker applies when logging, before the store sees any of it.
     batch.validate()?;
     crate::auth::stamp(&mut batch, crate::auth::caller_token().as_deref());

@@ -126,6 +126,9 @@ pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Resp
         // without a CORS preflight, so it is as safe as JSON.
         let otlp = req.uri().path() == "/v1/traces"
             && media.is_some_and(|v| v.eq_ignore_ascii_case("application/x-protobuf"));
+        // The binary batch: not a type a browser can send cross-site without a preflight.
+        let binary = req.uri().path() == "/api/batch"
+            && media.is_some_and(|v| v.eq_ignore_ascii_case(sextant_core::wire::BINARY_BATCH));
         // MLflow's artifact uploads are PUTs of raw file bytes; PUT is never a CORS "simple"
         // method, so a browser always preflights it cross-site.
         let path = req.uri().path();
@@ -133,10 +136,10 @@ pub async fn check(State(guard): State<Guard>, req: Request, next: Next) -> Resp
             && (path.starts_with("/api/2.0/mlflow-artifacts/")
                 || path.starts_with("/ajax-api/2.0/mlflow-artifacts/")
                 || is_attachment_upload(path));
-        if has_body && !json && !otlp && !artifact {
+        if has_body && !json && !otlp && !binary && !artifact {
             return ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "writes must be sent as Content-Type: application/json",
+                "writes must be sent as Content-Type: application/json (or application/cbor for /api/batch)",
             )
             .into_response();
         }

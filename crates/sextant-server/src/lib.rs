@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod body;
 mod error;
 mod evals_api;
 mod events;

@@ -8,7 +8,6 @@
 //! experiment that does not exist yet is created, so an exporter may start before its run.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -25,6 +24,7 @@ use serde_json::{Map, Value};
 use sextant_core::{validate, Batch, Error, NewExperiment, Record, Span, SpanEvent, SpanLink};
 use sextant_core::{SpanStatus, Store};
 
+use crate::body::{decompress, media_type};
 use crate::error::{ApiError, ApiResult};
 use crate::{blocking, AppState};
 
@@ -65,14 +65,6 @@ enum Encoding {
     Json,
 }
 
-fn media_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-}
-
 fn encoding_of(headers: &HeaderMap) -> ApiResult<Encoding> {
     match media_type(headers).as_deref() {
         Some(PROTOBUF) => Ok(Encoding::Protobuf),
@@ -83,36 +75,6 @@ fn encoding_of(headers: &HeaderMap) -> ApiResult<Encoding> {
                 "OTLP traces must be sent as {PROTOBUF} or application/json, not {}",
                 other.unwrap_or("a body without Content-Type")
             ),
-        )),
-    }
-}
-
-/// Undoes `Content-Encoding: gzip`, refusing to inflate past `limit` bytes (a small
-/// compressed body can expand without bound).
-fn decompress(headers: &HeaderMap, body: Bytes, limit: usize) -> ApiResult<Bytes> {
-    let enc = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match enc.as_deref() {
-        None | Some("" | "identity") => Ok(body),
-        Some("gzip") => {
-            let mut out = Vec::new();
-            let mut reader = flate2::read::GzDecoder::new(&body[..]).take(limit as u64 + 1);
-            reader
-                .read_to_end(&mut out)
-                .map_err(|e| ApiError::bad_request(format!("body is not valid gzip: {e}")))?;
-            if out.len() > limit {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("gzip body inflates past the server's limit of {limit} bytes"),
-                ));
-            }
-            Ok(Bytes::from(out))
-        }
-        Some(other) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Encoding {other:?} is not supported: send gzip or no encoding"),
         )),
     }
 }

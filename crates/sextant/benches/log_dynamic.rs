@@ -6,6 +6,9 @@
 //! - `log_dynamic/sustained durable`: 1,000,000 points logged and flushed, default policy.
 //! - `log_dynamic/naive per-point commit`: the luml way, one INSERT + commit per point in
 //!   WAL mode with synchronous=FULL, as the baseline.
+//! - `log_dynamic/raw rusqlite …`: the limit: the same 1,000,000 rows inserted straight
+//!   into the same table of a luml `exp.db` (same pragmas) in one transaction, by
+//!   single-row prepared `INSERT`s and by multi-row `INSERT … VALUES` of 64 and 500 rows.
 //! - bytes per point on disk: 1,000,000 points over three keys, checkpointed, `exp.db`
 //!   size / points (printed; criterion cannot report bytes).
 //!
@@ -163,6 +166,72 @@ fn naive(c: &mut Criterion) -> Option<f64> {
     (step > 0).then(|| step as f64 / elapsed.as_secs_f64())
 }
 
+/// The limit: 1M rows of one key straight into luml's `dynamic_metrics` (a fresh `exp.db`
+/// with the store's own pragmas), one transaction; `rows` per `INSERT` statement.
+/// Points per second of the best run.
+fn raw_insert(c: &mut Criterion, rows: usize) -> Option<f64> {
+    let dir = bench_dir();
+    let name = if rows == 1 {
+        "raw rusqlite, single-row prepared INSERT (1M rows, one transaction)".to_string()
+    } else {
+        format!("raw rusqlite, {rows}-row INSERT … VALUES (1M rows, one transaction)")
+    };
+    let mut best: Option<f64> = None;
+    let mut group = c.benchmark_group("log_dynamic");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Elements(SUSTAINED_POINTS));
+    let sql = format!(
+        "INSERT INTO dynamic_metrics (key, value, step, logged_at) VALUES {}",
+        vec!["(?, ?, ?, NULL)"; rows].join(", ")
+    );
+    let mut run = 0;
+    group.bench_function(&name, |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                run += 1;
+                let path = dir.path().join(format!("exp-{run}.db"));
+                let mut conn = rusqlite::Connection::open(&path).unwrap();
+                sextant_luml::schema::configure(&conn, &path).unwrap();
+                sextant_luml::schema::create_exp(&conn, &path).unwrap();
+                let start = Instant::now();
+                let tx = conn.transaction().unwrap();
+                {
+                    let mut stmt = tx.prepare(&sql).unwrap();
+                    let mut i = 0u64;
+                    while i < SUSTAINED_POINTS {
+                        for r in 0..rows {
+                            let base = 3 * r;
+                            let step = i + r as u64;
+                            stmt.raw_bind_parameter(base + 1, "train/loss").unwrap();
+                            stmt.raw_bind_parameter(base + 2, value(step)).unwrap();
+                            stmt.raw_bind_parameter(base + 3, step as i64).unwrap();
+                        }
+                        stmt.raw_execute().unwrap();
+                        i += rows as u64;
+                    }
+                }
+                tx.commit().unwrap();
+                let took = start.elapsed();
+                timed += took;
+                let rate = SUSTAINED_POINTS as f64 / took.as_secs_f64();
+                best = Some(best.map_or(rate, |b: f64| b.max(rate)));
+                drop(conn);
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(path.with_extension("db-wal"));
+                let _ = std::fs::remove_file(path.with_extension("db-shm"));
+            }
+            timed
+        });
+    });
+    group.finish();
+    best
+}
+
 /// `exp.db` bytes per metric point after a clean end and a WAL checkpoint.
 fn bytes_per_point() -> f64 {
     let dir = bench_dir();
@@ -188,6 +257,11 @@ fn main() {
     buffered(&mut c);
     let durable = sustained(&mut c);
     let baseline = naive(&mut c);
+    // 1M is a multiple of each, so every statement is full.
+    let limits: Vec<(usize, Option<f64>)> = [1usize, 64, 500]
+        .into_iter()
+        .map(|rows| (rows, raw_insert(&mut c, rows)))
+        .collect();
     let bytes = bytes_per_point();
     c.final_summary();
     // The numbers side by side, so the ratio needs no arithmetic.
@@ -200,6 +274,21 @@ fn main() {
     }
     if let (Some(durable), Some(baseline)) = (durable, baseline) {
         println!("speed-up over naive:       {:.0}x", durable / baseline);
+    }
+    for (rows, limit) in &limits {
+        if let Some(limit) = limit {
+            println!("raw rusqlite limit, {rows} row(s) per INSERT: {limit:.0} points/s");
+        }
+    }
+    let best = limits
+        .iter()
+        .filter_map(|(_, l)| *l)
+        .fold(None, |m: Option<f64>, l| Some(m.map_or(l, |m| m.max(l))));
+    if let (Some(durable), Some(best)) = (durable, best) {
+        println!(
+            "sustained durable / best raw insert: {:.2}x",
+            durable / best
+        );
     }
     println!("bytes/point on disk: {bytes:.1} (luml ~79)");
 }

@@ -30,14 +30,20 @@ impl Transport {
 
     pub(crate) fn call_blocking(&self, call: Call<'_>) -> Result<Reply, String> {
         let resp = match (call.method, call.body) {
-            ("POST", Some(body)) => self
-                .auth(self.agent.post(call.url), call.token)
-                .header("Content-Type", "application/json")
-                .send(&body[..]),
-            ("PATCH", Some(body)) => self
-                .auth(self.agent.patch(call.url), call.token)
-                .header("Content-Type", "application/json")
-                .send(&body[..]),
+            (method @ ("POST" | "PATCH"), Some(body)) => {
+                let req = if method == "POST" {
+                    self.agent.post(call.url)
+                } else {
+                    self.agent.patch(call.url)
+                };
+                let mut req = self
+                    .auth(req, call.token)
+                    .header("Content-Type", call.media);
+                if let Some(enc) = call.encoding {
+                    req = req.header("Content-Encoding", enc);
+                }
+                req.send(&body[..])
+            }
             ("DELETE", _) => self.auth(self.agent.delete(call.url), call.token).call(),
             _ => {
                 let mut req = self.auth(self.agent.get(call.url), call.token);

@@ -64,9 +64,10 @@ impl Transport {
         init.set_method(call.method);
         init.set_credentials(RequestCredentials::SameOrigin);
         if let Some(body) = &call.body {
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(describe)?;
+            headers.set("Content-Type", call.media).map_err(describe)?;
+            if let Some(enc) = call.encoding {
+                headers.set("Content-Encoding", enc).map_err(describe)?;
+            }
             init.set_body(&Uint8Array::from(&body[..]).into());
         }
         init.set_headers(&headers);
