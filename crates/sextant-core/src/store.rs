@@ -551,6 +551,18 @@ pub trait TokenStore: MaybeSend + MaybeSync {
 /// refuse larger attachments rather than exhaust memory.
 pub const WHOLE_ATTACHMENT_LIMIT: u64 = 512 << 20;
 
+/// The store's tokens, or an error naming the store when it keeps none (the `http://`
+/// store: tokens are managed on the database a server serves).
+pub fn tokens_of(store: &dyn Store) -> Result<&dyn TokenStore> {
+    store.tokens().ok_or_else(|| {
+        Error::invalid(
+            "store",
+            store.location(),
+            "keeps no access tokens: use the sqlite:// or postgres:// store a server serves",
+        )
+    })
+}
+
 /// The error for adding a token under a name an active token has.
 pub fn token_name_taken(name: &str) -> Error {
     Error::invalid(

@@ -238,12 +238,13 @@ pub async fn attachments(inner: &Inner, id: &str) -> Result<Vec<AttachmentInfo>>
     Ok(out)
 }
 
-pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> {
+/// `columns` of one attachment's row; `AttachmentNotFound` when it has none of that name.
+pub async fn attachment_row(inner: &Inner, id: &str, name: &str, columns: &str) -> Result<Row> {
     let client = inner.conn().await?;
     let seq = seq(&client, id).await?;
-    let row = client
+    client
         .query_opt(
-            "SELECT data, object_key FROM attachments WHERE experiment = $1 AND name = $2",
+            &format!("SELECT {columns} FROM attachments WHERE experiment = $1 AND name = $2"),
             &[&seq, &name],
         )
         .await
@@ -251,7 +252,11 @@ pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> 
         .ok_or_else(|| Error::AttachmentNotFound {
             experiment: id.to_string(),
             name: name.to_string(),
-        })?;
+        })
+}
+
+pub async fn attachment(inner: &Inner, id: &str, name: &str) -> Result<Vec<u8>> {
+    let row = attachment_row(inner, id, name, "data, object_key").await?;
     let data: Option<Vec<u8>> = row.get(0);
     let key: Option<String> = row.get(1);
     match (data, key) {

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use sextant_core::chunks::Stream;
-use sextant_core::{ByteStream, Error, Result};
+use sextant_core::{ByteStream, Result};
 use tokio::sync::mpsc;
 
 use crate::errors::query_error;
@@ -87,19 +87,7 @@ async fn record(
 
 /// The attachment's size and where its bytes are: in the row, or an object key.
 pub async fn locate(inner: &Inner, id: &str, name: &str) -> Result<(u64, Option<String>)> {
-    let client = inner.conn().await?;
-    let seq = crate::read::seq(&client, id).await?;
-    let row = client
-        .query_opt(
-            "SELECT size, object_key FROM attachments WHERE experiment = $1 AND name = $2",
-            &[&seq, &name],
-        )
-        .await
-        .map_err(query_error)?
-        .ok_or_else(|| Error::AttachmentNotFound {
-            experiment: id.to_string(),
-            name: name.to_string(),
-        })?;
+    let row = crate::read::attachment_row(inner, id, name, "size, object_key").await?;
     Ok((u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), row.get(1)))
 }
 

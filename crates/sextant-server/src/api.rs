@@ -335,7 +335,7 @@ async fn stream_out(state: &AppState, id: String, name: String) -> ApiResult<axu
 }
 
 /// The most of a refused upload read (and dropped) so its client hears the refusal.
-const DRAIN_MAX: u64 = 256 << 20;
+const UPLOAD_DRAIN_MAX: u64 = 256 << 20;
 
 /// An upload's body as the store's chunks, counted against the attachment limit. The body
 /// is shared so the handler can drain what is left when the store gives up early.
@@ -402,7 +402,7 @@ pub async fn put_attachment(
             validate::millis("created_at", at)?;
             at
         }
-        None => crate::auth::now_millis(),
+        None => sextant_core::Env::now_unix_millis(&sextant_native::SystemEnv),
     };
     let body = Arc::new(std::sync::Mutex::new(Some(body.into_data_stream())));
     let chunks: sextant_core::ByteStream = Box::pin(Upload {
@@ -418,17 +418,8 @@ pub async fn put_attachment(
         Err(e) => {
             // A client still sending hears the answer only if the rest is read first.
             let rest = body.lock().ok().and_then(|mut b| b.take());
-            if let Some(mut rest) = rest {
-                let drain = async {
-                    let mut drained = 0u64;
-                    while let Some(Ok(chunk)) = tokio_stream::StreamExt::next(&mut rest).await {
-                        drained += chunk.len() as u64;
-                        if drained > DRAIN_MAX {
-                            break;
-                        }
-                    }
-                };
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+            if let Some(rest) = rest {
+                crate::drain(rest, UPLOAD_DRAIN_MAX).await;
             }
             return Err(e);
         }

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use percent_encoding::percent_decode_str;
-use sextant_core::{token_hash, Batch, Record, Role, Store, TokenInfo, TokenStore};
+use sextant_core::{token_hash, Batch, Env, Record, Role, Store, TokenInfo, TokenStore};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
@@ -141,12 +141,6 @@ pub(crate) struct TokenCache {
     any: Mutex<Option<(bool, Instant)>>,
 }
 
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn guard<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -223,7 +217,7 @@ impl TokenCache {
         }
         let store = store.clone();
         let name = name.to_string();
-        let now = now_millis();
+        let now = sextant_native::SystemEnv.now_unix_millis();
         tokio::spawn(async move {
             let _ = Self::ask(&store, move |t| {
                 pollster::block_on(t.touch_token(&name, now))

@@ -120,12 +120,7 @@ async fn refuse_oversize(
             // A client still uploading when the connection closes gets a reset, not the
             // 413: read (and drop) a moderately oversized body first, within bounds.
             if len <= (limit as u64).saturating_mul(4).min(DRAIN_MAX) {
-                let mut body = req.into_body().into_data_stream();
-                let drain = async {
-                    use tokio_stream::StreamExt;
-                    while let Some(Ok(_)) = body.next().await {}
-                };
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+                drain(req.into_body().into_data_stream(), DRAIN_MAX).await;
             }
             axum::response::IntoResponse::into_response(ApiError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,6 +133,22 @@ async fn refuse_oversize(
 
 /// The most of an oversized body the server reads and drops so the client hears its 413.
 const DRAIN_MAX: u64 = 64 << 20;
+
+/// Reads and drops what is left of a refused request body, up to `max` bytes and for at
+/// most 10 s: a client still uploading when the connection closes hears a reset, not the
+/// answer.
+pub(crate) async fn drain(mut body: axum::body::BodyDataStream, max: u64) {
+    let read = async {
+        let mut drained = 0u64;
+        while let Some(Ok(chunk)) = tokio_stream::StreamExt::next(&mut body).await {
+            drained += chunk.len() as u64;
+            if drained > max {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), read).await;
+}
 
 async fn dashboard(uri: Uri) -> axum::response::Response {
     assets::serve(uri.path())

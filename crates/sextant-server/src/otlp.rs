@@ -380,12 +380,6 @@ fn respond(enc: Encoding, sorted: &Sorted) -> Response {
     }
 }
 
-fn unix_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -438,7 +432,7 @@ pub async fn export(
                 &store,
                 &known,
                 wanted.clone(),
-                unix_millis(),
+                sextant_core::Env::now_unix_millis(&sextant_native::SystemEnv),
                 caller.as_deref(),
             )
             .await?;
@@ -450,7 +444,7 @@ pub async fn export(
                         &store,
                         &known,
                         wanted,
-                        unix_millis(),
+                        sextant_core::Env::now_unix_millis(&sextant_native::SystemEnv),
                         caller.as_deref(),
                     )
                     .await?;

@@ -1,14 +1,15 @@
 //! `/api/tokens`: managing access tokens over HTTP, for admins (the role check is in
-//! `auth`), so `sextant --store http://… token …` works without database access.
+//! `auth`), for those without access to the database the server serves.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use sextant_core::{Error, NewToken, Role, Store, TokenInfo};
+use sextant_core::store::tokens_of;
+use sextant_core::{Env, NewToken, Role, TokenInfo};
+use sextant_native::SystemEnv;
 
-use crate::auth::now_millis;
 use crate::error::ApiError;
 use crate::{blocking, AppState};
 
@@ -23,18 +24,10 @@ pub struct CreateToken {
     role: String,
 }
 
-fn keeps_tokens(store: &dyn Store) -> sextant_core::Result<&dyn sextant_core::TokenStore> {
-    store.tokens().ok_or_else(|| Error::InvalidInput {
-        what: "store",
-        value: store.location(),
-        reason: "keeps no access tokens: serve a sqlite:// or postgres:// store".into(),
-    })
-}
-
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<TokenInfo>>> {
     let store = state.store.clone();
     let list =
-        blocking(move || pollster::block_on(keeps_tokens(store.as_ref())?.list_tokens())).await?;
+        blocking(move || pollster::block_on(tokens_of(store.as_ref())?.list_tokens())).await?;
     Ok(Json(list))
 }
 
@@ -45,10 +38,10 @@ pub async fn create(State(state): State<AppState>, body: axum::body::Bytes) -> A
     })?;
     let role: Role = body.role.parse()?;
     let secret = sextant_native::new_token_secret()?;
-    let new = NewToken::new(&body.name, role, &secret, now_millis())?;
+    let new = NewToken::new(&body.name, role, &secret, SystemEnv.now_unix_millis())?;
     let store = state.store.clone();
     let added = new.clone();
-    blocking(move || pollster::block_on(keeps_tokens(store.as_ref())?.add_token(&added))).await?;
+    blocking(move || pollster::block_on(tokens_of(store.as_ref())?.add_token(&added))).await?;
     state.tokens.clear();
     let body = serde_json::json!({
         "name": new.name,
@@ -65,8 +58,8 @@ pub async fn revoke(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     let store = state.store.clone();
-    let at = now_millis();
-    blocking(move || pollster::block_on(keeps_tokens(store.as_ref())?.revoke_token(&name, at)))
+    let at = SystemEnv.now_unix_millis();
+    blocking(move || pollster::block_on(tokens_of(store.as_ref())?.revoke_token(&name, at)))
         .await?;
     state.tokens.clear();
     Ok(StatusCode::NO_CONTENT)

@@ -2,7 +2,9 @@
 //! meta.db or PostgreSQL), which every `sextant serve` over that store accepts.
 
 use clap::Subcommand;
-use sextant::{Error, ExperimentTracker, NewToken, Role, TokenStore};
+use sextant::{ExperimentTracker, NewToken, Role};
+use sextant_core::Env;
+use sextant_native::SystemEnv;
 
 use super::commands::{print_json, Out};
 use super::table::{Align, Table};
@@ -28,33 +30,17 @@ pub(crate) enum TokenCommand {
     },
 }
 
-fn tokens(tracker: &ExperimentTracker) -> CliResult<&dyn TokenStore> {
-    let store = tracker.store();
-    Ok(store.tokens().ok_or_else(|| Error::InvalidInput {
-        what: "store",
-        value: store.location(),
-        reason: "keeps no access tokens: use the sqlite:// or postgres:// store the server serves"
-            .into(),
-    })?)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 pub(crate) fn run(
     tracker: &ExperimentTracker,
     cmd: TokenCommand,
     json: bool,
     out: Out,
 ) -> CliResult {
-    let store = tokens(tracker)?;
+    let store = sextant_core::store::tokens_of(tracker.store().as_ref())?;
     match cmd {
         TokenCommand::Create { name, role } => {
             let secret = sextant_native::new_token_secret()?;
-            let token = NewToken::new(&name, role, &secret, now_ms())?;
+            let token = NewToken::new(&name, role, &secret, SystemEnv.now_unix_millis())?;
             pollster::block_on(store.add_token(&token))?;
             if json {
                 return print_json(
@@ -92,7 +78,7 @@ pub(crate) fn run(
             table.write(out, "")?;
         }
         TokenCommand::Revoke { name } => {
-            pollster::block_on(store.revoke_token(&name, now_ms()))?;
+            pollster::block_on(store.revoke_token(&name, SystemEnv.now_unix_millis()))?;
             if json {
                 return print_json(out, &serde_json::json!({ "revoked": name }));
             }
