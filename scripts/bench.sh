@@ -4,7 +4,8 @@
 # callgrind when valgrind is installed (counts are stable on a noisy machine; times are
 # not). Not run in CI (CI only compiles the benches).
 #
-# Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide search postgres spans" picks):
+# Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide search postgres spans
+# dashboard python" picks):
 #   logging   durable log_dynamic vs luml-like per-point commits (baseline) and the raw
 #             rusqlite inserts of the same rows into the same table (the limit)
 #   ingest    8 HTTP clients into one `sextant serve` over SQLite: JSON (baseline), binary,
@@ -12,7 +13,10 @@
 #   wide      the wide chart query on a 10M-point SQLite series vs reading every point
 #   postgres  the same on PostgreSQL (a throwaway cluster; needs root to install it)
 #   search    search filters over 10,000 runs: store search vs load all, then filter
-#   spans     tracing span overhead vs tracing off
+#   spans     tracing span overhead vs tracing off, and the Registry alone (the limit)
+#   dashboard the dashboard in Chromium over a 10M-point SQLite run: first chart paint and
+#             each zoom's re-query; 10,000 runs in the table (scripts/bench-dashboard.sh)
+#   python    the Python package against luml-sdk (scripts/bench-python.sh)
 # SEXTANT_BENCH_POINTS sets the series length of `wide` and `postgres` (default 10M).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -20,7 +24,7 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 REPORT="$TARGET/bench-report.md"
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
-PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide search postgres spans}"
+PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide search postgres spans dashboard python}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 # The figure criterion prints for one benchmark id: "time: [low median high]" -> "median unit".
@@ -71,6 +75,9 @@ if want spans; then
     out="$LOGS/cg.out"
     valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --bench "flushed inline" \
       --profile-time 2 >/dev/null 2>&1
+    floor_out="$LOGS/cg-floor.out"
+    valgrind --tool=callgrind --callgrind-out-file="$floor_out" "$bin" --bench "Registry alone" \
+      --profile-time 2 >/dev/null 2>&1
     # work() is the instrumented function: its inclusive cost per call is the traced
     # thread's cost; the benchmark loop's per span is all of it (the flush included).
     read -r traced spans < <(callgrind_annotate --tree=caller "$out" 2>/dev/null |
@@ -78,10 +85,25 @@ if want spans; then
       awk '{gsub(",","",$1); n=$0; sub(/.*\(/,"",n); sub(/x\).*/,"",n); gsub(",","",n); print $1, n}')
     loop="$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
       awk '/Bencher<M>::iter_custom/ {gsub(",","",$1); print $1; exit}')"
+    read -r floor floor_spans < <(callgrind_annotate --tree=caller "$floor_out" 2>/dev/null |
+      grep -B1 '\*  ???:span_overhead::work ' | head -1 |
+      awk '{gsub(",","",$1); n=$0; sub(/.*\(/,"",n); sub(/x\).*/,"",n); gsub(",","",n); print $1, n}')
     if [ -n "${spans:-}" ] && [ "$spans" -gt 0 ]; then
       instructions="$((traced / spans)) instructions per span on the traced thread, $((loop / spans)) with its flush (conversion to the stored shape, freeing)"
+      if [ -n "${floor_spans:-}" ] && [ "$floor_spans" -gt 0 ]; then
+        instructions="$instructions; the Registry alone: $((floor / floor_spans))"
+      fi
     fi
   fi
+fi
+
+if want dashboard; then
+  say "dashboard in Chromium (10M-point SQLite run, 10,000 runs)"
+  BENCH_STORE=sqlite bash scripts/bench-dashboard.sh 2>&1 | tee "$LOGS/dashboard.txt"
+fi
+if want python; then
+  say "Python package vs luml-sdk"
+  bash scripts/bench-python.sh 2>&1 | tee "$LOGS/python.txt"
 fi
 
 L="$LOGS/logging.txt"
@@ -127,8 +149,13 @@ PG="$LOGS/postgres.txt"
     done
   fi
   if want spans; then
-    echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | | ≤ 0.5 µs over tracing off |"
+    echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | $(median_of "$LOGS/span.txt" 'Registry alone') (tracing-subscriber's Registry under a layer that records nothing) | ≤ 0.5 µs over tracing off |"
     echo "| span via tracing, flushed inline (all CPU) | $(median_of "$LOGS/span.txt" 'flushed inline') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | | |"
+  fi
+  if want dashboard; then
+    D="$LOGS/dashboard.txt"
+    echo "| dashboard: first chart paint of a 10M-point run (SQLite, \`max_points\` query + draw) | $(after "$D" 'first chart paint') | | | ≤ 300 ms after the page is up |"
+    echo "| dashboard: zoom re-query (request sent → finer points painted) | median $(after "$D" 're-query: median') | | | ≤ 100 ms |"
   fi
   echo
   echo "## Raw lines"
@@ -139,6 +166,8 @@ PG="$LOGS/postgres.txt"
   grep -h -E '^wide query' "$LOGS/wide.txt" 2>/dev/null || true
   grep -h -E '^(ingest|wide query|same chart|zoomed)' "$PG" 2>/dev/null || true
   [ -n "$instructions" ] && echo "spans under callgrind: $instructions"
+  grep -h -E '^(first chart paint|zoom|re-query|table ready|scrolling|sort|text filter)' "$LOGS/dashboard.txt" 2>/dev/null || true
+  grep -h -E '(us/call|points/s|throughput|load average)' "$LOGS/python.txt" 2>/dev/null || true
   echo '```'
 } >"$REPORT"
 say "wrote $REPORT"

@@ -25,6 +25,8 @@ pub mod wire;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod series_check;
 
 pub use chunks::ByteStream;
 pub use dump::ExperimentDump;

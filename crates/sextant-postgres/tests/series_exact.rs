@@ -1,73 +1,18 @@
 //! A chart query answers exactly what the raw points say, on PostgreSQL: for random series
 //! (ties, NaN, infinities, gaps, appends, rewrites, batches ending mid-block) and random
 //! ranges and budgets, `metric_series` equals the first and last point plus each
-//! equal-width bucket's minimum and maximum, computed here by brute force from
-//! `metric_points`. Wide buckets are answered from block summaries, so this fails if a
+//! equal-width bucket's minimum and maximum, computed by brute force from `metric_points`
+//! (`sextant_core::series_check`, shared with the other stores' tests). Wide buckets are answered from block summaries, so this fails if a
 //! block cut by a bucket edge is counted whole.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use sextant_core::series_check::{self, exact, same};
 use sextant_core::{Batch, MetricPoint, NewExperiment, Record, StepRange, Store};
 use sextant_postgres::PgStore;
-
-/// Brute force, written apart from `sextant_core::downsample`: every point when they fit,
-/// else the first and last, and per bucket of the inner points its smallest and largest
-/// value (earliest step on ties; NaN only when the bucket holds nothing else, then its
-/// first point), in step order.
-fn exact(points: &[MetricPoint], budget: usize) -> Vec<MetricPoint> {
-    if points.len() <= budget.max(2) {
-        return points.to_vec();
-    }
-    let n = (((budget.max(4)) - 2) / 2).max(1) as i128;
-    let (first, last) = (points[0], points[points.len() - 1]);
-    let span = i128::from(last.step) - i128::from(first.step) + 1;
-    let mut buckets: BTreeMap<i128, Vec<MetricPoint>> = BTreeMap::new();
-    for p in &points[1..points.len() - 1] {
-        let b = (i128::from(p.step) - i128::from(first.step)) * n / span;
-        buckets.entry(b).or_default().push(*p);
-    }
-    let mut out = vec![first];
-    for bucket in buckets.values() {
-        let numbers: Vec<&MetricPoint> = bucket.iter().filter(|p| !p.value.is_nan()).collect();
-        if numbers.is_empty() {
-            out.push(bucket[0]);
-            continue;
-        }
-        let mut min = numbers[0];
-        let mut max = numbers[0];
-        for p in &numbers {
-            if p.value < min.value {
-                min = p;
-            }
-            if p.value > max.value {
-                max = p;
-            }
-        }
-        let (a, b) = if min.step <= max.step {
-            (min, max)
-        } else {
-            (max, min)
-        };
-        out.push(*a);
-        if b.step != a.step {
-            out.push(*b);
-        }
-    }
-    out.push(last);
-    out
-}
-
-fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.same_as(y) && x.logged_at == y.logged_at)
-}
 
 /// A series as written: batches of points, some appending and some rewriting.
 #[derive(Clone)]
@@ -162,73 +107,15 @@ fn series_strategy() -> impl Strategy<Value = Series> {
 }
 
 async fn write_all(store: &PgStore, id: &str, series: &Series) {
-    store
-        .write(&Batch {
-            records: vec![Record::Create(NewExperiment {
-                id: id.into(),
-                name: "exact".into(),
-                group: "tests".into(),
-                tags: vec![],
-                created_at: 0,
-                description: None,
-                source: None,
-                created_by: None,
-            })],
-        })
+    series_check::write_series(store, id, "m", &series.batches)
         .await
         .unwrap();
-    for points in &series.batches {
-        let batch = Batch {
-            records: vec![Record::Metrics {
-                experiment: id.into(),
-                key: "m".into(),
-                points: points.clone(),
-            }],
-        };
-        store.write(&batch).await.unwrap();
-    }
-}
-
-/// Ranges over the whole series, random windows, and windows with ragged edges.
-fn ranges(last: i64, seed: u64) -> Vec<(StepRange, usize)> {
-    let mut s = seed | 1;
-    let mut rnd = move |n: i64| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s % n.max(1) as u64) as i64
-    };
-    let mut out = vec![
-        (StepRange::ALL, 1000),
-        (StepRange::ALL, 64),
-        (StepRange::ALL, 4),
-        (StepRange::new(Some(1), Some(last - 1)), 300),
-    ];
-    for _ in 0..8 {
-        let a = rnd(last + 1);
-        let b = rnd(last + 1);
-        let budget = [4, 5, 17, 64, 200, 1000, 2001][rnd(7) as usize] as usize;
-        out.push((StepRange::new(Some(a.min(b)), Some(a.max(b))), budget));
-    }
-    out
 }
 
 async fn check(store: &PgStore, id: &str, seed: u64) -> Result<(), TestCaseError> {
-    let all = store.metric_points(id, "m", StepRange::ALL).await.unwrap();
-    let last = all.last().map_or(0, |p| p.step);
-    for (range, budget) in ranges(last, seed) {
-        let raw = store.metric_points(id, "m", range).await.unwrap();
-        let got = store.metric_series(id, "m", range, budget).await.unwrap();
-        let want = exact(&raw, budget);
-        prop_assert!(
-            same(&got, &want),
-            "over {range:?} at budget {budget}: {} points, want {}; first difference {:?}",
-            got.len(),
-            want.len(),
-            got.iter().zip(&want).find(|(a, b)| !a.same_as(b))
-        );
-    }
-    Ok(())
+    series_check::check(store, id, "m", seed, true)
+        .await
+        .map_err(TestCaseError::fail)
 }
 
 #[test]
@@ -308,7 +195,7 @@ fn spikes_beside_bucket_edges_are_kept() {
                 .await
                 .unwrap();
             let want = exact(&points, budget);
-            assert!(same(&got, &want), "budget {budget}");
+            assert!(same(&got, &want, true), "budget {budget}");
         }
     });
 }

@@ -1,76 +1,17 @@
 //! A chart query answers exactly what the raw points say: for random series (ties, NaN,
 //! infinities, gaps, appends, rewrites, points written without the pyramid) and random
 //! ranges and budgets, `metric_series` equals the first and last point plus each equal-width
-//! bucket's minimum and maximum, computed here by brute force from `metric_points`, on the
-//! SQLite store (pyramid-backed) and on the memory store.
+//! bucket's minimum and maximum, computed by brute force from `metric_points`
+//! (`sextant_core::series_check`, shared with the other stores' tests), on the SQLite store
+//! (pyramid-backed) and on the memory store.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
-
-use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sextant_core::{Batch, MemoryStore, MetricPoint, NewExperiment, Record, StepRange, Store};
+use sextant_core::{series_check, MemoryStore, MetricPoint, StepRange, Store};
 use sextant_sqlite::SqliteStore;
 
 const ID: &str = "exact-series";
-
-/// Brute force, written apart from `sextant_core::downsample`: every point when they fit,
-/// else the first and last, and per bucket of the inner points its smallest and largest
-/// value (earliest step on ties; NaN only when the bucket holds nothing else, then its
-/// first point), in step order.
-fn exact(points: &[MetricPoint], budget: usize) -> Vec<MetricPoint> {
-    if points.len() <= budget.max(2) {
-        return points.to_vec();
-    }
-    let n = (((budget.max(4)) - 2) / 2).max(1) as i128;
-    let (first, last) = (points[0], points[points.len() - 1]);
-    let span = i128::from(last.step) - i128::from(first.step) + 1;
-    let mut buckets: BTreeMap<i128, Vec<MetricPoint>> = BTreeMap::new();
-    for p in &points[1..points.len() - 1] {
-        let b = (i128::from(p.step) - i128::from(first.step)) * n / span;
-        buckets.entry(b).or_default().push(*p);
-    }
-    let mut out = vec![first];
-    for bucket in buckets.values() {
-        let numbers: Vec<&MetricPoint> = bucket.iter().filter(|p| !p.value.is_nan()).collect();
-        if numbers.is_empty() {
-            out.push(bucket[0]);
-            continue;
-        }
-        let mut min = numbers[0];
-        let mut max = numbers[0];
-        for p in &numbers {
-            if p.value < min.value {
-                min = p;
-            }
-            if p.value > max.value {
-                max = p;
-            }
-        }
-        let (a, b) = if min.step <= max.step {
-            (min, max)
-        } else {
-            (max, min)
-        };
-        out.push(*a);
-        if b.step != a.step {
-            out.push(*b);
-        }
-    }
-    out.push(last);
-    out
-}
-
-fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
-}
-
-fn same_steps_values(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| {
-            x.step == y.step && (x.value == y.value || (x.value.is_nan() && y.value.is_nan()))
-        })
-}
 
 /// A series as written: batches of points, some appending and some rewriting.
 #[derive(Clone)]
@@ -165,76 +106,13 @@ fn series_strategy() -> impl Strategy<Value = Series> {
         })
 }
 
-fn new_experiment() -> Record {
-    Record::Create(NewExperiment {
-        id: ID.into(),
-        name: "exact".into(),
-        group: "tests".into(),
-        tags: vec![],
-        created_at: 0,
-        description: None,
-        source: None,
-        created_by: None,
-    })
-}
-
 fn write_all(store: &dyn Store, series: &Series) {
-    pollster::block_on(store.write(&Batch {
-        records: vec![new_experiment()],
-    }))
-    .unwrap();
-    for points in &series.batches {
-        let batch = Batch {
-            records: vec![Record::Metrics {
-                experiment: ID.into(),
-                key: "m".into(),
-                points: points.clone(),
-            }],
-        };
-        pollster::block_on(store.write(&batch)).unwrap();
-    }
-}
-
-/// Ranges over the whole series, random windows, and windows with ragged edges.
-fn ranges(last: i64, seed: u64) -> Vec<(StepRange, usize)> {
-    let mut s = seed | 1;
-    let mut rnd = move |n: i64| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s % n.max(1) as u64) as i64
-    };
-    let mut out = vec![
-        (StepRange::ALL, 1000),
-        (StepRange::ALL, 4),
-        (StepRange::new(Some(1), Some(last - 1)), 300),
-    ];
-    for _ in 0..10 {
-        let a = rnd(last + 1);
-        let b = rnd(last + 1);
-        let budget = [4, 5, 17, 64, 200, 1000, 2001][rnd(7) as usize] as usize;
-        out.push((StepRange::new(Some(a.min(b)), Some(a.max(b))), budget));
-    }
-    out
+    pollster::block_on(series_check::write_series(store, ID, "m", &series.batches)).unwrap();
 }
 
 fn check(store: &dyn Store, seed: u64) -> Result<(), TestCaseError> {
-    let all = pollster::block_on(store.metric_points(ID, "m", StepRange::ALL)).unwrap();
-    let last = all.last().map_or(0, |p| p.step);
-    for (range, budget) in ranges(last, seed) {
-        let raw = pollster::block_on(store.metric_points(ID, "m", range)).unwrap();
-        let got = pollster::block_on(store.metric_series(ID, "m", range, budget)).unwrap();
-        let want = exact(&raw, budget);
-        prop_assert!(
-            same(&got, &want),
-            "{} over {range:?} at budget {budget}: {} points, want {}; first difference {:?}",
-            store.location(),
-            got.len(),
-            want.len(),
-            got.iter().zip(&want).find(|(a, b)| !a.same_as(b))
-        );
-    }
-    Ok(())
+    pollster::block_on(series_check::check(store, ID, "m", seed, false))
+        .map_err(TestCaseError::fail)
 }
 
 #[test]
@@ -257,7 +135,10 @@ fn series_equal_exact_min_max_of_the_raw_points() {
             // SQLite interpolates the ones it did not store).
             let a = pollster::block_on(sqlite.metric_series(ID, "m", StepRange::ALL, 500)).unwrap();
             let b = pollster::block_on(memory.metric_series(ID, "m", StepRange::ALL, 500)).unwrap();
-            prop_assert!(same_steps_values(&a, &b), "sqlite and memory charts differ");
+            prop_assert!(
+                series_check::same(&a, &b, false),
+                "sqlite and memory charts differ"
+            );
             Ok(())
         })
         .unwrap();
@@ -269,10 +150,7 @@ fn series_equal_exact_min_max_of_the_raw_points() {
 fn points_without_a_current_pyramid_are_answered_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).unwrap();
-    pollster::block_on(store.write(&Batch {
-        records: vec![new_experiment()],
-    }))
-    .unwrap();
+    pollster::block_on(series_check::write_series(&store, ID, "m", &[])).unwrap();
     let db = store.exp_db_path(ID);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let tx = conn.unchecked_transaction().unwrap();

@@ -3,7 +3,8 @@
 //! discards spans. Two ways: flushed by another thread every 2 ms, as the native
 //! `ExperimentTracker`'s flush thread does (the cost on the traced thread), and flushed
 //! inline every 1,000 spans (all the CPU a span costs, its conversion and freeing at
-//! flush included).
+//! flush included). Beside them, the Registry under a layer that records nothing: what
+//! any `tracing-subscriber` layer pays before it does anything (the limit).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -101,6 +102,20 @@ fn bench(c: &mut Criterion) {
             i += 1;
             work(i)
         })
+    });
+    // The floor for any layer on tracing-subscriber's Registry: the Registry's own span
+    // bookkeeping (slab slot, span stack, close) under a layer that records nothing.
+    let registry_only = tracing::Dispatch::new(
+        tracing_subscriber::registry().with(tracing_subscriber::layer::Identity::new()),
+    );
+    tracing::dispatcher::with_default(&registry_only, || {
+        g.bench_function("Registry alone (the floor for any layer)", |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i += 1;
+                work(i)
+            })
+        });
     });
     let policy = FlushPolicy {
         max_buffered_points: usize::MAX,

@@ -256,15 +256,11 @@ impl Tracker {
         dataset_id: &str,
         eval_id: &str,
     ) -> Result<Vec<Annotation>> {
-        Ok(self
-            .list_annotations(id)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                matches!(&a.subject, AnnotationSubject::Eval { dataset_id: d, eval_id: e }
-                    if d == dataset_id && e == eval_id)
-            })
-            .collect())
+        let subject = AnnotationSubject::Eval {
+            dataset_id: dataset_id.to_string(),
+            eval_id: eval_id.to_string(),
+        };
+        self.annotations_on(id, &subject).await
     }
 
     /// The annotations of one span, by creation time.
@@ -274,15 +270,21 @@ impl Tracker {
         trace_id: &str,
         span_id: &str,
     ) -> Result<Vec<Annotation>> {
-        Ok(self
-            .list_annotations(id)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                matches!(&a.subject, AnnotationSubject::Span { trace_id: t, span_id: s }
-                    if t == trace_id && s == span_id)
-            })
-            .collect())
+        let subject = AnnotationSubject::Span {
+            trace_id: trace_id.to_string(),
+            span_id: span_id.to_string(),
+        };
+        self.annotations_on(id, &subject).await
+    }
+
+    async fn annotations_on(
+        &self,
+        id: Option<&str>,
+        subject: &AnnotationSubject,
+    ) -> Result<Vec<Annotation>> {
+        let mut all = self.list_annotations(id).await?;
+        all.retain(|a| a.subject == *subject);
+        Ok(all)
     }
 
     /// The annotations on a dataset's samples, counted by name (luml's

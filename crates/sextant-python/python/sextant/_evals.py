@@ -152,12 +152,7 @@ class EvalsMixin(_Base):
 
     def get_evals_annotation_summaries(self, experiment_id: str, eval_ids: list[str]) -> dict[str, _records.AnnotationSummary]:
         """Per eval id, its annotations counted by name (ids without any are left out)."""
-        wanted = set(eval_ids)
-        by: dict[str, list[dict[str, Any]]] = {}
-        for a in self._raw_annotations(experiment_id):
-            if a.get("target") == "eval" and a.get("eval_id") in wanted:
-                by.setdefault(a["eval_id"], []).append(a)
-        return {k: _records.summarize_annotations(v) for k, v in by.items()}
+        return self._summaries_by(experiment_id, "eval", "eval_id", eval_ids)
 
     def get_trace_annotation_summary(self, experiment_id: str, trace_id: str) -> _records.AnnotationSummary:
         """A trace's span annotations counted by name."""
@@ -166,11 +161,18 @@ class EvalsMixin(_Base):
         )
 
     def get_traces_annotation_summaries(self, experiment_id: str, trace_ids: list[str]) -> dict[str, _records.AnnotationSummary]:
-        wanted = set(trace_ids)
+        """Per trace id, its span annotations counted by name (ids without any are left out)."""
+        return self._summaries_by(experiment_id, "span", "trace_id", trace_ids)
+
+    def _summaries_by(
+        self, experiment_id: str, target: str, field: str, ids: list[str]
+    ) -> dict[str, _records.AnnotationSummary]:
+        """Annotations on `target` whose `field` is one of `ids`, counted by name per id."""
+        wanted = set(ids)
         by: dict[str, list[dict[str, Any]]] = {}
         for a in self._raw_annotations(experiment_id):
-            if a.get("target") == "span" and a.get("trace_id") in wanted:
-                by.setdefault(a["trace_id"], []).append(a)
+            if a.get("target") == target and a.get(field) in wanted:
+                by.setdefault(a[field], []).append(a)
         return {k: _records.summarize_annotations(v) for k, v in by.items()}
 
     def get_all_traces_annotation_summary(self, experiment_id: str) -> _records.AnnotationSummary:
