@@ -16,11 +16,10 @@ use yew::prelude::*;
 use super::ctx::use_ctx;
 use super::dom;
 use super::route::{Link, Route};
+use super::row_window::{use_row_window, RowWindow, ROW_HEIGHT};
 use super::widgets::{Empty, ErrorBox, Loading};
 use crate::view::{format, source::Source, table};
 
-const ROW_HEIGHT: f64 = 36.0;
-const OVERSCAN: usize = 8;
 const BLOCK: usize = 16;
 
 #[derive(Properties, PartialEq)]
@@ -289,51 +288,18 @@ struct TableProps {
 /// smoothly as 100.
 #[function_component]
 fn SampleTable(props: &TableProps) -> Html {
-    let first_row = use_state(|| 0usize);
-    let viewport = use_state(|| 520.0f64);
-    let scroller = use_node_ref();
-    {
-        let viewport = viewport.clone();
-        let scroller = scroller.clone();
-        use_effect_with((), move |_| {
-            if let Some(el) = scroller.cast::<web_sys::HtmlElement>() {
-                viewport.set(f64::from(el.client_height()).max(ROW_HEIGHT));
-            }
-        });
-    }
     let total = props.rows.len();
-    let window = move |first: usize, height: f64| {
-        table::snap(
-            table::visible_rows(
-                first as f64 * ROW_HEIGHT,
-                height,
-                ROW_HEIGHT,
-                total,
-                OVERSCAN,
-            ),
-            BLOCK,
-            total,
-        )
-    };
-    let onscroll = {
-        let first_row = first_row.clone();
-        let shown = window(*first_row, *viewport);
-        let viewport = *viewport;
-        Callback::from(move |e: Event| {
-            let Some(el) = e.target_dyn_into::<web_sys::HtmlElement>() else {
-                return;
-            };
-            let row = (f64::from(el.scroll_top()) / ROW_HEIGHT).floor() as usize;
-            if window(row, viewport) != shown {
-                first_row.set(row);
-            }
-        })
-    };
+    let RowWindow {
+        rows,
+        scroller,
+        onscroll,
+        ..
+    } = use_row_window(total, BLOCK, 520.0);
     let template = format!(
         "minmax(90px,1fr) minmax(80px,0.7fr) minmax(160px,2fr) minmax(160px,2fr) minmax(120px,1.5fr) {} minmax(70px,0.6fr)",
         "minmax(70px,0.6fr) ".repeat(props.keys.len())
     );
-    let body = window(*first_row, *viewport).map(|pos| {
+    let body = rows.map(|pos| {
         let s = &props.rows[pos];
         let key = (s.dataset_id.clone(), s.id.clone());
         let active = props.chosen.as_ref() == Some(&key);

@@ -23,6 +23,7 @@ mod open;
 mod overview;
 mod parallel;
 mod route;
+mod row_window;
 mod runs_table;
 mod scatter;
 mod snapshot;

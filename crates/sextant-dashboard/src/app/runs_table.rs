@@ -9,13 +9,10 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::dom;
+use super::row_window::{use_row_window, RowWindow, OVERSCAN, ROW_HEIGHT};
 use super::widgets::{status_badge, tags};
 use crate::view::format;
 use crate::view::table::{self, Column, Extremes, Order};
-
-/// Row height in pixels (the stylesheet's `.row` matches).
-pub const ROW_HEIGHT: f64 = 36.0;
-const OVERSCAN: usize = 8;
 
 #[derive(Properties)]
 pub struct Props {
@@ -232,68 +229,16 @@ fn Head(props: &HeadProps) -> Html {
 
 #[function_component]
 pub fn RunsTable(props: &Props) -> Html {
-    let first_row = use_state(|| 0usize);
-    let viewport = use_state(|| 600.0f64);
-    let scroller = use_node_ref();
     let total = props.arranged.len();
-    {
-        let viewport = viewport.clone();
-        let scroller = scroller.clone();
-        use_effect_with((), move |_| {
-            let measure = move || {
-                if let Some(el) = scroller.cast::<web_sys::HtmlElement>() {
-                    viewport.set(f64::from(el.client_height()));
-                }
-            };
-            measure();
-            let on_resize = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(measure);
-            let w = dom::window();
-            if let Some(w) = &w {
-                let _ = w
-                    .add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback(
-                        "resize",
-                        on_resize.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
-    }
-    let window = move |first: usize, height: f64| {
-        table::snap(
-            table::visible_rows(
-                first as f64 * ROW_HEIGHT,
-                height,
-                ROW_HEIGHT,
-                total,
-                OVERSCAN,
-            ),
-            BLOCK,
-            total,
-        )
-    };
-    let onscroll = {
-        let first_row = first_row.clone();
-        let shown = window(*first_row, *viewport);
-        let viewport = *viewport;
-        Callback::from(move |e: Event| {
-            let Some(el) = e.target_dyn_into::<web_sys::HtmlElement>() else {
-                return;
-            };
-            // Re-render only when the rows to show change, not on every pixel.
-            let row = (f64::from(el.scroll_top()) / ROW_HEIGHT).floor() as usize;
-            if window(row, viewport) != shown {
-                first_row.set(row);
-            }
-        })
-    };
+    let RowWindow {
+        rows,
+        viewport,
+        scroller,
+        onscroll,
+    } = use_row_window(total, BLOCK, 600.0);
 
     let cols = &props.columns;
     let (template, min_width) = table::grid_template(cols);
-    let rows = window(*first_row, *viewport);
     let tz = dom::tz_offset_ms();
     let all_selected = total > 0 && props.selected.len() >= total && {
         let sel = &props.selected;
@@ -306,7 +251,7 @@ pub fn RunsTable(props: &Props) -> Html {
     // Rows live in fixed slots (position modulo the slot count), in slot order: a row that
     // leaves the top is reused for one entering at the bottom, so scrolling patches text
     // and never moves or rebuilds elements. Absolute positions give the visual order.
-    let slots = table::slots(*viewport, ROW_HEIGHT, OVERSCAN, BLOCK);
+    let slots = table::slots(viewport, ROW_HEIGHT, OVERSCAN, BLOCK);
     let mut at: Vec<Option<usize>> = vec![None; slots];
     for pos in rows {
         at[pos % slots] = Some(pos);
