@@ -115,21 +115,7 @@ fn attribute(a: Attribute, op: Op, v: &Value, b: &mut Binds) -> String {
             "(e.description IS NOT NULL AND {})",
             sql::text(d, "e.description", op, v, b)
         ),
-        Attribute::Status => {
-            let names: Vec<String> = sql::statuses(op, v)
-                .into_iter()
-                .map(|s| format!("'{s}'"))
-                .collect();
-            if names.is_empty() {
-                FALSE.into()
-            } else {
-                format!(
-                    "({} IN ({}))",
-                    sql::lenient_status("e.status"),
-                    names.join(", ")
-                )
-            }
-        }
+        Attribute::Status => sql::status("e.status", op, v),
         Attribute::CreatedAt => sql::number(d, "(e.created_at::float8)", op, v, b),
         // created_at + round(duration * 1000): the rounding is Rust's; keep every ended run.
         Attribute::EndTime => "(e.duration IS NOT NULL)".into(),

@@ -168,21 +168,7 @@ fn attribute(a: Attribute, op: Op, v: &Value, b: &mut Binds) -> String {
             "(e.description IS NOT NULL AND {})",
             sql::text(d, "e.description", op, v, b)
         ),
-        Attribute::Status => {
-            let names: Vec<String> = sql::statuses(op, v)
-                .into_iter()
-                .map(|s| format!("'{s}'"))
-                .collect();
-            if names.is_empty() {
-                FALSE.into()
-            } else {
-                format!(
-                    "({} IN ({}))",
-                    sql::lenient_status("e.status"),
-                    names.join(", ")
-                )
-            }
-        }
+        Attribute::Status => sql::status("e.status", op, v),
         Attribute::CreatedAt => {
             let (guard, millis) = created_millis();
             format!(

@@ -215,6 +215,20 @@ pub fn statuses(op: Op, v: &Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// A status comparison on `col` (the stored status text): the statuses it keeps, as an
+/// `IN` over the status read leniently ([`lenient_status`]), or false when it keeps none.
+pub fn status(col: &str, op: Op, v: &Value) -> String {
+    let names: Vec<String> = statuses(op, v)
+        .into_iter()
+        .map(|s| format!("'{s}'"))
+        .collect();
+    if names.is_empty() {
+        FALSE.into()
+    } else {
+        format!("({} IN ({}))", lenient_status(col), names.join(", "))
+    }
+}
+
 /// `col` (the stored status text) read the way [`Status::parse_lenient`] reads it, as the
 /// status's luml name.
 pub fn lenient_status(col: &str) -> String {
