@@ -1,6 +1,7 @@
-//! The write path: one transaction per batch. Points go through binary `COPY` into the
-//! connection's staging table, then one upsert moves them into `points` (the last value
-//! logged for a step wins) and one update refreshes each key's summary.
+//! The write path: one transaction per batch. Points that only append (each key's steps
+//! ascending above what it holds, as a run logs) go by binary `COPY` straight into
+//! `points`; others go through the connection's staging table and one upsert (the last
+//! value logged for a step wins). Either way one update refreshes each key's summary.
 
 use std::collections::HashMap;
 
@@ -272,28 +273,6 @@ async fn write_points(
             last_before.insert(row.get(0), row.get(1));
         }
     }
-    let sink = tx
-        .copy_in("COPY sextant_staging (key_id, step, value, logged_at, ord) FROM STDIN BINARY")
-        .await
-        .map_err(query_error)?;
-    let writer = BinaryCopyInWriter::new(
-        sink,
-        &[Type::INT8, Type::INT8, Type::FLOAT8, Type::INT8, Type::INT8],
-    );
-    let mut writer = std::pin::pin!(writer);
-    let mut ord: i64 = 0;
-    for (seq, key, points) in series {
-        let key_id = key_ids[&(*seq, *key)];
-        for p in points.iter() {
-            writer
-                .as_mut()
-                .write(&[&key_id, &p.step, &p.value, &p.logged_at, &ord])
-                .await
-                .map_err(query_error)?;
-            ord += 1;
-        }
-    }
-    writer.finish().await.map_err(query_error)?;
     // A step logged twice in one batch must reach the upsert once (the last value); only
     // then is the staging table sorted, as logging normally sends each step once.
     // (Steps out of ascending order count as possible repeats: sorting is then safe.)
@@ -311,6 +290,152 @@ async fn write_points(
             }
         }
     }
+    // The common case, a run logging new steps: every key's points ascend above all it
+    // holds (its `last_step`, read under the row lock the intern upsert took), so no step can
+    // collide and the points go straight into `points`: no staging copy, no conflict checks.
+    let appends = !repeats
+        && series.iter().all(|(seq, key, points)| {
+            let id = key_ids[&(*seq, *key)];
+            match (last_before.get(&id).copied().flatten(), points.first()) {
+                (Some(last), Some(p)) => p.step > last,
+                _ => true,
+            }
+        });
+    if !(appends && append_points(tx, series, &key_ids).await?) {
+        upsert_points(tx, series, &key_ids, repeats).await?;
+    }
+    if levels.is_empty() {
+        return Ok(());
+    }
+    let mut by_key: HashMap<i64, Vec<&[MetricPoint]>> = HashMap::new();
+    for (seq, key, points) in series {
+        by_key
+            .entry(key_ids[&(*seq, *key)])
+            .or_default()
+            .push(points);
+    }
+    crate::blocks::update(tx, &by_key, &last_before, levels).await
+}
+
+/// Copies the batch's points into `table` (binary `COPY`), with each point's position in the
+/// batch when `ord` (the staging table orders repeated steps by it).
+async fn copy_points(
+    tx: &Transaction<'_>,
+    table: &str,
+    ord: bool,
+    series: &[(i64, &str, &[MetricPoint])],
+    key_ids: &HashMap<(i64, &str), i64>,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    let columns = if ord {
+        "key_id, step, value, logged_at, ord"
+    } else {
+        "key_id, step, value, logged_at"
+    };
+    let sink = tx
+        .copy_in(&format!("COPY {table} ({columns}) FROM STDIN BINARY"))
+        .await?;
+    let types: &[Type] = if ord {
+        &[Type::INT8, Type::INT8, Type::FLOAT8, Type::INT8, Type::INT8]
+    } else {
+        &[Type::INT8, Type::INT8, Type::FLOAT8, Type::INT8]
+    };
+    let writer = BinaryCopyInWriter::new(sink, types);
+    let mut writer = std::pin::pin!(writer);
+    let mut at: i64 = 0;
+    for (seq, key, points) in series {
+        let key_id = key_ids[&(*seq, *key)];
+        for p in points.iter() {
+            if ord {
+                writer
+                    .as_mut()
+                    .write(&[&key_id, &p.step, &p.value, &p.logged_at, &at])
+                    .await?;
+            } else {
+                writer
+                    .as_mut()
+                    .write(&[&key_id, &p.step, &p.value, &p.logged_at])
+                    .await?;
+            }
+            at += 1;
+        }
+    }
+    writer.finish().await?;
+    Ok(())
+}
+
+/// The append path: the points straight into `points`, then each key's summary from what
+/// was sent. `Ok(false)` when a step collided after all (points written by something that
+/// did not move `last_step`): nothing of this path is kept and the caller upserts instead.
+async fn append_points(
+    tx: &Transaction<'_>,
+    series: &[(i64, &str, &[MetricPoint])],
+    key_ids: &HashMap<(i64, &str), i64>,
+) -> Result<bool> {
+    tx.batch_execute("SAVEPOINT sextant_append")
+        .await
+        .map_err(query_error)?;
+    if let Err(e) = copy_points(tx, "points", false, series, key_ids).await {
+        if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT sextant_append")
+                .await
+                .map_err(query_error)?;
+            return Ok(false);
+        }
+        return Err(query_error(e));
+    }
+    tx.batch_execute("RELEASE SAVEPOINT sextant_append")
+        .await
+        .map_err(query_error)?;
+    // Per key: points added, lowest and highest step, the value at the highest.
+    let mut sums: HashMap<i64, (i64, i64, i64, f64)> = HashMap::new();
+    for (seq, key, points) in series {
+        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+            continue;
+        };
+        let id = key_ids[&(*seq, *key)];
+        let n = points.len() as i64;
+        sums.entry(id)
+            .and_modify(|s| {
+                s.0 += n;
+                s.1 = s.1.min(first.step);
+                s.2 = last.step;
+                s.3 = last.value;
+            })
+            .or_insert((n, first.step, last.step, last.value));
+    }
+    let (mut ids, mut added, mut lo, mut hi, mut value) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, (n, l, h, v)) in sums {
+        ids.push(id);
+        added.push(n);
+        lo.push(l);
+        hi.push(h);
+        value.push(v);
+    }
+    tx.execute(
+        "UPDATE metric_keys k SET count = k.count + s.added,
+           first_step = LEAST(k.first_step, s.lo), last_step = s.hi, last_value = s.value
+         FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::float8[])
+           AS s(id, added, lo, hi, value)
+         WHERE k.id = s.id",
+        &[&ids, &added, &lo, &hi, &value],
+    )
+    .await
+    .map_err(query_error)?;
+    Ok(true)
+}
+
+/// The general path: through the staging table and one upsert (the last value logged for
+/// a step wins), refreshing each key's summary from what the upsert did.
+async fn upsert_points(
+    tx: &Transaction<'_>,
+    series: &[(i64, &str, &[MetricPoint])],
+    key_ids: &HashMap<(i64, &str), i64>,
+    repeats: bool,
+) -> Result<()> {
+    copy_points(tx, "sextant_staging", true, series, key_ids)
+        .await
+        .map_err(query_error)?;
     let source = if repeats {
         "SELECT DISTINCT ON (key_id, step) key_id, step, value, logged_at
            FROM sextant_staging ORDER BY key_id, step, ord DESC"
@@ -336,18 +461,7 @@ async fn write_points(
          FROM s WHERE k.id = s.key_id"
     ))
     .await
-    .map_err(query_error)?;
-    if levels.is_empty() {
-        return Ok(());
-    }
-    let mut by_key: HashMap<i64, Vec<&[MetricPoint]>> = HashMap::new();
-    for (seq, key, points) in series {
-        by_key
-            .entry(key_ids[&(*seq, *key)])
-            .or_default()
-            .push(points);
-    }
-    crate::blocks::update(tx, &by_key, &last_before, levels).await
+    .map_err(query_error)
 }
 
 pub async fn update(inner: &Inner, id: &str, u: &ExperimentUpdate) -> Result<()> {

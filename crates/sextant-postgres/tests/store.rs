@@ -414,3 +414,73 @@ async fn the_previous_schema_version_is_upgraded_for_tokens_and_creators() {
         Some("ci")
     );
 }
+
+/// Appends go straight into `points` and keep each key's summary; a summary that says less
+/// than the points hold (as if some writer had not moved it) makes the append collide, and
+/// the batch still lands whole through the upsert, the last value winning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_keep_summaries_and_a_collision_falls_back_to_the_upsert() {
+    let Some(url) = common::url() else { return };
+    let schema = common::fresh_schema_name();
+    let store = PgStore::open(&common::with_param(&url, "schema", &schema))
+        .await
+        .unwrap();
+    let series = |from: i64, to: i64, v: f64| (from..to).map(|s| pt(s, v + s as f64)).collect();
+    store
+        .write(&Batch {
+            records: vec![create("a"), metrics("a", "x", series(0, 100, 0.0))],
+        })
+        .await
+        .unwrap();
+    // Two records of one key in one batch, both appending; and a second key.
+    store
+        .write(&Batch {
+            records: vec![
+                metrics("a", "x", series(100, 150, 0.0)),
+                metrics("a", "x", series(150, 200, 0.0)),
+                metrics("a", "y", series(5, 8, 0.5)),
+            ],
+        })
+        .await
+        .unwrap();
+    let m = store.list_metrics("a").await.unwrap();
+    assert_eq!(
+        (
+            m[0].key.as_str(),
+            m[0].count,
+            m[0].first_step,
+            m[0].last_step
+        ),
+        ("x", 200, 0, 199)
+    );
+    assert_eq!(m[0].last_value, 199.0);
+    assert_eq!(
+        (m[1].count, m[1].first_step, m[1].last_step, m[1].last_value),
+        (3, 5, 7, 7.5)
+    );
+
+    let raw = common::raw(&url).await;
+    raw.execute(
+        &format!("UPDATE \"{schema}\".metric_keys SET last_step = 120 WHERE key = 'x'"),
+        &[],
+    )
+    .await
+    .unwrap();
+    // Steps 150..=210 look like appends above 120, but 150..=199 are stored.
+    store
+        .write(&Batch {
+            records: vec![metrics("a", "x", series(150, 211, 1000.0))],
+        })
+        .await
+        .unwrap();
+    let pts = store.metric_points("a", "x", StepRange::ALL).await.unwrap();
+    assert_eq!(pts.len(), 211, "every step once");
+    assert!(pts.iter().all(|p| p.value
+        == if p.step >= 150 {
+            1000.0 + p.step as f64
+        } else {
+            p.step as f64
+        }));
+    let m = &store.list_metrics("a").await.unwrap()[0];
+    assert_eq!((m.count, m.last_step, m.last_value), (211, 210, 1210.0));
+}
