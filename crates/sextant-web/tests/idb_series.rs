@@ -224,19 +224,19 @@ async fn wide_series_equal_downsample_over_the_points() {
     create(&store).await;
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let specs: [(&str, i64, i64, u64, u64); 5] = [
-        ("loss", 200_000, 0, 1, 0),
-        ("ties", 60_000, 5, 8, 1),
-        ("wave", 90_000, 1_000, 4, 2),
-        ("noise", 80_000, 0, 3, 3),
-        ("sparse", 3_000, 17, 40_000, 3),
+        ("loss", 100_000, 0, 1, 0),
+        ("ties", 30_000, 5, 8, 1),
+        ("wave", 40_000, 1_000, 4, 2),
+        ("noise", 40_000, 0, 3, 3),
+        ("sparse", 2_000, 17, 40_000, 3),
     ];
     for (key, n, start, gap, shape) in specs {
         let points = series(&mut rng, n, start, gap, shape);
         write(&store, key, &points).await;
-        check(&store, key, &mut rng, 25).await;
-        let rewritten = rewrites(&mut rng, &points, 400);
+        check(&store, key, &mut rng, 12).await;
+        let rewritten = rewrites(&mut rng, &points, 300);
         write(&store, key, &rewritten).await;
-        check(&store, key, &mut rng, 25).await;
+        check(&store, key, &mut rng, 12).await;
     }
     assert!(rows_in(&name, "metric_pages").await > 0);
     store.delete_experiment(EXP).await.unwrap();
@@ -251,8 +251,8 @@ async fn wide_series_equal_downsample_over_the_points() {
 async fn summaries_are_built_for_data_written_before_version_3() {
     let name = unique("series-upgrade");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let loss = series(&mut rng, 150_000, 0, 2, 0);
-    let noise = series(&mut rng, 70_000, 3, 5, 3);
+    let loss = series(&mut rng, 80_000, 0, 2, 0);
+    let noise = series(&mut rng, 40_000, 3, 5, 3);
     {
         let v2 = IndexedDbStore::open_at(&name, 2, env()).await.unwrap();
         create(&v2).await;
@@ -267,12 +267,12 @@ async fn summaries_are_built_for_data_written_before_version_3() {
         rows_in(&name, "metric_pages").await >= 3,
         "the upgrade summarised the stored chunks"
     );
-    check(&store, "loss", &mut rng, 30).await;
-    check(&store, "noise", &mut rng, 30).await;
+    check(&store, "loss", &mut rng, 15).await;
+    check(&store, "noise", &mut rng, 15).await;
     // Writes after the upgrade keep the built summaries current.
-    let more = series(&mut rng, 40_000, 400_000, 2, 2);
+    let more = series(&mut rng, 20_000, 400_000, 2, 2);
     write(&store, "loss", &more).await;
     write(&store, "noise", &rewrites(&mut rng, &noise, 300)).await;
-    check(&store, "loss", &mut rng, 20).await;
-    check(&store, "noise", &mut rng, 20).await;
+    check(&store, "loss", &mut rng, 10).await;
+    check(&store, "noise", &mut rng, 10).await;
 }
