@@ -133,6 +133,23 @@ fn must_read(s: &ChunkSummary, part: (i64, i64), known: Option<&Extremes>, leads
     min_open || max_open
 }
 
+/// The buckets `downsample` makes for `max_points`.
+fn buckets(max_points: usize) -> i128 {
+    ((max_points.max(4) - 2) / 2).max(1) as i128
+}
+
+/// Whether `range` is too narrow for summaries to help whatever points it holds (its
+/// buckets would be narrower than a chunk): the store then reads the points at once.
+pub fn too_narrow(range: StepRange, max_points: usize) -> bool {
+    match (range.from, range.to) {
+        (from, Some(to)) => {
+            let width = i128::from(to) - i128::from(from.unwrap_or(0).max(0)) + 1;
+            width / buckets(max_points) < 1 << CHUNK_BITS
+        }
+        _ => false,
+    }
+}
+
 /// Starts a query. `ends`: the points of the range's first and last chunk (as stored;
 /// absent when the chunk is); `summaries`: summaries of stored chunks, of which those
 /// strictly between the end chunks are used.
@@ -184,7 +201,7 @@ pub fn plan(
     ) else {
         return Next::AllPoints;
     };
-    let buckets = ((max_points.max(4) - 2) / 2).max(1) as i128;
+    let buckets = buckets(max_points);
     let span = i128::from(hi.step) - i128::from(lo.step) + 1;
     if span / buckets < 1 << CHUNK_BITS {
         return Next::AllPoints;
@@ -398,6 +415,12 @@ mod tests {
                     downsample(&all, budget)
                 };
                 let (got, summarised) = fast(&stored, range, budget);
+                // A range judged too narrow never has an answer from summaries.
+                let narrow = too_narrow(range, budget);
+                assert!(
+                    !narrow || !summarised || got.is_empty(),
+                    "{range:?} {budget}"
+                );
                 assert!(
                     got.len() == want.len()
                         && got.iter().zip(&want).all(|(a, b)| a.same_as(b)

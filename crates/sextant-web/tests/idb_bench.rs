@@ -194,6 +194,7 @@ async fn idb_chart_and_write_figures() {
     compare(&store, "full range", &[StepRange::ALL; 9], 2).await;
     for (label, width) in [
         ("zoom 1M steps", 1_000_000),
+        ("zoom 500k steps", 500_000),
         ("zoom 100k steps", 100_000),
         ("zoom 10k steps", 10_000),
     ] {

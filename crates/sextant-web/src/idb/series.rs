@@ -27,6 +27,10 @@ pub async fn series(
     let Some((cf, ct)) = chunks::chunk_span(range) else {
         return store.get_experiment(id).await.map(|_| Vec::new());
     };
+    if wide_series::too_narrow(range, max_points) {
+        let points = store.metric_points(id, key, range).await?;
+        return Ok(downsample(&points, max_points));
+    }
     let context = store.context();
     let failed = |e: JsValue| js_failure(&context, &e);
     let tx = store
