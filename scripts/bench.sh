@@ -38,14 +38,15 @@ median_of() {
 }
 # The value after "LABEL" on the first line that has it, up to the next comma or paren.
 after() {
-  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//'
+  # `|| true`: a part not run leaves no log, which must not end the script (set -e).
+  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//' || true
 }
 # From an "idb LABEL, max_points=1000: X ms median …, naive Y ms median …" line: the
 # summaries' median (field fast) or the naive one (field naive).
 idb_query() {
   grep -m1 -F "idb $1, max_points" "$LOGS/web.txt" 2>/dev/null | sed -E \
     -e "s/.*max_points=1000: ([0-9.]+) ms median.*naive ([0-9.]+) ms median.*/\1 ms|\2 ms/" |
-    cut -d'|' -f"$([ "$2" = fast ] && echo 1 || echo 2)"
+    cut -d'|' -f"$([ "$2" = fast ] && echo 1 || echo 2)" || true
 }
 # "N points/s" with thousands separators.
 rate() { [ -n "${1:-}" ] && printf "%'.0f points/s" "$1" || echo "not measured"; }
@@ -73,7 +74,7 @@ if want web; then
   say "IndexedDB chart queries and writes (headless Chromium)"
   CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=3600 \
     cargo test --release -p sextant-web --target wasm32-unknown-unknown --test idb_bench \
-    -- --include-ignored 2>&1 | tee "$LOGS/web.txt" || echo "web: failed" >>"$LOGS/web.txt"
+    -- --include-ignored --nocapture 2>&1 | tee "$LOGS/web.txt" || echo "web: failed" >>"$LOGS/web.txt"
 fi
 if want postgres; then
   say "PostgreSQL ingest and wide chart query"
@@ -156,7 +157,7 @@ PG="$LOGS/postgres.txt"
   fi
   if want web; then
     W="$LOGS/web.txt"
-    web_points="$(grep -m1 '^idb store write:' "$W" 2>/dev/null | sed -E 's/idb store write: ([0-9,]+) points.*/\1/')"
+    web_points="$(grep -m1 '^idb store write:' "$W" 2>/dev/null | sed -E 's/idb store write: ([0-9,]+) points.*/\1/' || true)"
     echo "| wide chart query, full range, max_points=1000 (IndexedDB, ${web_points:-?} points, Chromium) | $(idb_query 'full range' fast) (first after writing: $(after "$W" 'first query after writing')) | $(idb_query 'full range' naive) (every point, then downsample) | | ≤ 100 ms |"
     for zoom in "zoom 1M steps" "zoom 500k steps" "zoom 100k steps" "zoom 10k steps"; do
       echo "| $zoom, max_points=1000 (IndexedDB) | $(idb_query "$zoom" fast) | $(idb_query "$zoom" naive) | | ≤ 100 ms |"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package (www/) and runs every web test: the stores' native tests, the
 # wasm tests in headless Chromium (conformance for idb://, localstorage://, memory://;
-# localStorage running full; the IndexedDB upgrade path; the JS tracker's flush queue),
+# localStorage running full; the IndexedDB upgrade path; IndexedDB chart queries equal to
+# downsample over the points; the JS tracker's flush queue),
 # the Node SQLite store's conformance under Node (sextant-node), and the package's Node
 # tests (npm pack + install, Node API, sqlite:// stores read by the native CLI and luml-sdk,
 # export, the TypeScript types, tracing through the real OpenTelemetry SDK) and Playwright
