@@ -14,6 +14,8 @@ cd "$ROOT"
 WASM_BINDGEN_VERSION=0.2.130
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# The runner's default (20 s for a whole test binary) is tight on a loaded 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 
 ensure_rust
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then

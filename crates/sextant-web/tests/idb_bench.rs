@@ -3,7 +3,8 @@
 //! printed as `idb …` lines, never asserted.
 //!
 //! - Chart queries on one series of `SEXTANT_BENCH_POINTS` points (compile-time, default
-//!   10M): the full range and zooms at `max_points = 1000` through `metric_series` (chunk
+//!   10M): the full range and zooms at `max_points = 1000` (and 4000, the dashboard's
+//!   widest chart) through `metric_series` (chunk
 //!   summaries) against the naive default (every point through `metric_points`, then
 //!   `downsample`) in the same run; the answers are checked equal.
 //! - Writes of 1M points: the store's batches against one `put` per point and against the
@@ -118,16 +119,16 @@ async fn fill(store: &IndexedDbStore, n: usize) -> f64 {
     now() - start
 }
 
-async fn fast(store: &IndexedDbStore, range: StepRange) -> (Vec<MetricPoint>, f64) {
+async fn fast(store: &IndexedDbStore, range: StepRange, budget: usize) -> (Vec<MetricPoint>, f64) {
     let start = now();
-    let out = store.metric_series(EXP, KEY, range, 1000).await.unwrap();
+    let out = store.metric_series(EXP, KEY, range, budget).await.unwrap();
     (out, now() - start)
 }
 
-async fn naive(store: &IndexedDbStore, range: StepRange) -> (Vec<MetricPoint>, f64) {
+async fn naive(store: &IndexedDbStore, range: StepRange, budget: usize) -> (Vec<MetricPoint>, f64) {
     let start = now();
     let points = store.metric_points(EXP, KEY, range).await.unwrap();
-    let out = downsample(&points, 1000);
+    let out = downsample(&points, budget);
     (out, now() - start)
 }
 
@@ -140,19 +141,25 @@ fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
 
 /// Medians of `rounds` timed queries over each range (fast and naive, interleaved),
 /// checking their answers agree.
-async fn compare(store: &IndexedDbStore, label: &str, ranges: &[StepRange], naive_rounds: usize) {
+async fn compare(
+    store: &IndexedDbStore,
+    label: &str,
+    budget: usize,
+    ranges: &[StepRange],
+    naive_rounds: usize,
+) {
     let (mut f, mut n) = (Vec::new(), Vec::new());
     for (i, range) in ranges.iter().enumerate() {
-        let (a, ms) = fast(store, *range).await;
+        let (a, ms) = fast(store, *range, budget).await;
         f.push(ms);
         if i < naive_rounds {
-            let (b, ms) = naive(store, *range).await;
+            let (b, ms) = naive(store, *range, budget).await;
             n.push(ms);
             assert!(same(&a, &b), "{label} {range:?}: the answers differ");
         }
     }
     console_log!(
-        "idb {label}, max_points=1000: {:.1} ms median of {} (summaries), naive {:.0} ms median of {} (every point, then downsample)",
+        "idb {label}, max_points={budget}: {:.1} ms median of {} (summaries), naive {:.0} ms median of {} (every point, then downsample)",
         median(f),
         ranges.len(),
         median(n),
@@ -189,17 +196,20 @@ async fn idb_chart_and_write_figures() {
         n as f64 / ms * 1000.0
     );
     // The first query after the write, then repeated ones (as a dashboard re-asks).
-    let (_, cold) = fast(&store, StepRange::ALL).await;
+    let (_, cold) = fast(&store, StepRange::ALL, 1000).await;
     console_log!("idb full range, first query after writing: {cold:.1} ms");
-    compare(&store, "full range", &[StepRange::ALL; 9], 2).await;
-    for (label, width) in [
-        ("zoom 1M steps", 1_000_000),
-        ("zoom 500k steps", 500_000),
-        ("zoom 100k steps", 100_000),
-        ("zoom 10k steps", 10_000),
+    compare(&store, "full range", 1000, &[StepRange::ALL; 9], 2).await;
+    // The dashboard asks two points a pixel, 200 to 4000: 4000 at the widest chart.
+    compare(&store, "full range", 4000, &[StepRange::ALL; 9], 2).await;
+    for (label, width, budget) in [
+        ("zoom 2M steps", 2_000_000, 4000),
+        ("zoom 1M steps", 1_000_000, 1000),
+        ("zoom 500k steps", 500_000, 1000),
+        ("zoom 100k steps", 100_000, 1000),
+        ("zoom 10k steps", 10_000, 1000),
     ] {
         if width < n {
-            compare(&store, label, &windows(n, width, 9), 3).await;
+            compare(&store, label, budget, &windows(n, width, 9), 3).await;
         }
     }
     store.delete_experiment(EXP).await.unwrap();
