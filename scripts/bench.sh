@@ -4,7 +4,7 @@
 # callgrind when valgrind is installed (counts are stable on a noisy machine; times are
 # not). Not run in CI (CI only compiles the benches).
 #
-# Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide search postgres spans
+# Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide web search postgres spans
 # dashboard python" picks):
 #   logging   durable log_dynamic vs luml-like per-point commits (baseline) and the raw
 #             rusqlite inserts of the same rows into the same table (the limit)
@@ -12,19 +12,24 @@
 #             binary+gzip, and the same batches written straight to the store (the limit)
 #   wide      the wide chart query on a 10M-point SQLite series vs reading every point
 #   postgres  the same on PostgreSQL (a throwaway cluster; needs root to install it)
+#   web       IndexedDB in headless Chromium (release wasm, crates/sextant-web/tests/idb_bench.rs):
+#             the wide chart query and zooms on a SEXTANT_BENCH_POINTS series (chunk summaries
+#             vs every point, then downsample), and writes of 1M points (the store's batches vs
+#             one put per point vs 1024-point rows put blindly, the layout's limit); needs
+#             wasm-bindgen-cli, chromium and chromedriver (scripts/test-web.sh installs them)
 #   search    search filters over 10,000 runs: store search vs load all, then filter
 #   spans     tracing span overhead vs tracing off, and the Registry alone (the limit)
 #   dashboard the dashboard in Chromium over a 10M-point SQLite run: first chart paint and
 #             each zoom's re-query; 10,000 runs in the table (scripts/bench-dashboard.sh)
 #   python    the Python package against luml-sdk (scripts/bench-python.sh)
-# SEXTANT_BENCH_POINTS sets the series length of `wide` and `postgres` (default 10M).
+# SEXTANT_BENCH_POINTS sets the series length of `wide`, `web` and `postgres` (default 10M).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 REPORT="$TARGET/bench-report.md"
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
-PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide search postgres spans dashboard python}"
+PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide web search postgres spans dashboard python}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 # The figure criterion prints for one benchmark id: "time: [low median high]" -> "median unit".
@@ -33,7 +38,15 @@ median_of() {
 }
 # The value after "LABEL" on the first line that has it, up to the next comma or paren.
 after() {
-  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//'
+  # `|| true`: a part not run leaves no log, which must not end the script (set -e).
+  grep -m1 -F "$2" "$1" 2>/dev/null | sed -e "s|.*$2[: ]*||" -e 's/[,(].*//' -e 's/ *$//' || true
+}
+# From an "idb LABEL, max_points=N: X ms median …, naive Y ms median …" line (the first
+# argument is "LABEL, max_points=N"): the summaries' median (fast) or the naive one (naive).
+idb_query() {
+  grep -m1 -F "idb $1: " "$LOGS/web.txt" 2>/dev/null | sed -E \
+    -e "s/.*max_points=[0-9]+: ([0-9.]+) ms median.*naive ([0-9.]+) ms median.*/\1 ms|\2 ms/" |
+    cut -d'|' -f"$([ "$2" = fast ] && echo 1 || echo 2)" || true
 }
 # "N points/s" with thousands separators.
 rate() { [ -n "${1:-}" ] && printf "%'.0f points/s" "$1" || echo "not measured"; }
@@ -56,6 +69,12 @@ fi
 if want wide; then
   say "wide chart query (SQLite pyramid vs reading every point)"
   cargo bench -p sextant-sqlite --bench wide_series 2>&1 | tee "$LOGS/wide.txt"
+fi
+if want web; then
+  say "IndexedDB chart queries and writes (headless Chromium)"
+  CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=3600 \
+    cargo test --release -p sextant-web --target wasm32-unknown-unknown --test idb_bench \
+    -- --include-ignored --nocapture 2>&1 | tee "$LOGS/web.txt" || echo "web: failed" >>"$LOGS/web.txt"
 fi
 if want postgres; then
   say "PostgreSQL ingest and wide chart query"
@@ -136,6 +155,16 @@ PG="$LOGS/postgres.txt"
     echo "| wide chart query, full range, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" 'full range, 1000 points \(pyramid\)') | $(median_of "$LOGS/wide.txt" 'full range, naive') (all points, then downsample) | | ≤ 30 ms |"
     echo "| 100k-step zoom, max_points=1000 (SQLite) | $(median_of "$LOGS/wide.txt" '100k-step zoom, 1000 points') | $(median_of "$LOGS/wide.txt" '100k-step zoom, naive') | | |"
   fi
+  if want web; then
+    W="$LOGS/web.txt"
+    web_points="$(grep -m1 '^idb store write:' "$W" 2>/dev/null | sed -E 's/idb store write: ([0-9,]+) points.*/\1/' || true)"
+    echo "| wide chart query, full range, max_points=1000 (IndexedDB, ${web_points:-?} points, Chromium) | $(idb_query 'full range, max_points=1000' fast) (first after writing: $(after "$W" 'first query after writing')) | $(idb_query 'full range, max_points=1000' naive) (every point, then downsample) | | ≤ 100 ms |"
+    for q in "full range, max_points=4000" "zoom 2M steps, max_points=4000" "zoom 1M steps, max_points=1000" \
+      "zoom 500k steps, max_points=1000" "zoom 100k steps, max_points=1000" "zoom 10k steps, max_points=1000"; do
+      echo "| $q (IndexedDB) | $(idb_query "$q" fast) | $(idb_query "$q" naive) | | ≤ 100 ms |"
+    done
+    echo "| IndexedDB write, 1M points (Chromium, strict durability) | $(after "$W" 'points: store') | $(after "$W" 'one put per point') (one put per point, one transaction) | $(after "$W" '1024-point rows put blindly') (1024-point rows, no reads or summaries) | |"
+  fi
   if want postgres; then
     echo "| wide chart query, full range, max_points=1000 (PostgreSQL, exact) | $(after "$PG" 'max_points=1000: median') | $(after "$PG" 'downsampling in the client: median') (all rows to the client) | | |"
     echo "| zoomed query, 5,000 steps (PostgreSQL) | $(after "$PG" 'zoomed query (5,000 steps), max_points=1000: median') | | | |"
@@ -164,6 +193,7 @@ PG="$LOGS/postgres.txt"
   grep -h -E '^(sustained|naive|speed-up|raw rusqlite|bytes/point)' "$L" 2>/dev/null || true
   cat "$LOGS/ingest.txt" 2>/dev/null || true
   grep -h -E '^wide query' "$LOGS/wide.txt" 2>/dev/null || true
+  grep -h -E '^idb ' "$LOGS/web.txt" 2>/dev/null || true
   grep -h -E '^(ingest|wide query|same chart|zoomed)' "$PG" 2>/dev/null || true
   [ -n "$instructions" ] && echo "spans under callgrind: $instructions"
   grep -h -E '^(first chart paint|zoom|re-query|table ready|scrolling|sort|text filter)' "$LOGS/dashboard.txt" 2>/dev/null || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package (www/) and runs every web test: the stores' native tests, the
 # wasm tests in headless Chromium (conformance for idb://, localstorage://, memory://;
-# localStorage running full; the IndexedDB upgrade path; the JS tracker's flush queue),
+# localStorage running full; the IndexedDB upgrade path; IndexedDB chart queries equal to
+# downsample over the points; the JS tracker's flush queue),
 # the Node SQLite store's conformance under Node (sextant-node), and the package's Node
 # tests (npm pack + install, Node API, sqlite:// stores read by the native CLI and luml-sdk,
 # export, the TypeScript types, tracing through the real OpenTelemetry SDK) and Playwright
@@ -13,6 +14,8 @@ cd "$ROOT"
 WASM_BINDGEN_VERSION=0.2.130
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# The runner's default (20 s for a whole test binary) is tight on a loaded 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 
 ensure_rust
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then

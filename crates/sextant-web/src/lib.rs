@@ -7,8 +7,10 @@
 //! so their tests run with the rest of the workspace; everything touching JS is compiled
 //! for wasm32 only.
 
+pub mod chunk_summary;
 pub mod chunks;
 pub mod kv;
+pub mod wide_series;
 
 #[cfg(target_arch = "wasm32")]
 pub mod env;

@@ -336,7 +336,7 @@ async fn an_older_indexeddb_schema_is_upgraded_with_its_data() {
 
     let err = IndexedDbStore::open_at(&name, 1, env()).await.unwrap_err();
     assert!(err.to_string().contains("newer schema"), "{err}");
-    assert_eq!(schema::VERSION, 2);
+    assert_eq!(schema::VERSION, 3);
 }
 
 #[wasm_bindgen_test]

@@ -1,9 +1,12 @@
 //! `idb://NAME`: the browser store, an IndexedDB database per name. Layout and upgrade
-//! path in [`schema`]; the write path (one transaction per batch) in `write`.
+//! path in [`schema`]; the write path (one transaction per batch) in `write`; chart
+//! summaries in `pages`, read by wide chart queries (`series`).
 
+mod pages;
 mod request;
 mod rows;
 pub mod schema;
+mod series;
 mod write;
 
 use std::cell::{Cell, RefCell};
@@ -208,8 +211,9 @@ impl Store for IndexedDbStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let tx = self.transaction(&schema::ALL, true).await?;
-        if let Err(e) = write::write_batch(&tx, batch, self.env.as_ref()).await {
+        let tx = self.transaction(schema::stores(self.version), true).await?;
+        let pages = schema::has_pages(self.version);
+        if let Err(e) = write::write_batch(&tx, batch, self.env.as_ref(), pages).await {
             // Already aborted when a request failed; aborting twice only throws.
             let _ = tx.abort();
             return Err(e);
@@ -342,6 +346,20 @@ impl Store for IndexedDbStore {
         .await
     }
 
+    async fn metric_series(
+        &self,
+        id: &str,
+        key: &str,
+        range: StepRange,
+        max_points: usize,
+    ) -> Result<Vec<MetricPoint>> {
+        if !schema::has_pages(self.version) {
+            let points = self.metric_points(id, key, range).await?;
+            return Ok(sextant_core::downsample::downsample(&points, max_points));
+        }
+        series::series(self, id, key, range, max_points).await
+    }
+
     async fn list_attachments(&self, id: &str) -> Result<Vec<AttachmentInfo>> {
         self.read(
             id,
@@ -456,7 +474,8 @@ impl Store for IndexedDbStore {
     }
 
     async fn delete_experiment(&self, id: &str) -> Result<()> {
-        let tx = self.transaction(&schema::ALL, true).await?;
+        let stores = schema::stores(self.version);
+        let tx = self.transaction(stores, true).await?;
         let req = self.get_experiment_req(&tx, id)?;
         result(&req, &self.context()).await?;
         if let Err(e) = self.experiment_from(&req, id) {
@@ -471,7 +490,7 @@ impl Store for IndexedDbStore {
         };
         doomed(schema::EXPERIMENTS, &JsValue::from_str(id))?;
         let range = rows::prefix_range(&[id.into()])?;
-        for store in &schema::ALL[2..] {
+        for store in &stores[2..] {
             doomed(store, &range)?;
         }
         committed(&tx, &self.context()).await

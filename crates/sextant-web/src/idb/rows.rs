@@ -144,6 +144,21 @@ pub fn read_chunk(row: &JsValue) -> Result<Vec<MetricPoint>> {
         .collect())
 }
 
+/// `(exp, key, chunk)` of a chunk row.
+pub fn chunk_id(row: &JsValue) -> Result<(String, String, i64)> {
+    Ok((
+        text_field(row, "exp")?,
+        text_field(row, "key")?,
+        number_field(row, "chunk")? as i64,
+    ))
+}
+
+/// The primary key of a chunk row.
+pub fn chunk_key(row: &JsValue) -> Result<JsValue> {
+    let (exp, metric, chunk) = chunk_id(row)?;
+    Ok(key(&[exp.into(), metric.into(), (chunk as f64).into()]))
+}
+
 pub fn totals(exp: &str, metric: &str, t: &MetricTotals) -> Result<JsValue> {
     object(&[
         ("exp", JsValue::from_str(exp)),

@@ -11,6 +11,7 @@
 //! | `groups` | `name` | `{name, id, created_at}` |
 //! | `metric_chunks` | `[exp, key, chunk]` | 1024 steps: `{offsets: Uint16Array, values, logged: Float64Array}` |
 //! | `metric_keys` | `[exp, key]` | `{count, first, last, last_value}`: listing metrics reads no points |
+//! | `metric_pages` | `[exp, key, page]` | 64 chunks' summaries (count, first, last, min, max), see `pages` (version 3) |
 //! | `spans` | `[exp, trace, span]` | `{json}`: a trace is one key range |
 //! | `attachments` | `[exp, name]` | `{size, created_at}` |
 //! | `attachment_data` | `[exp, name]` (out of line) | `Uint8Array` |
@@ -18,6 +19,9 @@
 //!
 //! Indexes (version 2) serve the dashboard's experiment lists: `experiments.by_created`
 //! (`created_at`) and `experiments.by_group` (`[group, created_at]`).
+//!
+//! Version 3 adds `metric_pages`, filled for the chunks already stored during the upgrade,
+//! so wide chart queries read summaries (`wide_series`) on old databases too.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -33,7 +37,7 @@ use web_sys::{
 use super::request::{js_failure, EventFuture};
 
 /// The schema version this build writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 pub const EXPERIMENTS: &str = "experiments";
 pub const GROUPS: &str = "groups";
@@ -43,12 +47,14 @@ pub const SPANS: &str = "spans";
 pub const ATTACHMENTS: &str = "attachments";
 pub const ATTACHMENT_DATA: &str = "attachment_data";
 pub const MODELS: &str = "models";
+pub const METRIC_PAGES: &str = "metric_pages";
 
 pub const BY_CREATED: &str = "by_created";
 pub const BY_GROUP: &str = "by_group";
 
-/// Every store, for transactions that may touch any of them.
-pub const ALL: [&str; 8] = [
+/// Every store, for transactions that may touch any of them; experiments first, then
+/// groups, then those keyed by experiment.
+const ALL: [&str; 9] = [
     EXPERIMENTS,
     GROUPS,
     METRIC_CHUNKS,
@@ -57,7 +63,22 @@ pub const ALL: [&str; 8] = [
     ATTACHMENTS,
     ATTACHMENT_DATA,
     MODELS,
+    METRIC_PAGES,
 ];
+
+/// The stores a database at schema `version` has (tests open older versions).
+pub fn stores(version: u32) -> &'static [&'static str] {
+    if has_pages(version) {
+        &ALL
+    } else {
+        &ALL[..8]
+    }
+}
+
+/// Whether a database at `version` keeps chart summaries.
+pub fn has_pages(version: u32) -> bool {
+    version >= 3
+}
 
 /// Version 1: the object stores.
 fn v1(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<()> {
@@ -98,8 +119,18 @@ fn v2(_db: &IdbDatabase, tx: &IdbTransaction) -> Result<()> {
     Ok(())
 }
 
+/// Version 3: chart summaries; the upgrade then fills them (`pages::build_all`).
+fn v3(db: &IdbDatabase, _tx: &IdbTransaction) -> Result<()> {
+    let params = IdbObjectStoreParameters::new();
+    params.set_key_path(&str_array(&["exp", "key", "page"]));
+    db.create_object_store_with_optional_parameters(METRIC_PAGES, &params)
+        .map_err(|e| js_failure(&format!("creating object store {METRIC_PAGES}"), &e))?;
+    Ok(())
+}
+
 /// Migration `i` takes a database from version `i` to `i + 1`.
-const MIGRATIONS: [fn(&IdbDatabase, &IdbTransaction) -> Result<()>; VERSION as usize] = [v1, v2];
+const MIGRATIONS: [fn(&IdbDatabase, &IdbTransaction) -> Result<()>; VERSION as usize] =
+    [v1, v2, v3];
 
 pub fn str_array(items: &[&str]) -> js_sys::Array {
     items.iter().map(|s| JsValue::from_str(s)).collect()
@@ -117,7 +148,9 @@ pub fn factory() -> Result<IdbFactory> {
         })
 }
 
-fn migrate(req: &IdbOpenDbRequest, from: u32, to: u32) -> Result<()> {
+/// Runs the migrations from `from` to `to`; returns the upgrade transaction when stored
+/// chunks need summarising (done asynchronously within it).
+fn migrate(req: &IdbOpenDbRequest, from: u32, to: u32) -> Result<Option<IdbTransaction>> {
     let db: IdbDatabase = req
         .result()
         .and_then(|r| r.dyn_into())
@@ -135,7 +168,8 @@ fn migrate(req: &IdbOpenDbRequest, from: u32, to: u32) -> Result<()> {
             Error::storage(format!("upgrading the schema to version {}: {e}", i + 1))
         })?;
     }
-    Ok(())
+    // A new database (from 0) has no chunks to summarise.
+    Ok((from > 0 && !has_pages(from) && has_pages(to)).then_some(tx))
 }
 
 /// Opens database `name` at schema `version` (tests open older versions to check the
@@ -150,10 +184,27 @@ pub async fn open(name: &str, version: u32) -> Result<IdbDatabase> {
         let (req, failure) = (req.clone(), failure.clone());
         Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |ev: IdbVersionChangeEvent| {
             let from = ev.old_version() as u32;
-            if let Err(e) = migrate(&req, from, version) {
+            let fail = |failure: &RefCell<Option<Error>>, e: Error, tx: Option<IdbTransaction>| {
                 *failure.borrow_mut() = Some(e);
-                if let Some(tx) = req.transaction() {
+                if let Some(tx) = tx {
                     let _ = tx.abort();
+                }
+            };
+            match migrate(&req, from, version) {
+                Err(e) => fail(&failure, e, req.transaction()),
+                Ok(None) => {}
+                // Spawned futures run as microtasks, before this event's dispatch ends, so
+                // the upgrade transaction is still active for the first read; the database
+                // opens only once the transaction (and so the build) completes.
+                Ok(Some(tx)) => {
+                    let failure = failure.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(e) = super::pages::build_all(&tx).await {
+                            let e =
+                                Error::storage(format!("upgrading the schema to version 3: {e}"));
+                            fail(&failure, e, Some(tx));
+                        }
+                    });
                 }
             }
         })

@@ -1,7 +1,9 @@
 //! One `Store::write` = one readwrite transaction: issue every read the batch needs at
 //! once (experiments, groups, touched chunks and metric totals), wait for the last, check
 //! and merge in Rust, then issue every put. A failed check aborts the transaction, so
-//! nothing of the batch is stored.
+//! nothing of the batch is stored. The chart summaries of every chunk written (`pages`)
+//! are recomputed from its merged points and put in the same transaction, so they never
+//! disagree with the points, overwrites included.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +13,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::request::{js_failure, result};
-use super::{rows, schema};
+use super::{pages, rows, schema};
+use crate::chunk_summary::{self, ChunkSummary};
 use crate::chunks::{self, MetricTotals};
 
 /// Steps are JS numbers in the totals rows; JS itself cannot produce larger ones.
@@ -46,13 +49,25 @@ fn value_of(req: &IdbRequest) -> Result<Option<JsValue>> {
 
 type MetricId<'a> = (&'a str, &'a str);
 
+/// A chunk or a page of one metric: `(exp, key, number)`.
+type PartId<'a> = (&'a str, &'a str, i64);
+
 /// Writes a batch into `tx` (a readwrite transaction over every store); the caller waits
-/// for the commit. On error the caller aborts the transaction.
-pub async fn write_batch(tx: &IdbTransaction, batch: &Batch, env: &dyn Env) -> Result<()> {
+/// for the commit. On error the caller aborts the transaction. `with_pages`: the database
+/// keeps chart summaries (schema version 3 on).
+pub async fn write_batch(
+    tx: &IdbTransaction,
+    batch: &Batch,
+    env: &dyn Env,
+    with_pages: bool,
+) -> Result<()> {
     let experiments = store(tx, schema::EXPERIMENTS)?;
     let groups = store(tx, schema::GROUPS)?;
     let chunk_store = store(tx, schema::METRIC_CHUNKS)?;
     let key_store = store(tx, schema::METRIC_KEYS)?;
+    let page_store = with_pages
+        .then(|| store(tx, schema::METRIC_PAGES))
+        .transpose()?;
 
     // Every read up front: requests in a transaction complete in order, so waiting for the
     // last one means all are done.
@@ -60,7 +75,8 @@ pub async fn write_batch(tx: &IdbTransaction, batch: &Batch, env: &dyn Env) -> R
     let mut exp_reqs: BTreeMap<&str, IdbRequest> = BTreeMap::new();
     let mut group_reqs: BTreeMap<&str, IdbRequest> = BTreeMap::new();
     let mut total_reqs: BTreeMap<MetricId, IdbRequest> = BTreeMap::new();
-    let mut chunk_reqs: BTreeMap<(&str, &str, i64), IdbRequest> = BTreeMap::new();
+    let mut chunk_reqs: BTreeMap<PartId, IdbRequest> = BTreeMap::new();
+    let mut page_reqs: BTreeMap<PartId, IdbRequest> = BTreeMap::new();
     for record in &batch.records {
         let exp = record.experiment();
         if let Entry::Vacant(slot) = exp_reqs.entry(exp) {
@@ -88,6 +104,13 @@ pub async fn write_batch(tx: &IdbTransaction, batch: &Batch, env: &dyn Env) -> R
                     if let Entry::Vacant(slot) = chunk_reqs.entry((exp, key, chunk)) {
                         let k = rows::key(&[exp.into(), key.into(), (chunk as f64).into()]);
                         slot.insert(get(&chunk_store, &k, &mut last)?);
+                    }
+                    let page = chunk_summary::page_of(chunk);
+                    if let (Some(pages), Entry::Vacant(slot)) =
+                        (&page_store, page_reqs.entry((exp, key, page)))
+                    {
+                        let k = rows::key(&[exp.into(), key.into(), (page as f64).into()]);
+                        slot.insert(get(pages, &k, &mut last)?);
                     }
                 }
             }
@@ -129,6 +152,9 @@ pub async fn write_batch(tx: &IdbTransaction, batch: &Batch, env: &dyn Env) -> R
     for ((exp, key, chunk), points) in &plan.chunks {
         put(&chunk_store, &rows::chunk(exp, key, *chunk, points)?)?;
     }
+    if let Some(page_store) = &page_store {
+        put_pages(page_store, &plan.chunks, &page_reqs)?;
+    }
     for ((exp, key), t) in &plan.totals {
         put(&key_store, &rows::totals(exp, key, t)?)?;
     }
@@ -168,12 +194,42 @@ pub async fn write_batch(tx: &IdbTransaction, batch: &Batch, env: &dyn Env) -> R
     Ok(())
 }
 
+/// Puts the page rows of every written chunk, each summary recomputed from the chunk's
+/// merged points (a rewrite may have removed an extreme).
+fn put_pages(
+    page_store: &IdbObjectStore,
+    written: &BTreeMap<PartId, Vec<MetricPoint>>,
+    page_reqs: &BTreeMap<PartId, IdbRequest>,
+) -> Result<()> {
+    let mut touched: BTreeMap<PartId, pages::Page> = BTreeMap::new();
+    for (&(exp, key, chunk), points) in written {
+        let id = (exp, key, chunk_summary::page_of(chunk));
+        let page = match touched.entry(id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let stored = match page_reqs.get(&id).map(value_of).transpose()?.flatten() {
+                    Some(row) => pages::read(&row)?.1,
+                    None => pages::Page::new(),
+                };
+                e.insert(stored)
+            }
+        };
+        if let Some(s) = ChunkSummary::of(points) {
+            page.insert(chunk_summary::slot_of(chunk), s);
+        }
+    }
+    for ((exp, key, page), summaries) in &touched {
+        put(page_store, &pages::row(exp, key, *page, summaries)?)?;
+    }
+    Ok(())
+}
+
 /// What the batch changes, worked out before anything is put.
 #[derive(Default)]
 struct Plan<'a> {
     changed: BTreeSet<&'a str>,
     new_groups: BTreeMap<&'a str, (String, i64)>,
-    chunks: BTreeMap<(&'a str, &'a str, i64), Vec<MetricPoint>>,
+    chunks: BTreeMap<PartId<'a>, Vec<MetricPoint>>,
     totals: BTreeMap<MetricId<'a>, MetricTotals>,
 }
 
@@ -185,7 +241,7 @@ impl<'a> Plan<'a> {
         infos: &mut BTreeMap<&'a str, Option<ExperimentInfo>>,
         group_reqs: &BTreeMap<&'a str, IdbRequest>,
         total_reqs: &BTreeMap<MetricId<'a>, IdbRequest>,
-        chunk_reqs: &BTreeMap<(&'a str, &'a str, i64), IdbRequest>,
+        chunk_reqs: &BTreeMap<PartId<'a>, IdbRequest>,
         env: &dyn Env,
     ) -> Result<()> {
         let exp = record.experiment();
