@@ -18,7 +18,7 @@ use super::dom;
 use super::route::{Link, Route};
 use super::row_window::{use_row_window, RowWindow, ROW_HEIGHT};
 use super::widgets::{Empty, ErrorBox, Loading};
-use crate::view::{format, source::Source, table};
+use crate::view::{format, source::Source};
 
 const BLOCK: usize = 16;
 

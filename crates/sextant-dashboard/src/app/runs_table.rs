@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use sextant_core::{ExperimentInfo, Status};
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::dom;
