@@ -31,45 +31,102 @@ impl Env for SystemEnv {
     }
 }
 
-/// The system's randomness with a millisecond clock that costs an atomic load: a small
-/// thread refreshes it every [`CoarseClockEnv::TICK`]. Reading the OS clock costs ~50 ns
-/// on a VM, half the budget of a buffered log call; points are stamped in milliseconds
-/// anyway. The thread ends when the last clone of the env is dropped.
+/// The system's randomness with clocks cheap enough for the hot paths. Milliseconds cost an
+/// atomic load: a small thread refreshes them every [`CoarseClockEnv::TICK`]. Reading the
+/// OS clock costs ~50 ns on a VM, half the budget of a buffered log call; points are
+/// stamped in milliseconds anyway. Nanoseconds (span start and end, twice per span) come
+/// from the CPU's counter through `quanta` (a few ns where the TSC is invariant; quanta
+/// falls back to the OS clock elsewhere), as an offset from the wall clock that the same
+/// thread re-reads every [`CoarseClockEnv::REANCHOR`], so the counter's drift against NTP's
+/// clock stays within microseconds. The thread ends when the last clone of the env is
+/// dropped.
 #[derive(Debug, Clone)]
 pub struct CoarseClockEnv {
-    now_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    shared: std::sync::Arc<Shared>,
     ticking: bool,
+}
+
+/// What the clock thread keeps current.
+#[derive(Debug)]
+struct Shared {
+    now_ms: std::sync::atomic::AtomicI64,
+    /// Wall-clock nanoseconds minus the counter's nanoseconds since `base`.
+    offset_ns: std::sync::atomic::AtomicI64,
+    counter: quanta::Clock,
+    base: u64,
+}
+
+impl Shared {
+    fn counter_ns(&self) -> i64 {
+        let now = self.counter.raw();
+        i64::try_from(self.counter.delta_as_nanos(self.base, now)).unwrap_or(i64::MAX)
+    }
+
+    fn reanchor(&self) {
+        use std::sync::atomic::Ordering;
+        let counter = self.counter_ns();
+        let wall = SystemEnv.now_unix_nanos();
+        self.offset_ns
+            .store(wall.saturating_sub(counter), Ordering::Relaxed);
+    }
 }
 
 impl CoarseClockEnv {
     pub const TICK: std::time::Duration = std::time::Duration::from_millis(2);
+    pub const REANCHOR: std::time::Duration = std::time::Duration::from_secs(1);
 
     pub fn start() -> Self {
         use std::sync::atomic::{AtomicI64, Ordering};
-        let now_ms = std::sync::Arc::new(AtomicI64::new(SystemEnv.now_unix_millis()));
-        let weak = std::sync::Arc::downgrade(&now_ms);
+        let counter = quanta::Clock::new();
+        let base = counter.raw();
+        let shared = std::sync::Arc::new(Shared {
+            now_ms: AtomicI64::new(SystemEnv.now_unix_millis()),
+            offset_ns: AtomicI64::new(0),
+            counter,
+            base,
+        });
+        shared.reanchor();
+        let weak = std::sync::Arc::downgrade(&shared);
+        let ticks_per_anchor = (Self::REANCHOR.as_millis() / Self::TICK.as_millis()).max(1);
         let ticking = std::thread::Builder::new()
             .name("sextant-clock".into())
             .spawn(move || {
-                while let Some(now) = weak.upgrade() {
-                    now.store(SystemEnv.now_unix_millis(), Ordering::Relaxed);
-                    drop(now);
+                let mut tick = 0u128;
+                while let Some(shared) = weak.upgrade() {
+                    shared
+                        .now_ms
+                        .store(SystemEnv.now_unix_millis(), Ordering::Relaxed);
+                    tick += 1;
+                    if tick % ticks_per_anchor == 0 {
+                        shared.reanchor();
+                    }
+                    drop(shared);
                     std::thread::sleep(Self::TICK);
                 }
             })
             .is_ok();
-        CoarseClockEnv { now_ms, ticking }
+        CoarseClockEnv { shared, ticking }
     }
 }
 
 impl Env for CoarseClockEnv {
     fn now_unix_nanos(&self) -> i64 {
-        SystemEnv.now_unix_nanos()
+        if self.ticking {
+            let offset = self
+                .shared
+                .offset_ns
+                .load(std::sync::atomic::Ordering::Relaxed);
+            offset.saturating_add(self.shared.counter_ns())
+        } else {
+            SystemEnv.now_unix_nanos()
+        }
     }
 
     fn now_unix_millis(&self) -> i64 {
         if self.ticking {
-            self.now_ms.load(std::sync::atomic::Ordering::Relaxed)
+            self.shared
+                .now_ms
+                .load(std::sync::atomic::Ordering::Relaxed)
         } else {
             SystemEnv.now_unix_millis()
         }
@@ -113,6 +170,29 @@ mod tests {
             "clock did not advance: {first} -> {later}"
         );
         assert!((later - SystemEnv.now_unix_millis()).abs() < 50);
+    }
+
+    #[test]
+    fn counter_nanoseconds_are_wall_time() {
+        let env = CoarseClockEnv::start();
+        let before = SystemEnv.now_unix_nanos();
+        let a = env.now_unix_nanos();
+        let b = env.now_unix_nanos();
+        let after = SystemEnv.now_unix_nanos();
+        // Within a millisecond of the wall clock read around it (reads are nanoseconds
+        // apart; the anchor is re-read every second).
+        assert!(
+            a >= before - 1_000_000 && a <= after + 1_000_000,
+            "{before} {a} {after}"
+        );
+        assert!(b >= a, "went back: {a} -> {b}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let c = env.now_unix_nanos();
+        let gap = c - b;
+        assert!(
+            (4_000_000..1_000_000_000).contains(&gap),
+            "a 5 ms sleep measured {gap} ns"
+        );
     }
 
     #[test]
