@@ -73,16 +73,16 @@ pub struct SpanRecord {
     pub events: Vec<SpanEvent>,
 }
 
-/// Lowercase hex of the low `digits` (at most 32) nibbles of `v`.
+/// Lowercase hex of the low `digits` (at most 32) nibbles of `v`. Pushed digit by digit:
+/// three ids per span at every flush made UTF-8 validation of a byte buffer show up.
 fn hex(v: u128, digits: usize) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 32];
     let digits = digits.min(32);
-    for (i, b) in buf[..digits].iter_mut().enumerate() {
-        *b = DIGITS[((v >> ((digits - 1 - i) * 4)) & 0xf) as usize];
+    let mut out = String::with_capacity(digits);
+    for i in (0..digits).rev() {
+        out.push(char::from(DIGITS[((v >> (i * 4)) & 0xf) as usize]));
     }
-    // Only ASCII digits were written.
-    String::from_utf8_lossy(&buf[..digits]).into_owned()
+    out
 }
 
 impl SpanRecord {
@@ -148,5 +148,8 @@ mod tests {
         assert_eq!(s.attributes["loss"], "NaN");
         assert_eq!(s.attributes["code.namespace"], "app");
         assert_eq!(s.status, SpanStatus::Ok);
+        let wide = 0xfedc_ba98_7654_3210_0f1e_2d3c_4b5a_6978_u128;
+        assert_eq!(hex(wide, 32), format!("{wide:032x}"));
+        assert_eq!(hex(wide, 16), format!("{:016x}", wide as u64));
     }
 }
