@@ -1,6 +1,7 @@
 //! Serialized access to the store, and the thread that flushes the buffer on a timer.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -17,6 +18,9 @@ pub(crate) struct Shared {
     /// A background or size-triggered flush whose batch the store refused for good
     /// (so the data is lost); reported by the next explicit flush, end or fail.
     deferred: Mutex<Option<Error>>,
+    /// Background flushes run, for the tests.
+    #[cfg(test)]
+    quiet_flushes: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -25,6 +29,8 @@ impl Shared {
             tracker: Arc::new(tracker),
             io: Mutex::new(()),
             deferred: Mutex::new(None),
+            #[cfg(test)]
+            quiet_flushes: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -40,6 +46,8 @@ impl Shared {
     /// refuses for good, a full store included) are kept for the next explicit call;
     /// transient ones are retried by the core on the next flush.
     pub fn flush_quietly(&self) {
+        #[cfg(test)]
+        self.quiet_flushes.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.run(Tracker::flush) {
             if !e.is_transient() {
                 let mut slot = self.deferred.lock().unwrap_or_else(PoisonError::into_inner);
@@ -79,6 +87,11 @@ enum Wake {
 #[derive(Debug)]
 pub(crate) struct Flusher {
     wake: Sender<Wake>,
+    /// A nudge is queued and its flush has not started. While the thread writes one
+    /// buffer the next one fills, and every log call until the write ends finds the
+    /// buffer full: without this, each sent a message (one per point, tens of thousands
+    /// per write) and the thread then ran a flush for each, writing tiny batches.
+    pending: Arc<AtomicBool>,
     handle: JoinHandle<()>,
 }
 
@@ -87,11 +100,18 @@ impl Flusher {
     /// on `flush()`, and at end).
     pub fn spawn(shared: Arc<Shared>, tick: Duration) -> Option<Flusher> {
         let (wake, woken) = mpsc::channel::<Wake>();
+        let pending = Arc::new(AtomicBool::new(false));
+        let asked = pending.clone();
         let handle = std::thread::Builder::new()
             .name("sextant-flush".into())
             .spawn(move || loop {
                 match woken.recv_timeout(tick) {
-                    Ok(Wake::Flush) => shared.flush_quietly(),
+                    Ok(Wake::Flush) => {
+                        // Cleared before the flush drains the buffer: what is logged after
+                        // the drain needs (and gets) a nudge of its own.
+                        asked.store(false, Ordering::Release);
+                        shared.flush_quietly();
+                    }
                     Err(RecvTimeoutError::Timeout) => {
                         if shared.tracker.flush_due() {
                             shared.flush_quietly();
@@ -101,7 +121,11 @@ impl Flusher {
                 }
             });
         match handle {
-            Ok(handle) => Some(Flusher { wake, handle }),
+            Ok(handle) => Some(Flusher {
+                wake,
+                pending,
+                handle,
+            }),
             Err(e) => {
                 eprintln!("sextant: cannot start the background flush thread ({e}); data is made durable at flush() and at end only");
                 None
@@ -109,9 +133,17 @@ impl Flusher {
         }
     }
 
-    /// Asks for a flush on the thread; false if the thread is gone.
+    /// Asks for a flush on the thread, unless one is already asked for and not yet
+    /// started; false if the thread is gone.
     pub fn nudge(&self) -> bool {
-        self.wake.send(Wake::Flush).is_ok()
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        let sent = self.wake.send(Wake::Flush).is_ok();
+        if !sent {
+            self.pending.store(false, Ordering::Release);
+        }
+        sent
     }
 
     /// Stops the thread and waits for it (at most one flush in progress).
@@ -127,4 +159,47 @@ impl Flusher {
 pub(crate) fn tick_for(interval_ms: i64) -> Duration {
     let ms = (interval_ms / 5).clamp(10, 200);
     Duration::from_millis(ms.unsigned_abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sextant_core::{FlushPolicy, MemoryStore};
+
+    /// While the thread is held up (behind a long write), every log call that finds the
+    /// buffer full nudges it; those nudges must cost one flush, not one each.
+    #[test]
+    fn nudges_while_the_thread_is_busy_become_one_flush() {
+        let policy = FlushPolicy {
+            max_buffered_points: 10,
+            interval_ms: 3_600_000,
+        };
+        let tracker = Tracker::with_policy(
+            Arc::new(MemoryStore::new()),
+            Arc::new(sextant_native::SystemEnv),
+            policy,
+        );
+        let shared = Arc::new(Shared::new(tracker));
+        let Some(flusher) = Flusher::spawn(shared.clone(), Duration::from_secs(3600)) else {
+            panic!("no flush thread");
+        };
+        {
+            let _writing = shared.io.lock().unwrap_or_else(PoisonError::into_inner);
+            for _ in 0..1000 {
+                assert!(flusher.nudge());
+            }
+            // The thread takes the first nudge and waits for the lock, as behind a write.
+            std::thread::sleep(Duration::from_millis(50));
+            for _ in 0..1000 {
+                assert!(flusher.nudge());
+            }
+        }
+        // Stop is queued behind every nudge sent, so joining runs all their flushes.
+        flusher.stop();
+        let flushes = shared.quiet_flushes.load(Ordering::Relaxed);
+        assert!(
+            (1..=2).contains(&flushes),
+            "2,000 nudges ran {flushes} flushes"
+        );
+    }
 }
