@@ -2,7 +2,7 @@
 //! huge value cannot bloat a span.
 
 use serde_json::{Map, Value};
-use sextant_core::AttrValue;
+use sextant_core::{AttrValue, SpanAttributes};
 use tracing::field::{Field, Visit};
 
 /// Longer string values are cut (and marked) at this many bytes.
@@ -70,7 +70,7 @@ impl Visit for JsonFields {
 /// Collects a span's fields as typed values under their static names: no map, no key
 /// strings, and no formatting of numbers until the span is flushed. `message` is dropped
 /// (a span's name says what it is).
-pub struct TypedFields<'a>(pub &'a mut Vec<(&'static str, AttrValue)>);
+pub struct TypedFields<'a>(pub &'a mut SpanAttributes);
 
 impl TypedFields<'_> {
     fn put(&mut self, field: &Field, value: AttrValue) {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use sextant_core::{AttrValue, SpanEvent, SpanRecord, Tracker};
+use sextant_core::{AttrValue, CodeLocation, SpanAttributes, SpanEvent, SpanRecord, Tracker};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -18,16 +18,16 @@ use crate::span_type::span_type_of_fields;
 const KIND_INTERNAL: i64 = 1;
 
 /// What a live span has gathered; kept in the registry's per-span extensions. Ids stay
-/// numbers and fields typed values under their static names: the one allocation besides
-/// this record is the field vector, sized up front for the span's fields and the three
-/// `code.*` attributes added on close.
+/// numbers and fields typed values under their static names, up to three of them inside
+/// the record, so a span with few fields allocates only this record (freed on close, on
+/// the thread that recorded it).
 #[derive(Debug)]
 struct Recording {
     trace_id: u128,
     span_id: u64,
     parent_span_id: Option<u64>,
     start: i64,
-    fields: Vec<(&'static str, AttrValue)>,
+    fields: SpanAttributes,
     events: Vec<SpanEvent>,
     error: Option<String>,
 }
@@ -97,7 +97,7 @@ where
             Some((trace, parent)) => (trace, Some(parent)),
             None => (self.ids.trace_id(), None),
         };
-        let mut fields = Vec::with_capacity(attrs.metadata().fields().len() + 3);
+        let mut fields = SpanAttributes::new();
         attrs.record(&mut TypedFields(&mut fields));
         let error = span_error(&fields);
         span.extensions_mut().insert(Recording {
@@ -152,17 +152,15 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        let Some(mut rec) = span.extensions_mut().remove::<Recording>() else {
+        let Some(rec) = span.extensions_mut().remove::<Recording>() else {
             return;
         };
         let meta = span.metadata();
-        rec.fields
-            .push(("code.namespace", AttrValue::Static(meta.target())));
-        if let (Some(file), Some(line)) = (meta.file(), meta.line()) {
-            rec.fields.push(("code.filepath", AttrValue::Static(file)));
-            rec.fields
-                .push(("code.lineno", AttrValue::U64(u64::from(line))));
-        }
+        let code = CodeLocation {
+            namespace: meta.target(),
+            filepath: meta.file(),
+            lineno: meta.line(),
+        };
         let end = self.now().max(rec.start);
         let record = SpanRecord {
             trace_id: rec.trace_id,
@@ -175,6 +173,7 @@ where
             end_time_unix_nano: end,
             error: rec.error,
             attributes: rec.fields,
+            code: Some(code),
             events: rec.events,
         };
         // A layer cannot report errors; spans with no open experiment are dropped.

@@ -75,6 +75,14 @@ fn nested_instrumented_functions_form_one_tree() {
     let root = by_name(&all, "epoch");
     assert!(root.parent_span_id.is_none());
     assert_eq!(root.attributes["n"], 1);
+    // Where the span was opened, as OpenTelemetry's code.* attributes.
+    assert_eq!(root.attributes["code.namespace"], module_path!());
+    assert!(root.attributes["code.filepath"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("spans.rs")));
+    assert!(root.attributes["code.lineno"]
+        .as_u64()
+        .is_some_and(|l| l > 0));
     assert!(
         all.iter().all(|s| s.trace_id == root.trace_id),
         "one trace per root span"

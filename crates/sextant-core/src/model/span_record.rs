@@ -3,8 +3,26 @@
 //! strings and the JSON map of a [`Span`] are built once, when the tracker flushes.
 
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use super::span::{Span, SpanEvent, SpanStatus};
+
+/// A recorded span's fields. Up to three stay inside the record: a span allocated on the
+/// traced thread and freed by the flush thread costs a cross-thread `free`, which showed
+/// as the larger part of a span's overhead when a tracker's flush thread took them.
+pub type SpanAttributes = SmallVec<[(&'static str, AttrValue); 3]>;
+
+/// Where the instrumented code is (`tracing` metadata): the OpenTelemetry `code.*`
+/// attributes, added to the span's attributes at flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CodeLocation {
+    /// `code.namespace`: the module path (the `tracing` target).
+    pub namespace: &'static str,
+    /// `code.filepath`.
+    pub filepath: Option<&'static str>,
+    /// `code.lineno`.
+    pub lineno: Option<u32>,
+}
 
 /// An attribute value kept as recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +86,10 @@ pub struct SpanRecord {
     /// Set when the span failed: its status is then Error with this message.
     pub error: Option<String>,
     /// In recording order; a later value of the same name replaces an earlier one.
-    pub attributes: Vec<(&'static str, AttrValue)>,
+    pub attributes: SpanAttributes,
+    /// Where the span was opened; its `code.*` attributes come after (and win over) the
+    /// recorded ones.
+    pub code: Option<CodeLocation>,
     /// Events logged inside the span, in order.
     pub events: Vec<SpanEvent>,
 }
@@ -91,6 +112,15 @@ impl SpanRecord {
         let mut attributes = Map::new();
         for (k, v) in self.attributes {
             attributes.insert(k.to_string(), v.into_json());
+        }
+        if let Some(code) = self.code {
+            attributes.insert("code.namespace".into(), Value::from(code.namespace));
+            if let Some(file) = code.filepath {
+                attributes.insert("code.filepath".into(), Value::from(file));
+            }
+            if let Some(line) = code.lineno {
+                attributes.insert("code.lineno".into(), Value::from(line));
+            }
         }
         let status = if self.error.is_some() {
             SpanStatus::Error
@@ -132,12 +162,17 @@ mod tests {
             start_time_unix_nano: 5,
             end_time_unix_nano: 9,
             error: None,
-            attributes: vec![
+            attributes: smallvec::smallvec![
                 ("n", AttrValue::U64(3)),
                 ("loss", AttrValue::F64(f64::NAN)),
                 ("n", AttrValue::I64(-4)),
-                ("code.namespace", AttrValue::Static("app")),
+                ("code.namespace", AttrValue::Static("mine")),
             ],
+            code: Some(CodeLocation {
+                namespace: "app",
+                filepath: Some("src/app.rs"),
+                lineno: Some(7),
+            }),
             events: vec![],
         };
         let s = r.into_span();
@@ -146,7 +181,9 @@ mod tests {
         assert_eq!(s.parent_span_id.as_deref(), Some("0000000000000001"));
         assert_eq!(s.attributes["n"], -4, "the later value wins");
         assert_eq!(s.attributes["loss"], "NaN");
-        assert_eq!(s.attributes["code.namespace"], "app");
+        assert_eq!(s.attributes["code.namespace"], "app", "the location wins");
+        assert_eq!(s.attributes["code.filepath"], "src/app.rs");
+        assert_eq!(s.attributes["code.lineno"], 7);
         assert_eq!(s.status, SpanStatus::Ok);
         let wide = 0xfedc_ba98_7654_3210_0f1e_2d3c_4b5a_6978_u128;
         assert_eq!(hex(wide, 32), format!("{wide:032x}"));
