@@ -27,6 +27,8 @@ pub mod wire;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod series_check;
+#[cfg(feature = "series-strategies")]
+pub mod series_strategy;
 
 pub use chunks::ByteStream;
 pub use dump::ExperimentDump;

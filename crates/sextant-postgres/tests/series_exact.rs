@@ -11,99 +11,18 @@ mod common;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sextant_core::series_check::{self, exact, same};
+use sextant_core::series_strategy::{series, Clock, Series, Shape};
 use sextant_core::{Batch, MetricPoint, NewExperiment, Record, StepRange, Store};
 use sextant_postgres::PgStore;
 
-/// A series as written: batches of points, some appending and some rewriting.
-#[derive(Clone)]
-struct Series {
-    batches: Vec<Vec<MetricPoint>>,
-}
-
-/// Sizes and ends only: a failing case's points would fill the terminal.
-impl std::fmt::Debug for Series {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .batches
-            .iter()
-            .map(|b| {
-                format!(
-                    "{} points, steps {:?}..{:?}",
-                    b.len(),
-                    b.first().map(|p| p.step),
-                    b.last().map(|p| p.step)
-                )
-            })
-            .collect();
-        f.debug_list().entries(parts).finish()
-    }
-}
-
-fn value_strategy() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        // Few distinct values: plenty of ties.
-        8 => (0i32..6).prop_map(f64::from),
-        6 => -1e3f64..1e3,
-        1 => Just(f64::NAN),
-        1 => Just(f64::INFINITY),
-        1 => Just(f64::NEG_INFINITY),
-    ]
-}
-
 fn series_strategy() -> impl Strategy<Value = Series> {
-    // Runs of consecutive steps with gaps between, some long enough to fill many 1,024-step
-    // blocks, so wide buckets read summaries at both levels.
-    let run = (
-        prop_oneof![3 => 1i64..300, 1 => 300i64..5_000, 2 => 10_000i64..40_000],
-        prop_oneof![3 => Just(0i64), 1 => 1i64..3_000],
-        value_strategy(),
-        0u8..4,
-    );
-    (
-        proptest::collection::vec(run, 1..6),
-        proptest::collection::vec((0.0f64..1.0, value_strategy()), 0..6),
-        1usize..5,
-    )
-        .prop_map(|(runs, rewrites, split)| {
-            let mut points = Vec::new();
-            let mut step = 0i64;
-            for (len, gap, base, shape) in runs {
-                step += gap;
-                for i in 0..len {
-                    let v = match shape {
-                        0 => base,
-                        1 => base + ((i * 7919) % 13) as f64,
-                        2 => (i as f64 * 0.01).sin() * 10.0,
-                        _ => -(i as f64),
-                    };
-                    points.push(MetricPoint {
-                        step,
-                        value: v,
-                        logged_at: 1_700_000_000_000 + step,
-                    });
-                    step += 1;
-                }
-            }
-            let chunk = points.len().div_ceil(split).max(1);
-            let mut batches: Vec<Vec<MetricPoint>> =
-                points.chunks(chunk).map(<[MetricPoint]>::to_vec).collect();
-            let last = points.last().map_or(0, |p| p.step);
-            let rewrite: Vec<MetricPoint> = rewrites
-                .into_iter()
-                .map(|(f, v)| {
-                    let step = (f * last as f64) as i64;
-                    MetricPoint {
-                        step,
-                        value: v,
-                        logged_at: 1_800_000_000_000 + step,
-                    }
-                })
-                .collect();
-            if !rewrite.is_empty() {
-                batches.push(rewrite);
-            }
-            Series { batches }
-        })
+    series(Shape {
+        // Runs filling many 1,024-step blocks, so wide buckets read summaries at both levels.
+        long_runs: 10_000..40_000,
+        long_weight: 2,
+        runs: 6,
+        clock: Clock::PerStep,
+    })
 }
 
 async fn write_all(store: &PgStore, id: &str, series: &Series) {

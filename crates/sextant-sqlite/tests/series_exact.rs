@@ -8,102 +8,20 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sextant_core::{series_check, MemoryStore, MetricPoint, StepRange, Store};
+use sextant_core::series_strategy::{series, Clock, Series, Shape};
+use sextant_core::{series_check, MemoryStore, StepRange, Store};
 use sextant_sqlite::SqliteStore;
 
 const ID: &str = "exact-series";
 
-/// A series as written: batches of points, some appending and some rewriting.
-#[derive(Clone)]
-struct Series {
-    batches: Vec<Vec<MetricPoint>>,
-}
-
-/// Sizes and ends only: a failing case's points would fill the terminal.
-impl std::fmt::Debug for Series {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .batches
-            .iter()
-            .map(|b| {
-                format!(
-                    "{} points, steps {:?}..{:?}",
-                    b.len(),
-                    b.first().map(|p| p.step),
-                    b.last().map(|p| p.step)
-                )
-            })
-            .collect();
-        f.debug_list().entries(parts).finish()
-    }
-}
-
-fn value_strategy() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        // Few distinct values: plenty of ties.
-        8 => (0i32..6).prop_map(f64::from),
-        6 => -1e3f64..1e3,
-        1 => Just(f64::NAN),
-        1 => Just(f64::INFINITY),
-        1 => Just(f64::NEG_INFINITY),
-    ]
-}
-
 fn series_strategy() -> impl Strategy<Value = Series> {
-    // Runs of consecutive steps with gaps between, a few long enough to fill whole
-    // 2,048- and 65,536-step blocks.
-    let run = (
-        prop_oneof![3 => 1i64..300, 1 => 300i64..5_000, 1 => 60_000i64..140_000],
-        prop_oneof![3 => Just(0i64), 1 => 1i64..3_000],
-        value_strategy(),
-        0u8..4,
-    );
-    (
-        proptest::collection::vec(run, 1..8),
-        proptest::collection::vec((0.0f64..1.0, value_strategy()), 0..6),
-        1usize..5,
-    )
-        .prop_map(|(runs, rewrites, split)| {
-            let mut points = Vec::new();
-            let mut step = 0i64;
-            let mut at = 1_700_000_000_000i64;
-            for (len, gap, base, shape) in runs {
-                step += gap;
-                for i in 0..len {
-                    let v = match shape {
-                        0 => base,
-                        1 => base + ((i * 7919) % 13) as f64,
-                        2 => (i as f64 * 0.01).sin() * 10.0,
-                        _ => -(i as f64),
-                    };
-                    // Irregular clocks: bursts and pauses, so stored timestamps are
-                    // sparse and interpolated on read.
-                    at += if i % 1_500 == 0 { 1_700 } else { i % 3 };
-                    points.push(MetricPoint {
-                        step,
-                        value: v,
-                        logged_at: at,
-                    });
-                    step += 1;
-                }
-            }
-            let chunk = points.len().div_ceil(split).max(1);
-            let mut batches: Vec<Vec<MetricPoint>> =
-                points.chunks(chunk).map(<[MetricPoint]>::to_vec).collect();
-            let last = points.last().map_or(0, |p| p.step);
-            let rewrite: Vec<MetricPoint> = rewrites
-                .into_iter()
-                .map(|(f, v)| MetricPoint {
-                    step: (f * last as f64) as i64,
-                    value: v,
-                    logged_at: at + 5_000,
-                })
-                .collect();
-            if !rewrite.is_empty() {
-                batches.push(rewrite);
-            }
-            Series { batches }
-        })
+    series(Shape {
+        // Runs long enough to fill whole 2,048- and 65,536-step blocks.
+        long_runs: 60_000..140_000,
+        long_weight: 1,
+        runs: 8,
+        clock: Clock::Irregular,
+    })
 }
 
 fn write_all(store: &dyn Store, series: &Series) {
