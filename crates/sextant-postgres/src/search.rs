@@ -34,17 +34,7 @@ impl Dialect for Postgres {
 
 /// The `WHERE` condition for `expr` and its bound values (`$1`… in order).
 pub fn condition(expr: &Expr) -> (String, Vec<Bind>) {
-    let mut b = Binds::default();
-    let sql = translate(expr, &mut b);
-    (sql, b.values)
-}
-
-fn translate(expr: &Expr, b: &mut Binds) -> String {
-    match expr {
-        Expr::And(x, y) => format!("({} AND {})", translate(x, b), translate(y, b)),
-        Expr::Or(x, y) => format!("({} OR {})", translate(x, b), translate(y, b)),
-        Expr::Cmp(c) => comparison(c, b),
-    }
+    sql::condition(expr, &comparison)
 }
 
 /// `col` (float8, maybe NaN) against the literal.

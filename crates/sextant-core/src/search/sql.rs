@@ -8,7 +8,7 @@
 //! store then evaluates the [`super::Query`] in memory over the rows SQL kept, which is exact
 //! and cheap, and sorts them, so its answer is the in-memory answer by construction.
 
-use super::ast::{Op, Value};
+use super::ast::{Comparison, Expr, Op, Value};
 use super::eval;
 use crate::model::Status;
 
@@ -55,6 +55,32 @@ impl Binds {
     pub fn text(&mut self, d: &dyn Dialect, s: &str) -> String {
         self.push(d, Bind::Text(s.to_string()))
     }
+}
+
+/// The `WHERE` condition for `expr` and its bound values in placeholder order: `and`/`or`
+/// as SQL's, each comparison as the store's `comparison` writes it.
+pub fn condition(
+    expr: &Expr,
+    comparison: &dyn Fn(&Comparison, &mut Binds) -> String,
+) -> (String, Vec<Bind>) {
+    fn walk(
+        expr: &Expr,
+        comparison: &dyn Fn(&Comparison, &mut Binds) -> String,
+        b: &mut Binds,
+    ) -> String {
+        match expr {
+            Expr::And(x, y) => format!(
+                "({} AND {})",
+                walk(x, comparison, b),
+                walk(y, comparison, b)
+            ),
+            Expr::Or(x, y) => format!("({} OR {})", walk(x, comparison, b), walk(y, comparison, b)),
+            Expr::Cmp(c) => comparison(c, b),
+        }
+    }
+    let mut b = Binds::default();
+    let sql = walk(expr, comparison, &mut b);
+    (sql, b.values)
 }
 
 /// SQL true.
