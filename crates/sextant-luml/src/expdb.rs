@@ -196,7 +196,7 @@ pub fn read_params(conn: &Connection, path: &Path) -> SqlResult<BTreeMap<String,
 }
 
 /// Distinct keys by index skip-scan, so a 10M-point table is not read to list three keys.
-fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
+pub fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
     let mut stmt = conn
         .prepare_cached(
             "WITH RECURSIVE k(key) AS (
@@ -215,36 +215,41 @@ fn metric_keys(conn: &Connection, path: &Path) -> SqlResult<Vec<String>> {
 }
 
 pub fn list_metrics(conn: &Connection, path: &Path) -> SqlResult<Vec<MetricSummary>> {
-    let mut out = Vec::new();
-    for key in metric_keys(conn, path)? {
-        // The extremes come from the same scan of the key's rows as the count (NaN is
-        // stored as NULL, which MIN and MAX skip).
-        let (count, first, last, min, max): (i64, i64, i64, Option<f64>, Option<f64>) = conn
-            .prepare_cached(
-                "SELECT COUNT(*), MIN(step), MAX(step), MIN(value), MAX(value)
-                   FROM dynamic_metrics WHERE key = ?1",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![key], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-            })
-            .at(path)?;
-        let last_value = value_at(conn, path, &key, last)?;
-        out.push(MetricSummary {
-            key,
-            count: count as u64,
-            first_step: first,
-            last_step: last,
-            last_value,
-            min,
-            max,
-        });
-    }
-    Ok(out)
+    metric_keys(conn, path)?
+        .into_iter()
+        .map(|key| key_summary(conn, path, key))
+        .collect()
 }
 
-fn value_at(conn: &Connection, path: &Path, key: &str, step: i64) -> SqlResult<f64> {
+/// One key's summary by a scan of its rows.
+pub fn key_summary(conn: &Connection, path: &Path, key: String) -> SqlResult<MetricSummary> {
+    // The extremes come from the same scan of the key's rows as the count (NaN is
+    // stored as NULL, which MIN and MAX skip).
+    let (count, first, last, min, max): (i64, i64, i64, Option<f64>, Option<f64>) = conn
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(step), MAX(step), MIN(value), MAX(value)
+               FROM dynamic_metrics WHERE key = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+        })
+        .at(path)?;
+    let last_value = value_at(conn, path, &key, last)?;
+    Ok(MetricSummary {
+        key,
+        count: count as u64,
+        first_step: first,
+        last_step: last,
+        last_value,
+        min,
+        max,
+    })
+}
+
+/// The key's value at `step` (NaN when the step is missing or NaN was logged).
+pub fn value_at(conn: &Connection, path: &Path, key: &str, step: i64) -> SqlResult<f64> {
     let v: Option<Option<f64>> = conn
         .prepare_cached("SELECT value FROM dynamic_metrics WHERE key = ?1 AND step = ?2")
         .and_then(|mut s| s.query_row(params![key, step], |r| r.get(0)).optional())

@@ -332,7 +332,9 @@ pub fn after_write(
             mark_current(conn, path, key)?;
         }
     }
-    if !appended {
+    // Level-0 blocks merge the new points only when each step is new and comes once: a
+    // batch repeating a step stores its last value once, which counting would not see.
+    if !appended || !points.windows(2).all(|w| w[0].step < w[1].step) {
         return recompute(
             conn,
             path,
@@ -429,6 +431,25 @@ fn extend(conn: &Connection, path: &Path, key: &str, covered: Option<i64>) -> Sq
         from = end + 1;
     }
     propagate(conn, path, key, touched)
+}
+
+/// The key's count, first and last step and extremes from the top level of a current
+/// pyramid (a few hundred rows for 10M points) instead of a scan of its points; `None`
+/// when the pyramid is missing, of an older version or behind the points (the caller
+/// scans). Read only: the next wide chart read brings the pyramid up to date.
+pub fn summary(conn: &Connection, path: &Path, key: &str) -> SqlResult<Option<Agg>> {
+    let tx = conn.unchecked_transaction().at(path)?;
+    let Some(last) = edge_step(&tx, path, key, i64::MIN, i64::MAX, true)? else {
+        return Ok(None);
+    };
+    match pyramid_state(&tx, key) {
+        Ok((Some(VERSION), Some(covered))) if covered >= last => {}
+        // No pyramid tables (a luml exp.db opened read-only) or not current.
+        _ => return Ok(None),
+    }
+    let top = SHIFTS.len() - 1;
+    let all = blocks(&tx, path, key, top, i64::MIN, i64::MAX)?;
+    Ok(fold(all.into_iter().map(|(_, a)| a)))
 }
 
 /// A block's summary as the read path needs it.

@@ -955,8 +955,29 @@ impl Store for SqliteStore {
             .at(&self.meta_path)
     }
 
+    /// From each key's pyramid when it is current (a wide series' count and extremes
+    /// without reading its points), else by scanning the points.
     async fn list_metrics(&self, id: &str) -> Result<Vec<MetricSummary>> {
-        self.with_exp(id, |ec| expdb::list_metrics(&ec.conn, &ec.path))
+        self.with_exp(id, |ec| {
+            let (conn, path) = (&ec.conn, &ec.path);
+            let mut out = Vec::new();
+            for key in expdb::metric_keys(conn, path)? {
+                let summary = match blocks::summary(conn, path, &key)? {
+                    Some(agg) => MetricSummary {
+                        last_value: expdb::value_at(conn, path, &key, agg.last_step)?,
+                        count: agg.count.unsigned_abs(),
+                        first_step: agg.first_step,
+                        last_step: agg.last_step,
+                        min: (!agg.min.1.is_nan()).then_some(agg.min.1),
+                        max: (!agg.max.1.is_nan()).then_some(agg.max.1),
+                        key,
+                    },
+                    None => expdb::key_summary(conn, path, key)?,
+                };
+                out.push(summary);
+            }
+            Ok(out)
+        })
     }
 
     async fn metric_points(

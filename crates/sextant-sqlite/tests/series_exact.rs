@@ -28,6 +28,43 @@ fn write_all(store: &dyn Store, series: &Series) {
     pollster::block_on(series_check::write_series(store, ID, "m", &series.batches)).unwrap();
 }
 
+/// The store's summary of "m" equals one computed from its raw points (count, ends, last
+/// value, extremes without NaN), whether it came from the pyramid or a scan.
+fn summary_is_exact(store: &dyn Store) -> Result<(), String> {
+    let listed = pollster::block_on(store.list_metrics(ID)).map_err(|e| e.to_string())?;
+    let points = pollster::block_on(store.metric_points(ID, "m", StepRange::ALL))
+        .map_err(|e| e.to_string())?;
+    let got = listed.iter().find(|m| m.key == "m");
+    let (Some(got), Some(first), Some(last)) = (got, points.first(), points.last()) else {
+        return if got.is_none() && points.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("listed {listed:?} for {} points", points.len()))
+        };
+    };
+    let numbers = points.iter().map(|p| p.value).filter(|v| !v.is_nan());
+    let min = numbers.clone().reduce(f64::min);
+    let max = numbers.reduce(f64::max);
+    let same_last =
+        got.last_value == last.value || (got.last_value.is_nan() && last.value.is_nan());
+    if got.count != points.len() as u64
+        || got.first_step != first.step
+        || got.last_step != last.step
+        || !same_last
+        || got.min != min
+        || got.max != max
+    {
+        return Err(format!(
+            "summary {got:?}, points say count {} steps {}..{} last {} min {min:?} max {max:?}",
+            points.len(),
+            first.step,
+            last.step,
+            last.value
+        ));
+    }
+    Ok(())
+}
+
 fn check(store: &dyn Store, seed: u64) -> Result<(), TestCaseError> {
     pollster::block_on(series_check::check(store, ID, "m", seed, false))
         .map_err(TestCaseError::fail)
@@ -47,8 +84,11 @@ fn series_equal_exact_min_max_of_the_raw_points() {
             let memory = MemoryStore::new();
             write_all(&sqlite, &series);
             write_all(&memory, &series);
+            // Before and after the first wide read (which may rebuild the pyramid).
+            summary_is_exact(&sqlite).map_err(TestCaseError::fail)?;
             check(&sqlite, seed)?;
             check(&memory, seed)?;
+            summary_is_exact(&sqlite).map_err(TestCaseError::fail)?;
             // Both stores hold the same points, so their charts agree (timestamps aside:
             // SQLite interpolates the ones it did not store).
             let a = pollster::block_on(sqlite.metric_series(ID, "m", StepRange::ALL, 500)).unwrap();
@@ -86,7 +126,9 @@ fn points_without_a_current_pyramid_are_answered_exactly() {
         .unwrap();
     }
     tx.commit().unwrap();
+    summary_is_exact(&store).unwrap();
     check(&store, 7).unwrap();
+    summary_is_exact(&store).unwrap();
     // Forget the version, as a pyramid from before versions would be: rebuilt, same answers.
     conn.execute("DELETE FROM sextant_metric_pyramid", [])
         .unwrap();
@@ -105,5 +147,39 @@ fn points_without_a_current_pyramid_are_answered_exactly() {
         )
         .unwrap();
     }
+    summary_is_exact(&store).unwrap();
     check(&store, 9).unwrap();
+    summary_is_exact(&store).unwrap();
+}
+
+/// A batch that repeats a step (an HTTP client may send one) stores the step once, with
+/// its last value; the pyramid, and the summary read from it, count it once.
+#[test]
+fn a_repeated_step_in_one_batch_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let at = 1_700_000_000_000;
+    let point = |step, value| sextant_core::MetricPoint {
+        step,
+        value,
+        logged_at: at + step,
+    };
+    let first: Vec<_> = (0..100_000).map(|i| point(i, (i % 7) as f64)).collect();
+    let repeat = vec![
+        point(100_000, 1.0),
+        point(100_001, 2.0),
+        point(100_001, -50.0),
+    ];
+    pollster::block_on(series_check::write_series(
+        &store,
+        ID,
+        "m",
+        &[first, repeat],
+    ))
+    .unwrap();
+    check(&store, 3).unwrap();
+    summary_is_exact(&store).unwrap();
+    let listed = pollster::block_on(store.list_metrics(ID)).unwrap();
+    assert_eq!(listed[0].count, 100_002);
+    assert_eq!(listed[0].min, Some(-50.0), "the later value of the step");
 }
