@@ -34,7 +34,8 @@ impl Dialect for Sqlite {
 /// `col` is a JSON object SQLite reads exactly as serde_json does: strict JSON (no JSON5
 /// `NaN`), an object, no escapes (so `json_each`'s keys are the keys as written), and no
 /// number that could overflow a double (serde_json refuses `1e400`, SQLite reads infinity;
-/// any exponent of three digits or run of 300 digits counts).
+/// any exponent of three digits or run of 300 digits counts). The digit-run GLOB tries
+/// every position of the text, so it runs only on text long enough to hold such a run.
 fn plain_object(col: &str) -> String {
     let digits = "[0-9]".repeat(300);
     format!(
@@ -42,7 +43,7 @@ fn plain_object(col: &str) -> String {
          AND instr({col}, char(92)) = 0 \
          AND NOT {col} GLOB '*[0-9][eE][0-9][0-9][0-9]*' \
          AND NOT {col} GLOB '*[0-9][eE][+-][0-9][0-9][0-9]*' \
-         AND NOT {col} GLOB '*{digits}*')"
+         AND NOT (length({col}) >= 300 AND {col} GLOB '*{digits}*'))"
     )
 }
 
