@@ -5,6 +5,7 @@
 mod common;
 
 use sextant_core::downsample::downsample;
+use sextant_core::series_check;
 use sextant_core::{Batch, Error, MetricPoint, NewExperiment, Record, StepRange, Store};
 use sextant_postgres::PgStore;
 
@@ -41,19 +42,8 @@ fn pt(step: i64, value: f64) -> MetricPoint {
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        sextant_core::env::splitmix64(&mut self.0)
     }
-}
-
-fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.same_as(y) && x.logged_at == y.logged_at)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +95,7 @@ async fn chart_buckets_match_core_downsampling() {
             .await
             .unwrap();
         assert!(
-            same(&got, &want),
+            series_check::same(&got, &want, true),
             "{range:?} max {max_points}: got {} points, want {}",
             got.len(),
             want.len()

@@ -297,21 +297,7 @@ mod tests {
     use super::*;
     use crate::chunk_summary::ChunkSummary;
     use sextant_core::downsample::downsample;
-
-    /// A small deterministic generator (xorshift), so failures reproduce from the seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-    }
+    use sextant_core::series_check::Xorshift;
 
     /// The answer through `plan`/`finish`, reading chunks from `stored`, and whether the
     /// summaries answered it.
@@ -349,7 +335,7 @@ mod tests {
         }
     }
 
-    fn series(rng: &mut Rng) -> Vec<MetricPoint> {
+    fn series(rng: &mut Xorshift) -> Vec<MetricPoint> {
         let n = 1 + rng.below(60_000) as i64;
         let gap = 1 + rng.below(4) as i64;
         let shape = rng.below(4);
@@ -392,7 +378,7 @@ mod tests {
 
     #[test]
     fn equals_downsample_over_the_points() {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
         let mut pyramid_answers = 0;
         for case in 0..300 {
             let points = series(&mut rng);

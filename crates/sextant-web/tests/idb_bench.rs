@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use sextant_core::downsample::downsample;
-use sextant_core::{Batch, Env, MetricPoint, NewExperiment, Record, StepRange, Store};
+use sextant_core::{Batch, Env, MetricPoint, Record, StepRange, Store};
 use sextant_web::env::JsEnv;
 use sextant_web::idb::IndexedDbStore;
 use wasm_bindgen::prelude::*;
@@ -76,20 +76,7 @@ fn point(step: usize, seed: &mut u64) -> MetricPoint {
 
 async fn open_with_run(name: &str) -> IndexedDbStore {
     let store = IndexedDbStore::open(name, Arc::new(JsEnv)).await.unwrap();
-    let new = NewExperiment {
-        id: EXP.into(),
-        name: "bench".into(),
-        group: "bench".into(),
-        tags: Vec::new(),
-        created_at: 1_700_000_000_000,
-        description: None,
-        source: None,
-        created_by: None,
-    };
-    store
-        .write(&Batch {
-            records: vec![Record::Create(new)],
-        })
+    sextant_core::series_check::create(&store, EXP)
         .await
         .unwrap();
     store

@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use sextant_core::downsample::downsample;
-use sextant_core::{Batch, Env, MetricPoint, NewExperiment, Record, StepRange, Store};
+use sextant_core::series_check::{self, Xorshift};
+use sextant_core::{Batch, Env, MetricPoint, Record, StepRange, Store};
 use sextant_web::env::JsEnv;
 use sextant_web::idb::IndexedDbStore;
 use wasm_bindgen::prelude::*;
@@ -26,40 +27,10 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &JsEnv.new_uuid()[..8])
 }
 
-/// Deterministic randomness (xorshift), so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 const EXP: &str = "series-exp";
 
 async fn create(store: &dyn Store) {
-    let new = NewExperiment {
-        id: EXP.into(),
-        name: "series".into(),
-        group: "g".into(),
-        tags: Vec::new(),
-        created_at: 1_700_000_000_000,
-        description: None,
-        source: None,
-        created_by: None,
-    };
-    store
-        .write(&Batch {
-            records: vec![Record::Create(new)],
-        })
-        .await
-        .unwrap();
+    series_check::create(store, EXP).await.unwrap();
 }
 
 /// Writes `points` in flush-sized batches, in the order given.
@@ -79,7 +50,7 @@ async fn write(store: &dyn Store, key: &str, points: &[MetricPoint]) {
     }
 }
 
-fn value(rng: &mut Rng, i: i64, shape: u64) -> f64 {
+fn value(rng: &mut Xorshift, i: i64, shape: u64) -> f64 {
     match rng.below(60) {
         0 => f64::NAN,
         1 => f64::INFINITY,
@@ -95,7 +66,7 @@ fn value(rng: &mut Rng, i: i64, shape: u64) -> f64 {
 }
 
 /// Points at steps from `start`, `gap` apart (1 to `gap`), with a jump now and then.
-fn series(rng: &mut Rng, n: i64, start: i64, gap: u64, shape: u64) -> Vec<MetricPoint> {
+fn series(rng: &mut Xorshift, n: i64, start: i64, gap: u64, shape: u64) -> Vec<MetricPoint> {
     let mut step = start;
     (0..n)
         .map(|i| {
@@ -115,7 +86,7 @@ fn series(rng: &mut Rng, n: i64, start: i64, gap: u64, shape: u64) -> Vec<Metric
 
 /// Rewrites of stored steps: lowering the highest and raising the lowest values (so a
 /// chunk's extremes move), the same step twice in one batch, and NaN over numbers.
-fn rewrites(rng: &mut Rng, stored: &[MetricPoint], n: usize) -> Vec<MetricPoint> {
+fn rewrites(rng: &mut Xorshift, stored: &[MetricPoint], n: usize) -> Vec<MetricPoint> {
     let mut out = Vec::new();
     for _ in 0..n {
         let p = stored[rng.below(stored.len() as u64) as usize];
@@ -163,7 +134,7 @@ fn same(a: &[MetricPoint], b: &[MetricPoint]) -> bool {
 
 /// `metric_series` against `downsample(metric_points)` for the full range at several
 /// budgets and `cases` random ranges and budgets.
-async fn check(store: &dyn Store, key: &str, rng: &mut Rng, cases: usize) {
+async fn check(store: &dyn Store, key: &str, rng: &mut Xorshift, cases: usize) {
     let all = store.metric_points(EXP, key, StepRange::ALL).await.unwrap();
     let last = all.last().map_or(0, |p| p.step);
     let mut ranges: Vec<(StepRange, usize)> = [1000, 200, 10, 4, 0]
@@ -178,7 +149,7 @@ async fn check(store: &dyn Store, key: &str, rng: &mut Rng, cases: usize) {
     }
     // And the brute force every chart store is held to, written apart from downsample.
     let seed = rng.next();
-    if let Err(e) = sextant_core::series_check::check(store, EXP, key, seed, true).await {
+    if let Err(e) = series_check::check(store, EXP, key, seed, true).await {
         panic!("{key}: {e}");
     }
     for (range, budget) in ranges {
@@ -227,7 +198,7 @@ async fn wide_series_equal_downsample_over_the_points() {
     let name = unique("series");
     let store = IndexedDbStore::open(&name, env()).await.unwrap();
     create(&store).await;
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
     let specs: [(&str, i64, i64, u64, u64); 5] = [
         ("loss", 100_000, 0, 1, 0),
         ("ties", 30_000, 5, 8, 1),
@@ -255,7 +226,7 @@ async fn wide_series_equal_downsample_over_the_points() {
 #[wasm_bindgen_test]
 async fn summaries_are_built_for_data_written_before_version_3() {
     let name = unique("series-upgrade");
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
     let loss = series(&mut rng, 80_000, 0, 2, 0);
     let noise = series(&mut rng, 40_000, 3, 5, 3);
     {
