@@ -108,7 +108,7 @@ if want spans; then
       grep -B1 '\*  ???:span_overhead::work ' | head -1 |
       awk '{gsub(",","",$1); n=$0; sub(/.*\(/,"",n); sub(/x\).*/,"",n); gsub(",","",n); print $1, n}')
     if [ -n "${spans:-}" ] && [ "$spans" -gt 0 ]; then
-      instructions="$((traced / spans)) instructions per span on the traced thread, $((loop / spans)) with its flush (conversion to the stored shape, freeing)"
+      instructions="$((traced / spans)) instructions per span on the traced thread, $((loop / spans)) with its flush (rendering the stored text, freeing)"
       if [ -n "${floor_spans:-}" ] && [ "$floor_spans" -gt 0 ]; then
         instructions="$instructions; the Registry alone: $((floor / floor_spans))"
       fi

@@ -83,7 +83,7 @@ impl ExperimentDump {
                     record.experiment()
                 )));
             }
-            match record {
+            match record.with_spans_converted() {
                 Record::Create(n) => return Err(Error::ExperimentExists(n.id)),
                 Record::SetStatus {
                     status, duration, ..
@@ -107,6 +107,7 @@ impl ExperimentDump {
                     });
                 }
                 Record::Spans { spans, .. } => dump.spans.extend(spans),
+                Record::SpanRecords { .. } => {}
                 Record::Attachment {
                     name,
                     data,

@@ -88,7 +88,7 @@ impl State {
     }
 
     fn apply(&mut self, record: Record) -> Result<()> {
-        match record {
+        match record.with_spans_converted() {
             Record::Create(new) => {
                 if self.experiments.contains_key(&new.id) {
                     return Err(Error::ExperimentExists(new.id));
@@ -142,6 +142,7 @@ impl State {
                     e.spans.insert((s.trace_id.clone(), s.span_id.clone()), s);
                 }
             }
+            Record::SpanRecords { .. } => {}
             Record::Attachment {
                 experiment,
                 name,

@@ -8,7 +8,8 @@ use crate::evals::{EvalPage, EvalQuery, EvalSummary};
 use crate::model::{
     trace_summaries, Annotation, AnnotationTarget, AnnotationValue, AttachmentInfo, EvalSample,
     ExperimentInfo, ExperimentUpdate, GroupInfo, MetricPoint, MetricSummary, ModelInfo,
-    NewExperiment, NewToken, ParamValue, Span, Status, StepRange, TokenInfo, TraceSummary,
+    NewExperiment, NewToken, ParamValue, Span, SpanRecord, Status, StepRange, TokenInfo,
+    TraceSummary,
 };
 use crate::search::Query;
 use crate::validate;
@@ -50,6 +51,17 @@ pub enum Record {
         experiment: String,
         /// Finished spans, in any order; parents may arrive after their children.
         spans: Vec<Span>,
+    },
+    /// Spans recorded in-process, as recorded, for a store that writes them without a
+    /// [`Span`] in between ([`Store::takes_span_records`]); the tracker converts them for
+    /// every other store. Never serialized: a batch that crosses a wire or a log carries
+    /// [`Record::Spans`].
+    #[serde(skip)]
+    SpanRecords {
+        /// Id of an existing experiment.
+        experiment: String,
+        /// Finished spans with non-zero ids, in recording order.
+        spans: Vec<SpanRecord>,
     },
     /// A file; one with the same name replaces it. The name has been validated by the
     /// tracker; stores check it again before touching files.
@@ -130,6 +142,18 @@ pub enum Record {
 }
 
 impl Record {
+    /// The record with [`Record::SpanRecords`] converted to [`Record::Spans`], for code that
+    /// handles spans in one shape.
+    pub fn with_spans_converted(self) -> Record {
+        match self {
+            Record::SpanRecords { experiment, spans } => Record::Spans {
+                experiment,
+                spans: spans.into_iter().map(SpanRecord::into_span).collect(),
+            },
+            other => other,
+        }
+    }
+
     /// The id of the experiment this record writes to (the new id for [`Record::Create`]).
     pub fn experiment(&self) -> &str {
         match self {
@@ -138,6 +162,7 @@ impl Record {
             | Record::Params { experiment, .. }
             | Record::Metrics { experiment, .. }
             | Record::Spans { experiment, .. }
+            | Record::SpanRecords { experiment, .. }
             | Record::Attachment { experiment, .. }
             | Record::Model { experiment, .. }
             | Record::EvalSample { experiment, .. }
@@ -192,6 +217,26 @@ impl Batch {
         self.records.is_empty()
     }
 
+    /// The batch with every [`Record::SpanRecords`] converted to [`Record::Spans`]: what a
+    /// store that does not take span records writes (borrowed when there are none).
+    pub fn with_spans_converted(&self) -> std::borrow::Cow<'_, Batch> {
+        if !self
+            .records
+            .iter()
+            .any(|r| matches!(r, Record::SpanRecords { .. }))
+        {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(Batch {
+            records: self
+                .records
+                .iter()
+                .cloned()
+                .map(Record::with_spans_converted)
+                .collect(),
+        })
+    }
+
     /// Checks every record against the rules the tracker applies when logging, so a batch
     /// from anywhere (the HTTP API, an import) is held to the same contract before a store
     /// writes any of it. The error names the first bad value.
@@ -235,6 +280,17 @@ impl Batch {
                 Record::Spans { spans, .. } => {
                     for s in spans {
                         validate::span_ids(&s.trace_id, &s.span_id, s.parent_span_id.as_deref())?;
+                    }
+                }
+                Record::SpanRecords { spans, .. } => {
+                    let hex = |id: u64| crate::HexId::new(u128::from(id), 16);
+                    for s in spans {
+                        let parent = s.parent_span_id.map(hex);
+                        validate::span_ids(
+                            crate::HexId::new(s.trace_id, 32).as_str(),
+                            hex(s.span_id).as_str(),
+                            parent.as_ref().map(crate::HexId::as_str),
+                        )?;
                     }
                 }
                 Record::Attachment {
@@ -339,6 +395,13 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
     fn watch(&self, on_change: ChangeCallback) -> Result<bool> {
         let _ = on_change;
         Ok(false)
+    }
+
+    /// Whether [`Store::write`] takes [`Record::SpanRecords`]. A store that renders rows
+    /// straight from records (hex ids and attribute JSON into reused buffers, see
+    /// [`crate::SpanText`]) saves the `Span` each traced span otherwise becomes.
+    fn takes_span_records(&self) -> bool {
+        false
     }
 
     /// Applies every record or, on error, as many as the store can roll back: none.

@@ -306,7 +306,7 @@ impl Store for HttpStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
-        let (body, media, encoding) = self.batch_body(batch)?;
+        let (body, media, encoding) = self.batch_body(&batch.with_spans_converted())?;
         let url = self.url("/batch");
         let call = Call {
             media,

@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::time::{iso_from_millis, millis_from_iso};
 use rusqlite::{params, Connection, OptionalExtension};
 use sextant_core::{
-    AttachmentInfo, MetricPoint, MetricSummary, ParamValue, Span, SpanEvent, SpanLink, SpanStatus,
-    StepRange,
+    AttachmentInfo, HexId, MetricPoint, MetricSummary, ParamValue, Span, SpanEvent, SpanLink,
+    SpanRecord, SpanStatus, SpanText, StepRange,
 };
 
 use crate::sql::SqlResult;
@@ -114,16 +114,14 @@ pub fn write_metrics(
     Ok(())
 }
 
+const INSERT_SPAN: &str = "INSERT OR REPLACE INTO spans(trace_id, span_id, parent_span_id, name,
+    kind, dfs_span_type, start_time_unix_nano, end_time_unix_nano, status_code, status_message,
+    attributes, events, links, trace_flags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+
 pub fn write_spans(conn: &Connection, path: &Path, spans: &[Span]) -> SqlResult<()> {
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT OR REPLACE INTO spans(trace_id, span_id, parent_span_id, name, kind, dfs_span_type,
-                start_time_unix_nano, end_time_unix_nano, status_code, status_message, attributes,
-                events, links, trace_flags) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-        )
-        .at(path)?;
+    let mut stmt = conn.prepare_cached(INSERT_SPAN).at(path)?;
     for s in spans {
-        let attributes = serde_json::Value::Object(s.attributes.clone()).to_string();
+        let attributes = serde_json::to_string(&s.attributes).unwrap_or_else(|_| "{}".into());
         let events = json_or_null(&s.events);
         let links = json_or_null(&s.links);
         stmt.execute(params![
@@ -141,6 +139,34 @@ pub fn write_spans(conn: &Connection, path: &Path, spans: &[Span]) -> SqlResult<
             events,
             links,
             s.trace_flags,
+        ])
+        .at(path)?;
+    }
+    Ok(())
+}
+
+/// Spans recorded in-process, written from their typed fields: ids and attribute JSON go
+/// from reused buffers to the statement, with no `Span` and no string per field.
+pub fn write_span_records(conn: &Connection, path: &Path, spans: &[SpanRecord]) -> SqlResult<()> {
+    let mut stmt = conn.prepare_cached(INSERT_SPAN).at(path)?;
+    let mut text = SpanText::default();
+    for s in spans {
+        text.render(s);
+        stmt.execute(params![
+            text.trace_id.as_str(),
+            text.span_id.as_str(),
+            text.parent_span_id.as_ref().map(HexId::as_str),
+            s.name,
+            s.kind,
+            s.dfs_span_type,
+            s.start_time_unix_nano,
+            s.end_time_unix_nano,
+            s.status().code(),
+            s.error,
+            text.attributes(),
+            json_or_null(&s.events),
+            None::<&str>,
+            1_i64,
         ])
         .at(path)?;
     }

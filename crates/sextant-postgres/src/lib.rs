@@ -247,7 +247,7 @@ impl Store for PgStore {
         }
         // The rules every store applies, before any round trip to the database.
         batch.validate()?;
-        let batch = batch.clone();
+        let batch = batch.with_spans_converted().into_owned();
         self.run(|inner| async move { write::apply(&inner, &batch).await })
             .await
     }

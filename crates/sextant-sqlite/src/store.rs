@@ -414,6 +414,7 @@ impl SqliteStore {
                     touched.metrics = true;
                 }
                 Record::Spans { spans, .. } => expdb::write_spans(tx, path, spans)?,
+                Record::SpanRecords { spans, .. } => expdb::write_span_records(tx, path, spans)?,
                 Record::EvalSample { .. }
                 | Record::EvalTraceLink { .. }
                 | Record::Annotation { .. }
@@ -776,6 +777,10 @@ impl Store for SqliteStore {
     /// one immediate transaction, and they commit together at the end (exp.db files first,
     /// then meta.db with the caches), so a failure anywhere before the commits leaves no
     /// trace, caches included.
+    fn takes_span_records(&self) -> bool {
+        true
+    }
+
     async fn write(&self, batch: &Batch) -> Result<()> {
         batch.validate()?;
         self.check_writable()?;
@@ -789,6 +794,7 @@ impl Store for SqliteStore {
                     | Record::Params { .. }
                     | Record::Metrics { .. }
                     | Record::Spans { .. }
+                    | Record::SpanRecords { .. }
                     | Record::Attachment { .. }
                     | Record::EvalSample { .. }
                     | Record::EvalTraceLink { .. }

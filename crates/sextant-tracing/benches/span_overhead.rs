@@ -1,10 +1,11 @@
 //! Cost of recording one span (enter, a field, exit, close, buffered into the experiment)
 //! against the same instrumented code with no subscriber installed, into a store that
-//! discards spans. Two ways: flushed by another thread every 2 ms, as the native
+//! renders each span's stored text as the SQLite store does (hex ids, attribute JSON) and
+//! then discards it. Two ways: flushed by another thread every 2 ms, as the native
 //! `ExperimentTracker`'s flush thread does (the cost on the traced thread), and flushed
-//! inline every 1,000 spans (all the CPU a span costs, its conversion and freeing at
-//! flush included). Beside them, the Registry under a layer that records nothing: what
-//! any `tracing-subscriber` layer pays before it does anything (the limit).
+//! inline every 1,000 spans (all the CPU a span costs, its rendering and freeing at flush
+//! included). Beside them, the Registry under a layer that records nothing: what any
+//! `tracing-subscriber` layer pays before it does anything (the limit).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -13,8 +14,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sextant_core::{
     AttachmentInfo, Batch, Error, ExperimentInfo, ExperimentUpdate, FlushPolicy, GroupInfo,
-    MemoryStore, MetricPoint, MetricSummary, ModelInfo, Record, Span, StartOptions, StepRange,
-    Store, Tracker,
+    MemoryStore, MetricPoint, MetricSummary, ModelInfo, Record, Span, SpanText, StartOptions,
+    StepRange, Store, Tracker,
 };
 use sextant_native::CoarseClockEnv;
 use sextant_tracing::SextantLayer;
@@ -25,8 +26,9 @@ fn work(i: u64) -> u64 {
     black_box(i.wrapping_mul(31))
 }
 
-/// Keeps experiments (so logging is allowed) and drops everything else, counting the
-/// spans it was given (so a variant that lost its spans would show).
+/// Keeps experiments (so logging is allowed), renders spans to their stored text (the work
+/// a real store does before its insert) and drops everything else, counting the spans it
+/// was given (so a variant that lost its spans would show).
 #[derive(Debug, Default)]
 struct DiscardStore {
     inner: MemoryStore,
@@ -38,12 +40,26 @@ impl Store for DiscardStore {
     fn location(&self) -> String {
         "discard://".into()
     }
+    fn takes_span_records(&self) -> bool {
+        true
+    }
+
     async fn write(&self, batch: &Batch) -> Result<(), Error> {
+        let mut text = SpanText::default();
         for r in &batch.records {
-            if let Record::Spans { spans, .. } = r {
-                self.spans
-                    .fetch_add(spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            }
+            let n = match r {
+                Record::Spans { spans, .. } => spans.len(),
+                Record::SpanRecords { spans, .. } => {
+                    for s in spans {
+                        text.render(s);
+                        black_box(&text);
+                    }
+                    spans.len()
+                }
+                _ => 0,
+            };
+            self.spans
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         }
         let kept: Vec<Record> = batch
             .records

@@ -21,7 +21,7 @@ pub use media::{ImageFormat, MediaImage, MediaIndex};
 pub use metric::{extremes_with, lossless_f64, MetricPoint, MetricSummary, StepRange};
 pub use param::{ParamType, ParamValue};
 pub use span::{trace_summaries, Span, SpanEvent, SpanLink, SpanStatus, TraceState, TraceSummary};
-pub use span_record::{AttrValue, CodeLocation, SpanAttributes, SpanRecord};
+pub use span_record::{AttrValue, CodeLocation, HexId, SpanAttributes, SpanRecord, SpanText};
 pub use token::{
     token_hash, token_secret, validate_token_name, NewToken, Role, TokenInfo, TOKEN_PREFIX_LEN,
 };

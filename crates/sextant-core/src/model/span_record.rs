@@ -94,21 +94,137 @@ pub struct SpanRecord {
     pub events: Vec<SpanEvent>,
 }
 
-/// Lowercase hex of the low `digits` (at most 32) nibbles of `v`. Pushed digit by digit:
-/// three ids per span at every flush made UTF-8 validation of a byte buffer show up.
-fn hex(v: u128, digits: usize) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = digits.min(32);
-    let mut out = String::with_capacity(digits);
-    for i in (0..digits).rev() {
-        out.push(char::from(DIGITS[((v >> (i * 4)) & 0xf) as usize]));
+/// A span or trace id in lowercase hex, on the stack: stores bind it as text without
+/// allocating a `String` per id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HexId {
+    buf: [u8; 32],
+    len: u8,
+}
+
+impl HexId {
+    /// The low `digits` (at most 32) nibbles of `v`.
+    pub fn new(v: u128, digits: usize) -> HexId {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let len = digits.min(32);
+        let mut buf = [0u8; 32];
+        for (i, b) in buf[..len].iter_mut().enumerate() {
+            *b = DIGITS[((v >> ((len - 1 - i) * 4)) & 0xf) as usize];
+        }
+        HexId {
+            buf,
+            len: len as u8,
+        }
     }
-    out
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever written, so this cannot fail.
+        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+fn hex(v: u128, digits: usize) -> String {
+    HexId::new(v, digits).as_str().to_string()
+}
+
+/// An attribute as it is written to JSON: recorded values and the `code.*` location.
+#[derive(Clone, Copy)]
+enum AttrJson<'a> {
+    Value(&'a AttrValue),
+    Text(&'a str),
+    Line(u32),
+}
+
+impl serde::Serialize for AttrJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            AttrJson::Value(AttrValue::Bool(b)) => s.serialize_bool(*b),
+            AttrJson::Value(AttrValue::I64(i)) => s.serialize_i64(*i),
+            AttrJson::Value(AttrValue::U64(u)) => s.serialize_u64(*u),
+            AttrJson::Value(AttrValue::F64(f)) if f.is_finite() => s.serialize_f64(*f),
+            AttrJson::Value(AttrValue::F64(f)) => s.serialize_str(&f.to_string()),
+            AttrJson::Value(AttrValue::Str(t)) => s.serialize_str(t),
+            AttrJson::Value(AttrValue::Static(t)) => s.serialize_str(t),
+            AttrJson::Text(t) => s.serialize_str(t),
+            AttrJson::Line(n) => s.serialize_u32(n),
+        }
+    }
+}
+
+/// A recorded span's stored text: hex ids and the attributes as a JSON object, rendered
+/// into buffers kept from span to span. A store writes a [`SpanRecord`] through this
+/// instead of building a [`Span`], whose strings and map were most of a span's cost.
+#[derive(Debug, Default)]
+pub struct SpanText {
+    /// 32 hex digits.
+    pub trace_id: HexId,
+    /// 16 hex digits.
+    pub span_id: HexId,
+    /// 16 hex digits, for a child span.
+    pub parent_span_id: Option<HexId>,
+    attributes: Vec<u8>,
+}
+
+impl SpanText {
+    /// Renders `r`, replacing what the last call rendered.
+    pub fn render(&mut self, r: &SpanRecord) {
+        self.trace_id = HexId::new(r.trace_id, 32);
+        self.span_id = HexId::new(u128::from(r.span_id), 16);
+        self.parent_span_id = r.parent_span_id.map(|p| HexId::new(u128::from(p), 16));
+        // The same object `into_span` makes: later values win, the location wins over
+        // recorded names, keys in byte order (the map's order).
+        type Entries<'a> = SmallVec<[(&'a str, AttrJson<'a>); 8]>;
+        let mut entries: Entries<'_> = SmallVec::new();
+        fn set<'a>(entries: &mut Entries<'a>, k: &'a str, v: AttrJson<'a>) {
+            match entries.iter_mut().find(|(name, _)| *name == k) {
+                Some(slot) => slot.1 = v,
+                None => entries.push((k, v)),
+            }
+        }
+        for (k, v) in &r.attributes {
+            set(&mut entries, k, AttrJson::Value(v));
+        }
+        if let Some(code) = &r.code {
+            set(
+                &mut entries,
+                "code.namespace",
+                AttrJson::Text(code.namespace),
+            );
+            if let Some(file) = code.filepath {
+                set(&mut entries, "code.filepath", AttrJson::Text(file));
+            }
+            if let Some(line) = code.lineno {
+                set(&mut entries, "code.lineno", AttrJson::Line(line));
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.attributes.clear();
+        let mut ser = serde_json::Serializer::new(&mut self.attributes);
+        // Writing to a Vec cannot fail, and every value serializes.
+        let _ = serde::Serializer::collect_map(&mut ser, entries.iter().map(|(k, v)| (*k, *v)));
+    }
+
+    /// The attributes as a JSON object.
+    pub fn attributes(&self) -> &str {
+        // serde_json writes UTF-8 only.
+        std::str::from_utf8(&self.attributes).unwrap_or("{}")
+    }
 }
 
 impl SpanRecord {
+    /// The OTel status code luml stores (see [`SpanStatus::code`]).
+    pub fn status(&self) -> SpanStatus {
+        if self.error.is_some() {
+            SpanStatus::Error
+        } else {
+            SpanStatus::Ok
+        }
+    }
+
     /// The stored shape: hex ids, owned strings, a JSON attribute map.
     pub fn into_span(self) -> Span {
+        let status = self.status();
         let mut attributes = Map::new();
         for (k, v) in self.attributes {
             attributes.insert(k.to_string(), v.into_json());
@@ -122,11 +238,6 @@ impl SpanRecord {
                 attributes.insert("code.lineno".into(), Value::from(line));
             }
         }
-        let status = if self.error.is_some() {
-            SpanStatus::Error
-        } else {
-            SpanStatus::Ok
-        };
         Span {
             trace_id: hex(self.trace_id, 32),
             span_id: hex(u128::from(self.span_id), 16),
@@ -188,5 +299,82 @@ mod tests {
         let wide = 0xfedc_ba98_7654_3210_0f1e_2d3c_4b5a_6978_u128;
         assert_eq!(hex(wide, 32), format!("{wide:032x}"));
         assert_eq!(hex(wide, 16), format!("{:016x}", wide as u64));
+    }
+
+    /// What a store writes from a record must be what it would write from the converted
+    /// span: the same ids and, byte for byte, the same attribute JSON.
+    #[test]
+    fn stored_text_equals_the_converted_span() {
+        let base = SpanRecord {
+            trace_id: u128::MAX - 7,
+            span_id: 0xfeed,
+            parent_span_id: None,
+            name: "s",
+            kind: 1,
+            dfs_span_type: 0,
+            start_time_unix_nano: 1,
+            end_time_unix_nano: 2,
+            error: None,
+            attributes: SpanAttributes::new(),
+            code: None,
+            events: vec![],
+        };
+        let cases: Vec<(SpanAttributes, Option<CodeLocation>, Option<u64>)> = vec![
+            (SpanAttributes::new(), None, None),
+            (
+                smallvec::smallvec![
+                    ("zeta", AttrValue::F64(1.0)),
+                    ("alpha", AttrValue::F64(0.1)),
+                    ("big", AttrValue::F64(-1e300)),
+                    ("inf", AttrValue::F64(f64::NEG_INFINITY)),
+                    ("nan", AttrValue::F64(f64::NAN)),
+                    ("ok", AttrValue::Bool(false)),
+                    ("i", AttrValue::I64(i64::MIN)),
+                    ("u", AttrValue::U64(u64::MAX)),
+                    ("i", AttrValue::I64(3)),
+                ],
+                Some(CodeLocation {
+                    namespace: "a::b",
+                    filepath: None,
+                    lineno: Some(u32::MAX),
+                }),
+                Some(1),
+            ),
+            (
+                smallvec::smallvec![
+                    (
+                        "text",
+                        AttrValue::Str("quote \" back \\ nl \n tab \t ctl \u{1} é 🦀".into())
+                    ),
+                    ("code.filepath", AttrValue::Static("recorded")),
+                    ("Upper", AttrValue::Static("")),
+                ],
+                Some(CodeLocation {
+                    namespace: "app",
+                    filepath: Some("src/\"odd\".rs"),
+                    lineno: None,
+                }),
+                Some(u64::MAX),
+            ),
+        ];
+        let mut text = SpanText::default();
+        for (attributes, code, parent) in cases {
+            let r = SpanRecord {
+                attributes,
+                code,
+                parent_span_id: parent,
+                ..base.clone()
+            };
+            text.render(&r);
+            let span = r.into_span();
+            assert_eq!(text.trace_id.as_str(), span.trace_id);
+            assert_eq!(text.span_id.as_str(), span.span_id);
+            assert_eq!(
+                text.parent_span_id.as_ref().map(HexId::as_str),
+                span.parent_span_id.as_deref()
+            );
+            let expected = serde_json::to_string(&span.attributes).unwrap_or_default();
+            assert_eq!(text.attributes(), expected);
+        }
     }
 }

@@ -98,7 +98,7 @@ impl OpenRun {
     pub fn drain_into(&mut self, out: &mut Vec<Record>) {
         let mut later = Vec::new();
         self.drain_deferred(out, &mut later);
-        out.extend(spans_from_records(later));
+        out.extend(spans_from_records(later, false));
     }
 
     /// [`OpenRun::drain_into`], except that recorded spans are moved to `later` as they
@@ -150,9 +150,18 @@ impl OpenRun {
 /// loop several times slower).
 const SPANS_PER_RECORD: usize = 256;
 
-/// The `Spans` records for spans set aside by [`OpenRun::drain_deferred`].
-pub fn spans_from_records(later: Vec<(String, Vec<SpanRecord>)>) -> Vec<Record> {
+/// The records for spans set aside by [`OpenRun::drain_deferred`]: as they are for a store
+/// that takes them (`native`), else converted to `Spans` records.
+pub fn spans_from_records(later: Vec<(String, Vec<SpanRecord>)>, native: bool) -> Vec<Record> {
     let mut out = Vec::new();
+    if native {
+        out.extend(
+            later
+                .into_iter()
+                .map(|(experiment, spans)| Record::SpanRecords { experiment, spans }),
+        );
+        return out;
+    }
     for (experiment, records) in later {
         let mut spans = records.into_iter().map(SpanRecord::into_span).peekable();
         while spans.peek().is_some() {

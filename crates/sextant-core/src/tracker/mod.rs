@@ -638,7 +638,10 @@ impl Tracker {
                 state.oldest_unflushed_ms = 0;
                 records
             };
-            records.extend(buffer::spans_from_records(later));
+            records.extend(buffer::spans_from_records(
+                later,
+                self.store.takes_span_records(),
+            ));
             Batch { records }
         };
         if batch.is_empty() {

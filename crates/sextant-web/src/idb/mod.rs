@@ -206,6 +206,7 @@ impl Store for IndexedDbStore {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        let batch = &*batch.with_spans_converted();
         // The same rules as every store, before a transaction opens.
         batch.validate()?;
         if batch.is_empty() {

@@ -272,6 +272,7 @@ impl<B: KvBackend> Store for KvStore<B> {
     }
 
     async fn write(&self, batch: &Batch) -> Result<()> {
+        let batch = &*batch.with_spans_converted();
         // The same rules as every store, before anything is staged.
         batch.validate()?;
         let mut staging = staging::Staging::new(self);
