@@ -5,7 +5,7 @@
 # not). Not run in CI (CI only compiles the benches).
 #
 # Parts (all by default; SEXTANT_BENCH_PARTS="logging ingest wide web search postgres spans
-# dashboard python" picks):
+# dashboard python js" picks):
 #   logging   durable log_dynamic vs luml-like per-point commits (baseline) and the raw
 #             rusqlite inserts of the same rows into the same table (the limit)
 #   ingest    8 HTTP clients into one `sextant serve` over SQLite: JSON (baseline), binary,
@@ -22,6 +22,9 @@
 #   dashboard the dashboard in Chromium over a 10M-point SQLite run: first chart paint and
 #             each zoom's re-query; 10,000 runs in the table (scripts/bench-dashboard.sh)
 #   python    the Python package against luml-sdk (scripts/bench-python.sh)
+#   js        the npm package in headless Chromium and Node (www/bench/run.mjs): IndexedDB
+#             writes vs one put per point, logDynamic per call, and per-span overhead of
+#             tracker.span() and spanExporter() vs an untraced async function
 # SEXTANT_BENCH_POINTS sets the series length of `wide`, `web` and `postgres` (default 10M).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -29,7 +32,7 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 REPORT="$TARGET/bench-report.md"
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
-PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide web search postgres spans dashboard python}"
+PARTS="${SEXTANT_BENCH_PARTS:-logging ingest wide web search postgres spans dashboard python js}"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 # The figure criterion prints for one benchmark id: "time: [low median high]" -> "median unit".
@@ -124,6 +127,11 @@ if want python; then
   say "Python package vs luml-sdk"
   bash scripts/bench-python.sh 2>&1 | tee "$LOGS/python.txt"
 fi
+if want js; then
+  say "npm package in Chromium and Node"
+  npm --prefix www run build
+  node www/bench/run.mjs 2>&1 | tee "$LOGS/js.txt"
+fi
 
 L="$LOGS/logging.txt"
 durable="$(after "$L" 'sustained durable logging')"
@@ -181,6 +189,12 @@ PG="$LOGS/postgres.txt"
     echo "| span via tracing, flushed by another thread | $(median_of "$LOGS/span.txt" 'flushed by another thread') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | $(median_of "$LOGS/span.txt" 'Registry alone') (tracing-subscriber's Registry under a layer that records nothing) | ≤ 0.5 µs over tracing off |"
     echo "| span via tracing, flushed inline (all CPU) | $(median_of "$LOGS/span.txt" 'flushed inline') | $(median_of "$LOGS/span.txt" 'tracing off') (tracing off) | | |"
   fi
+  if want js; then
+    J="$LOGS/js.txt"
+    js_median() { grep -m1 -F "$1" "$J" 2>/dev/null | sed -E 's/.*best, ([0-9.]+ µs) median.*/\1/' || true; }
+    echo "| JS \`tracker.span(name, fn)\` per span (Chromium), overhead | $(grep -m1 'tracker.span' "$J" 2>/dev/null | sed -E 's/.*overhead .* best, ([0-9.]+ µs) median.*/\1/' || true) | $(js_median 'untraced async fn') (an untraced async fn, all of it) | | ≤ 3 µs |"
+    echo "| JS \`spanExporter().export([span])\` per span (Chromium) | $(js_median 'spanExporter().export') | | | ≤ 3 µs |"
+  fi
   if want dashboard; then
     D="$LOGS/dashboard.txt"
     echo "| dashboard: first chart paint of a 10M-point run (SQLite, \`max_points\` query + draw) | $(after "$D" 'first chart paint') | | | ≤ 300 ms after the page is up |"
@@ -198,6 +212,7 @@ PG="$LOGS/postgres.txt"
   [ -n "$instructions" ] && echo "spans under callgrind: $instructions"
   grep -h -E '^(first chart paint|zoom|re-query|table ready|scrolling|sort|text filter)' "$LOGS/dashboard.txt" 2>/dev/null || true
   grep -h -E '(us/call|points/s|throughput|load average)' "$LOGS/python.txt" 2>/dev/null || true
+  sed -n '/^IndexedDB/,$p' "$LOGS/js.txt" 2>/dev/null || true
   echo '```'
 } >"$REPORT"
 say "wrote $REPORT"

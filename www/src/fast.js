@@ -36,10 +36,112 @@ function plainStep(options) {
   return step;
 }
 
+const I64_MIN = -(2n ** 63n);
+const I64_END = 2n ** 63n;
+const STATUS = { unset: 0, ok: 1, error: 2 };
+
+const isAbsent = (v) => v === undefined || v === null;
+const optString = (v) => isAbsent(v) || typeof v === "string";
+const optInt = (v) => isAbsent(v) || Number.isSafeInteger(v);
+const noItems = (v) => isAbsent(v) || (Array.isArray(v) && v.length === 0);
+
+/** Unix nanoseconds as a 64-bit bigint, or undefined for the checked path. */
+function nanos(v) {
+  if (typeof v === "bigint") return v >= I64_MIN && v < I64_END ? v : undefined;
+  return Number.isSafeInteger(v) ? BigInt(v) : undefined;
+}
+
+/** A value whose JSON.stringify text is what values.js would write: strings, booleans,
+ * null, safe integers (not -0) and finite non-integers. */
+function plainValue(v) {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isSafeInteger(v) ? !Object.is(v, -0) : Number.isFinite(v) && !Number.isInteger(v);
+    default:
+      return v === null;
+  }
+}
+
+/** JSON text for attributes of plain values (and arrays of them), "" for none, or
+ * undefined when the checked path must convert them. */
+function plainAttributes(attributes) {
+  if (isAbsent(attributes)) return "";
+  if (typeof attributes !== "object" || Object.getPrototypeOf(attributes) !== Object.prototype) return undefined;
+  let any = false;
+  for (const k of Object.keys(attributes)) {
+    const v = attributes[k];
+    any = true;
+    if (v === undefined || plainValue(v)) continue;
+    if (!Array.isArray(v)) return undefined;
+    for (let i = 0; i < v.length; i++) if (v[i] !== undefined && !plainValue(v[i])) return undefined;
+  }
+  return any ? JSON.stringify(attributes) : "";
+}
+
+/** The experimentId of `{ experimentId }` (null for no options), or undefined. */
+function plainExperimentId(options) {
+  if (options === undefined) return null;
+  if (options === null || typeof options !== "object") return undefined;
+  let id = null;
+  for (const k in options) {
+    if (k !== "experimentId" || !Object.hasOwn(options, k)) return undefined;
+    id = options.experimentId;
+    if (id === undefined) id = null;
+    else if (typeof id !== "string") return undefined;
+  }
+  return id;
+}
+
+/** logSpan's arguments for logSpanFast, or undefined for the checked path. */
+function plainSpan(span, options) {
+  if (span === null || typeof span !== "object") return undefined;
+  const { traceId, spanId, parentSpanId, name, kind, dfsSpanType, traceFlags, statusMessage } = span;
+  if (typeof traceId !== "string" || typeof spanId !== "string" || typeof name !== "string") return undefined;
+  if (!optString(parentSpanId) || !optString(statusMessage)) return undefined;
+  if (!optInt(kind) || !optInt(dfsSpanType) || !optInt(traceFlags)) return undefined;
+  if (!noItems(span.events) || !noItems(span.links)) return undefined;
+  const start = nanos(span.startTimeUnixNano);
+  const end = nanos(span.endTimeUnixNano);
+  if (start === undefined || end === undefined) return undefined;
+  const s = span.status;
+  let status;
+  if (isAbsent(s)) status = 0;
+  else if (typeof s === "string") status = Object.hasOwn(STATUS, s) ? STATUS[s] : undefined;
+  else if (Number.isSafeInteger(s)) status = s;
+  if (status === undefined) return undefined;
+  const attributes = plainAttributes(span.attributes);
+  if (attributes === undefined) return undefined;
+  const id = plainExperimentId(options);
+  if (id === undefined) return undefined;
+  return [
+    traceId, spanId, parentSpanId ?? undefined, name, kind ?? undefined, dfsSpanType ?? undefined,
+    start, end, status, statusMessage ?? undefined, attributes === "" ? undefined : attributes,
+    traceFlags ?? undefined, id ?? undefined,
+  ];
+}
+
 export function installFastPaths(ExperimentTracker) {
   const proto = ExperimentTracker.prototype;
   const checkedLogDynamic = proto.logDynamic;
   const checkedLogMetrics = proto.logMetrics;
+  const checkedLogSpan = proto.logSpan;
+
+  // Spans from span() and spanExporter() are plain: their fields cross in one call. A
+  // getter or Proxy that throws while they are looked at leaves the span to the checked
+  // path, which reports it.
+  proto.logSpan = function logSpan(span, options) {
+    let args;
+    try {
+      args = plainSpan(span, options);
+    } catch {
+      args = undefined;
+    }
+    if (args === undefined) return checkedLogSpan.call(this, span, options);
+    return this.logSpanFast(...args);
+  };
 
   proto.logDynamic = function logDynamic(key, value, options) {
     if (typeof key === "string" && typeof value === "number") {

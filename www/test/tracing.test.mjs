@@ -337,3 +337,91 @@ describe("tracker.span() in Node", () => {
     assert.equal(summary.state, "error");
   });
 });
+
+describe("logSpan's fast path", () => {
+  // Spans of plain values cross into wasm in one call (fast.js); anything else is read
+  // field by field. A time given as a decimal string always takes the field-by-field
+  // path, so each span below is logged both ways and must read back the same.
+  const spans = [
+    { name: "bare" },
+    {
+      name: "full",
+      parentSpanId: "00000000000000ff",
+      kind: 3,
+      dfsSpanType: 1,
+      traceFlags: 1,
+      status: "error",
+      statusMessage: "boom \u00e9",
+      attributes: {
+        text: "quote \" nl \n",
+        int: 42,
+        neg: -7,
+        float: 0.125,
+        yes: true,
+        none: null,
+        gone: undefined,
+        list: [1, "two", null, undefined, 2.5],
+        "gen_ai.operation.name": "chat",
+      },
+    },
+    { name: "numeric status", status: 2, attributes: {} },
+    { name: "unknown status code", status: 7, kind: null, statusMessage: null, parentSpanId: null },
+    // Not plain: left to the checked path in both runs, read back the same all the same.
+    { name: "big whole number", attributes: { big: 2 ** 60, negzero: -0, inf: Infinity } },
+    { name: "map attributes", attributes: new Map([["k", "v"]]) },
+  ];
+
+  test("stores what the checked path stores", async () => {
+    const t = await ExperimentTracker.open("memory://");
+    const fast = await t.startExperiment({ name: "fast" });
+    const checked = await t.startExperiment({ name: "checked" });
+    const trace = "0123456789abcdef0123456789abcdef";
+    spans.forEach((s, i) => {
+      const spanId = (i + 1).toString(16).padStart(16, "0");
+      const start = 1764345912123456789n + BigInt(i);
+      const end = start + 1000n;
+      t.logSpan({ traceId: trace, spanId, startTimeUnixNano: start, endTimeUnixNano: end, ...s }, { experimentId: fast });
+      t.logSpan(
+        { traceId: trace, spanId, startTimeUnixNano: String(start), endTimeUnixNano: String(end), ...s },
+        { experimentId: checked },
+      );
+    });
+    const a = await t.getTrace(trace, { experimentId: fast });
+    const b = await t.getTrace(trace, { experimentId: checked });
+    assert.equal(a.length, spans.length);
+    assert.deepEqual(a, b);
+    const full = byName(a).full;
+    assert.equal(full.startTimeUnixNano, 1764345912123456790n);
+    assert.deepEqual(full.attributes.list, [1, "two", null, null, 2.5]);
+    assert.equal("gone" in full.attributes, false);
+    assert.equal(full.status, "error");
+    assert.equal(byName(a)["unknown status code"].status, "unset");
+    await t.close();
+  });
+
+  test("rejects what the checked path rejects, with the same error", async () => {
+    const t = await ExperimentTracker.open("memory://");
+    await t.startExperiment();
+    const bad = [
+      { traceId: "not hex", spanId: "0000000000000001", name: "x" },
+      { traceId: "1".repeat(32), spanId: "0000000000000001", name: "" },
+      { traceId: "1".repeat(32), spanId: "0000000000000001", name: "x", kind: 1.5 },
+      { traceId: "1".repeat(32), spanId: "0000000000000001", name: "x", status: "fine" },
+    ];
+    const error = (span, start, end) => {
+      try {
+        t.logSpan({ startTimeUnixNano: start, endTimeUnixNano: end, ...span });
+      } catch (e) {
+        return [e.code, e.message];
+      }
+      return null;
+    };
+    for (const span of bad) {
+      const fast = error(span, 5n, 9n);
+      assert.notEqual(fast, null, JSON.stringify(span));
+      assert.deepEqual(fast, error(span, "5", "9"));
+    }
+    assert.deepEqual(error({ traceId: "1".repeat(32), spanId: "0000000000000001", name: "x" }, 9n, 5n)?.[0], "INVALID_INPUT");
+    await t.close();
+  });
+});

@@ -394,6 +394,19 @@ fn nanos(v: &JsValue, what: &'static str) -> Result<i64> {
     ))
 }
 
+/// [`opt_int`] for a number the JS fast path has already read.
+pub fn whole(v: Option<f64>, what: &'static str) -> Result<Option<i64>> {
+    match v {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && n.abs() <= MAX_SAFE => Ok(Some(n as i64)),
+        Some(n) => Err(Error::InvalidInput {
+            what,
+            value: format!("{n}"),
+            reason: "must be a whole number".into(),
+        }),
+    }
+}
+
 fn opt_int(v: &JsValue, what: &'static str) -> Result<Option<i64>> {
     if absent(v) {
         return Ok(None);

@@ -188,6 +188,63 @@ impl ExperimentTracker {
         Ok(())
     }
 
+    /// `logSpan` for a span the JS fast path (www/src/fast.js) has already type-checked:
+    /// strings as strings, times as 64-bit bigints, `kind`/`dfsSpanType`/`traceFlags` as
+    /// numbers, the status as its code, the attributes as JSON text of plain values, no
+    /// events or links. One call across the boundary instead of a property read per field.
+    #[wasm_bindgen(js_name = logSpanFast)]
+    #[allow(clippy::too_many_arguments)] // one argument per span field, by design
+    pub fn log_span_fast(
+        &self,
+        trace_id: String,
+        span_id: String,
+        parent_span_id: Option<String>,
+        name: String,
+        kind: Option<f64>,
+        dfs_span_type: Option<f64>,
+        start_time_unix_nano: i64,
+        end_time_unix_nano: i64,
+        status: f64,
+        status_message: Option<String>,
+        attributes: Option<String>,
+        trace_flags: Option<f64>,
+        experiment_id: Option<String>,
+    ) -> Result<(), JsValue> {
+        self.usable().js()?;
+        let span = (|| {
+            Ok(sextant_core::Span {
+                trace_id,
+                span_id,
+                parent_span_id,
+                name,
+                kind: input::whole(kind, "span kind")?.unwrap_or(0),
+                dfs_span_type: input::whole(dfs_span_type, "span dfsSpanType")?.unwrap_or(0),
+                start_time_unix_nano,
+                end_time_unix_nano,
+                status: sextant_core::SpanStatus::from_code(status as i64),
+                status_message,
+                attributes: match attributes {
+                    None => serde_json::Map::new(),
+                    Some(text) => serde_json::from_str(&text).map_err(|e| Error::InvalidInput {
+                        what: "span attributes",
+                        value: text.chars().take(60).collect(),
+                        reason: e.to_string(),
+                    })?,
+                },
+                events: Vec::new(),
+                links: Vec::new(),
+                trace_flags: input::whole(trace_flags, "span traceFlags")?,
+            })
+        })()
+        .js()?;
+        self.inner
+            .tracker
+            .log_span(span, experiment_id.as_deref())
+            .js()?;
+        self.inner.after_log(false);
+        Ok(())
+    }
+
     /// Stores an attachment (text, bytes or a Blob) at once; `binary` says which is meant.
     /// A PNG or JPEG of `key` at `step` (`media/KEY/STEP.png`, with the key's index).
     #[wasm_bindgen(js_name = logImage)]
