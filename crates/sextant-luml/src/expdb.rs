@@ -47,47 +47,40 @@ pub fn write_params(
 /// Rows per multi-row INSERT: fewer statement steps per point (the write path's main cost).
 const ROWS_PER_INSERT: usize = 64;
 
-fn insert_sql(rows: usize) -> String {
+/// How a chunk of points goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conflict {
+    /// A point at a stored step replaces it.
+    Replace,
+    /// For points known to be new: `OR FAIL` keeps what a failing statement wrote, so
+    /// SQLite keeps no statement journal (a copy of every page the statement touches) and
+    /// checks the key once per row instead of twice; a conflict falls back to `Replace`.
+    Fail,
+}
+
+fn insert_sql(rows: usize, conflict: Conflict) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| format!("(?1, ?{}, ?{}, ?{})", 2 + 3 * r, 3 + 3 * r, 4 + 3 * r))
         .collect();
+    let or = match conflict {
+        Conflict::Replace => "REPLACE",
+        Conflict::Fail => "FAIL",
+    };
     format!(
-        "INSERT OR REPLACE INTO dynamic_metrics(key, value, step, logged_at) VALUES {}",
+        "INSERT OR {or} INTO dynamic_metrics(key, value, step, logged_at) VALUES {}",
         values.join(", ")
     )
 }
 
-pub fn write_metrics(
-    conn: &Connection,
-    path: &Path,
-    key: &str,
-    points: &[MetricPoint],
-) -> SqlResult<()> {
+/// Which points carry a stored `logged_at` (see [`ANCHOR_INTERVAL_MS`]).
+fn anchors(points: &[MetricPoint]) -> Vec<bool> {
     let mut last_anchor = i64::MIN;
     let mut last_anchor_at = 0usize;
     let last = points.len().saturating_sub(1);
-    // One prepared statement for all full chunks: its SQL is long, so looking it up in the
-    // statement cache per chunk would cost more than the rows it inserts.
-    let mut full = conn.prepare_cached(&insert_sql(ROWS_PER_INSERT)).at(path)?;
-    let mut tail = None;
-    for (c, chunk) in points.chunks(ROWS_PER_INSERT).enumerate() {
-        let stmt = if chunk.len() == ROWS_PER_INSERT {
-            &mut full
-        } else {
-            tail.insert(conn.prepare_cached(&insert_sql(chunk.len())).at(path)?)
-        };
-        stmt.raw_bind_parameter(1, key).at(path)?;
-        for (j, p) in chunk.iter().enumerate() {
-            let i = c * ROWS_PER_INSERT + j;
-            let base = 2 + 3 * j;
-            // SQLite stores NaN as NULL; reads turn NULL back into NaN, so the point survives.
-            let value = if p.value.is_nan() {
-                None
-            } else {
-                Some(p.value)
-            };
-            stmt.raw_bind_parameter(base, value).at(path)?;
-            stmt.raw_bind_parameter(base + 1, p.step).at(path)?;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
             // The point before a jump is stored too, so every point between two stored
             // times was logged within ANCHOR_INTERVAL_MS of the first: interpolation is
             // then off by less than that, however long the pause after it.
@@ -102,14 +95,87 @@ pub fn write_metrics(
             if anchor {
                 last_anchor = p.logged_at;
                 last_anchor_at = i;
-                stmt.raw_bind_parameter(base + 2, iso_from_millis(p.logged_at))
-                    .at(path)?;
-            } else {
-                stmt.raw_bind_parameter(base + 2, rusqlite::types::Null)
-                    .at(path)?;
             }
+            anchor
+        })
+        .collect()
+}
+
+/// Binds one chunk (the key and three parameters per point) and runs the statement.
+fn insert_chunk(
+    stmt: &mut rusqlite::Statement<'_>,
+    key: &str,
+    chunk: &[MetricPoint],
+    anchored: &[bool],
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(1, key)?;
+    for (j, (p, anchor)) in chunk.iter().zip(anchored).enumerate() {
+        let base = 2 + 3 * j;
+        // SQLite stores NaN as NULL; reads turn NULL back into NaN, so the point survives.
+        let value = if p.value.is_nan() {
+            None
+        } else {
+            Some(p.value)
+        };
+        stmt.raw_bind_parameter(base, value)?;
+        stmt.raw_bind_parameter(base + 1, p.step)?;
+        if *anchor {
+            stmt.raw_bind_parameter(base + 2, iso_from_millis(p.logged_at))?;
+        } else {
+            stmt.raw_bind_parameter(base + 2, rusqlite::types::Null)?;
         }
-        stmt.raw_execute().at(path)?;
+    }
+    stmt.raw_execute().map(|_| ())
+}
+
+/// Writes points of one key; a point at a stored step replaces it. `fresh`: the caller
+/// knows every step is above the key's stored steps and comes once (an append), which
+/// takes the cheaper insert; a wrong `fresh` costs time, not correctness.
+pub fn write_metrics(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    points: &[MetricPoint],
+    fresh: bool,
+) -> SqlResult<()> {
+    let anchored = anchors(points);
+    let conflict = if fresh {
+        Conflict::Fail
+    } else {
+        Conflict::Replace
+    };
+    // One prepared statement for all full chunks: its SQL is long, so looking it up in the
+    // statement cache per chunk would cost more than the rows it inserts.
+    let mut full = conn
+        .prepare_cached(&insert_sql(ROWS_PER_INSERT, conflict))
+        .at(path)?;
+    for (chunk, flags) in points
+        .chunks(ROWS_PER_INSERT)
+        .zip(anchored.chunks(ROWS_PER_INSERT))
+    {
+        let done = if chunk.len() == ROWS_PER_INSERT {
+            insert_chunk(&mut full, key, chunk, flags)
+        } else {
+            let mut tail = conn
+                .prepare_cached(&insert_sql(chunk.len(), conflict))
+                .at(path)?;
+            insert_chunk(&mut tail, key, chunk, flags)
+        };
+        match done {
+            Ok(()) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if conflict == Conflict::Fail
+                    && e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                // A step was stored after all: the rows before it are in, and replacing
+                // the whole chunk writes each point once.
+                let mut again = conn
+                    .prepare_cached(&insert_sql(chunk.len(), Conflict::Replace))
+                    .at(path)?;
+                insert_chunk(&mut again, key, chunk, flags).at(path)?;
+            }
+            Err(e) => return Err(e).at(path),
+        }
     }
     Ok(())
 }
@@ -560,6 +626,33 @@ mod tests {
         }
     }
 
+    /// A batch wrongly taken for an append (a step already stored) is still written
+    /// exactly: each step once, with the batch's value, and the other rows of the chunk.
+    #[test]
+    fn a_fresh_write_over_stored_steps_replaces_them() {
+        let path = Path::new("exp.db");
+        let conn = Connection::open_in_memory().unwrap();
+        crate::schema::create_exp(&conn, path).unwrap();
+        let at = 1_700_000_000_000;
+        let point = |step: i64, value: f64| MetricPoint {
+            step,
+            value,
+            logged_at: at + step,
+        };
+        let old: Vec<_> = (0..200).map(|s| point(s, -1.0)).collect();
+        write_metrics(&conn, path, "loss", &old, true).unwrap();
+        // Steps 150..350: the first 50 collide, in the first chunk and across a full one.
+        let new: Vec<_> = (150..350).map(|s| point(s, s as f64)).collect();
+        write_metrics(&conn, path, "loss", &new, true).unwrap();
+        let back = read_points(&conn, path, "loss", StepRange::ALL).unwrap();
+        assert_eq!(back.len(), 350);
+        for (i, q) in back.iter().enumerate() {
+            assert_eq!(q.step, i as i64);
+            let want = if i < 150 { -1.0 } else { i as f64 };
+            assert_eq!(q.value, want, "step {i}");
+        }
+    }
+
     /// Points a second or more apart around a pause: without the point before the jump
     /// stored, its time would read back near the end of the pause (minutes off).
     #[test]
@@ -575,7 +668,7 @@ mod tests {
             t += if step % 1_000 == 999 { 600_000 } else { 7 };
             logged.push(p(step, t));
         }
-        write_metrics(&conn, path, "loss", &logged).unwrap();
+        write_metrics(&conn, path, "loss", &logged, false).unwrap();
         let back = read_points(&conn, path, "loss", StepRange::ALL).unwrap();
         let worst = back
             .iter()

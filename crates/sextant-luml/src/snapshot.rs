@@ -82,7 +82,7 @@ fn exp_db_bytes(dump: &ExperimentDump) -> Result<Vec<u8>> {
             .collect();
         expdb::write_params(&tx, path, &params)?;
         for (key, points) in &dump.metrics {
-            expdb::write_metrics(&tx, path, key, points)?;
+            expdb::write_metrics(&tx, path, key, points, false)?;
         }
         expdb::write_spans(&tx, path, &dump.spans)?;
         for (i, (a, _)) in dump.attachments.iter().enumerate() {

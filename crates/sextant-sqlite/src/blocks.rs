@@ -101,6 +101,77 @@ impl Agg {
     }
 }
 
+/// Blocks per multi-row upsert: an append of 1M points rewrites ~16k level-0 blocks, and
+/// one statement per block cost more than the summaries' arithmetic.
+const UPSERT_ROWS: usize = 32;
+
+fn upsert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let b = 3 + 9 * r;
+            format!(
+                "(?1,?2,?{},?{},?{},?{},?{},?{},?{},?{},?{})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            )
+        })
+        .collect();
+    format!(
+        "INSERT OR REPLACE INTO sextant_metric_blocks(key, level, block, count, first_step, last_step,
+            first_at, min_step, min_value, max_step, max_value) VALUES {}",
+        values.join(",")
+    )
+}
+
+/// Made once: formatting it per statement cost more than binding its rows.
+static UPSERT_FULL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| upsert_sql(UPSERT_ROWS));
+
+/// Writes every block of `rows` (one level), up to [`UPSERT_ROWS`] per statement.
+fn upsert_many(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    level: usize,
+    rows: &BTreeMap<i64, Agg>,
+) -> SqlResult<()> {
+    let rows: Vec<(&i64, &Agg)> = rows.iter().collect();
+    for chunk in rows.chunks(UPSERT_ROWS) {
+        if chunk.len() < UPSERT_ROWS {
+            for (b, a) in chunk {
+                upsert(conn, path, key, level, **b, a)?;
+            }
+            continue;
+        }
+        let mut stmt = conn.prepare_cached(&UPSERT_FULL).at(path)?;
+        stmt.raw_bind_parameter(1, key).at(path)?;
+        stmt.raw_bind_parameter(2, level as i64).at(path)?;
+        for (r, (b, a)) in chunk.iter().enumerate() {
+            let at = 3 + 9 * r;
+            stmt.raw_bind_parameter(at, **b).at(path)?;
+            stmt.raw_bind_parameter(at + 1, a.count).at(path)?;
+            stmt.raw_bind_parameter(at + 2, a.first_step).at(path)?;
+            stmt.raw_bind_parameter(at + 3, a.last_step).at(path)?;
+            stmt.raw_bind_parameter(at + 4, a.first_at).at(path)?;
+            stmt.raw_bind_parameter(at + 5, a.min.0).at(path)?;
+            stmt.raw_bind_parameter(at + 6, nan_to_null(a.min.1))
+                .at(path)?;
+            stmt.raw_bind_parameter(at + 7, a.max.0).at(path)?;
+            stmt.raw_bind_parameter(at + 8, nan_to_null(a.max.1))
+                .at(path)?;
+        }
+        stmt.raw_execute().at(path)?;
+    }
+    Ok(())
+}
+
 fn nan_to_null(v: f64) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
@@ -227,6 +298,47 @@ fn propagate(conn: &Connection, path: &Path, key: &str, mut touched: Vec<i64>) -
     Ok(())
 }
 
+/// [`propagate`] after an append. Nothing is stored past the batch's first block, so a
+/// parent is the fold of the batch's blocks under it, except the one parent that may also
+/// hold stored blocks before the batch, which reads its children (already written).
+fn propagate_appended(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    mut children: BTreeMap<i64, Agg>,
+) -> SqlResult<()> {
+    for level in 1..SHIFTS.len() {
+        let d = SHIFTS[level] - SHIFTS[level - 1];
+        let Some(&lo) = children.keys().next() else {
+            return Ok(());
+        };
+        let mut parents: BTreeMap<i64, Agg> = BTreeMap::new();
+        for (b, a) in &children {
+            parents
+                .entry(b >> d)
+                .and_modify(|p| p.merge(a))
+                .or_insert(*a);
+        }
+        let first = lo >> d;
+        if first << d < lo {
+            let kids = blocks(
+                conn,
+                path,
+                key,
+                level - 1,
+                first << d,
+                ((first + 1) << d) - 1,
+            )?;
+            if let Some(agg) = fold(kids.iter().map(|(_, a)| *a)) {
+                parents.insert(first, agg);
+            }
+        }
+        upsert_many(conn, path, key, level, &parents)?;
+        children = parents;
+    }
+    Ok(())
+}
+
 /// Recomputes level-0 blocks from the points themselves, then their parents.
 fn recompute(conn: &Connection, path: &Path, key: &str, mut level0: Vec<i64>) -> SqlResult<()> {
     level0.sort_unstable();
@@ -286,36 +398,17 @@ fn mark_current(conn: &Connection, path: &Path, key: &str) -> SqlResult<()> {
     .at(path)
 }
 
-/// True when the points table holds exactly the steps of `points` for `key` (they were
-/// just written, so this is the key's first write), read no further than that many rows.
-fn holds_only(
-    conn: &Connection,
-    path: &Path,
-    key: &str,
-    points: &[MetricPoint],
-) -> SqlResult<bool> {
-    let mut steps: Vec<i64> = points.iter().map(|p| p.step).collect();
-    steps.sort_unstable();
-    steps.dedup();
-    let n = steps.len() as i64;
-    let stored: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM dynamic_metrics WHERE key = ?1 LIMIT ?2)",
-        )
-        .and_then(|mut s| s.query_row(params![key, n.saturating_add(1)], |r| r.get(0)))
-        .at(path)?;
-    Ok(stored == n)
-}
-
 /// Keeps the pyramid current after `points` were written. `appended` means every point
 /// lies after the key's previous highest step, so level-0 blocks merge the new points
-/// into what they hold without re-reading them.
+/// into what they hold without re-reading them; `first` that the key held no points
+/// before this write.
 pub fn after_write(
     conn: &Connection,
     path: &Path,
     key: &str,
     points: &[MetricPoint],
     appended: bool,
+    first: bool,
 ) -> SqlResult<()> {
     if points.is_empty() {
         return Ok(());
@@ -328,7 +421,7 @@ pub fn after_write(
             .prepare_cached("SELECT 1 FROM sextant_metric_blocks WHERE key = ?1 LIMIT 1")
             .and_then(|mut s| s.exists(params![key]))
             .at(path)?;
-        if !has_blocks && holds_only(conn, path, key, points)? {
+        if !has_blocks && first {
             mark_current(conn, path, key)?;
         }
     }
@@ -350,9 +443,9 @@ pub fn after_write(
         if let Some(old) = stored.get(b) {
             agg.merge(old);
         }
-        upsert(conn, path, key, 0, *b, agg)?;
     }
-    propagate(conn, path, key, fresh.into_keys().collect())
+    upsert_many(conn, path, key, 0, &fresh)?;
+    propagate_appended(conn, path, key, fresh)
 }
 
 /// One indexed step lookup: the first (or last) step of `key` in `[from, to]`.

@@ -40,6 +40,9 @@ struct ExpConn {
     read_only: bool,
     /// Each key's (highest step, value there), for the meta.db cache; loaded on first write.
     latest: Option<BTreeMap<String, (i64, f64)>>,
+    /// `PRAGMA data_version` when `latest` was last made current: another connection's
+    /// commit (luml, another process) changes it, and `latest` is then read again.
+    data_version: Option<i64>,
 }
 
 /// The luml-compatible SQLite store. Safe to share between threads and, through SQLite's
@@ -307,6 +310,7 @@ impl SqliteStore {
                 path,
                 read_only,
                 latest: None,
+                data_version: None,
             },
         );
         Ok(())
@@ -379,7 +383,8 @@ impl SqliteStore {
     /// Writes one experiment's data records inside the caller's exp.db transaction
     /// `tx`. Attachment bytes go to temporary files in `staged`, moved into place only
     /// once every database has committed. Returns the key → (highest step, value) map
-    /// after the write, kept by the caller only if the batch commits.
+    /// after the write, kept by the caller only if the batch commits. `trusted`: no other
+    /// connection has written since the cached map was made.
     fn write_data(
         &self,
         tx: &Connection,
@@ -387,12 +392,13 @@ impl SqliteStore {
         id: &str,
         records: &[&Record],
         staged: &mut StagedFiles,
+        trusted: bool,
     ) -> Result<(Touched, Latest)> {
         let mut touched = Touched::default();
         let path = &ec.path;
-        let mut latest = match &ec.latest {
-            Some(l) => l.clone(),
-            None => expdb::latest_values(tx, path)?,
+        let mut latest = match (&ec.latest, trusted) {
+            (Some(l), true) => l.clone(),
+            _ => expdb::latest_values(tx, path)?,
         };
         for r in records {
             match r {
@@ -404,8 +410,10 @@ impl SqliteStore {
                     let appended = latest
                         .get(key)
                         .is_none_or(|(top, _)| points.iter().all(|p| p.step > *top));
-                    expdb::write_metrics(tx, path, key, points)?;
-                    blocks::after_write(tx, path, key, points, appended)?;
+                    let first = !latest.contains_key(key);
+                    let fresh = appended && points.windows(2).all(|w| w[0].step < w[1].step);
+                    expdb::write_metrics(tx, path, key, points, fresh)?;
+                    blocks::after_write(tx, path, key, points, appended, first)?;
                     if let Some(top) = points.iter().max_by_key(|p| p.step) {
                         if latest.get(key).is_none_or(|(s, _)| top.step >= *s) {
                             latest.insert(key.clone(), (top.step, top.value));
@@ -827,12 +835,16 @@ impl Store for SqliteStore {
                 .get(*id)
                 .ok_or_else(|| Error::storage(format!("experiment {id} connection vanished")))?;
             let tx = begin(&ec.conn, &ec.path)?;
+            let data_version: i64 = tx
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .at(&ec.path)?;
             let records: Vec<&Record> = batch
                 .records
                 .iter()
                 .filter(|r| r.experiment() == *id)
                 .collect();
-            let (touched, latest) = self.write_data(&tx, ec, id, &records, &mut staged)?;
+            let trusted = ec.data_version == Some(data_version);
+            let (touched, latest) = self.write_data(&tx, ec, id, &records, &mut staged, trusted)?;
             if touched.params {
                 let p = expdb::read_params(&tx, &ec.path)?;
                 let obj: serde_json::Map<String, serde_json::Value> =
@@ -851,7 +863,7 @@ impl Store for SqliteStore {
                 .at(&self.meta_path)?;
             }
             exp_txs.push((tx, ec.path.clone()));
-            latest_after.push((id.to_string(), latest));
+            latest_after.push((id.to_string(), latest, data_version));
         }
         for r in &batch.records {
             match r {
@@ -891,9 +903,10 @@ impl Store for SqliteStore {
         staged.publish()?;
         meta.commit().at(&self.meta_path)?;
         drop(meta_guard);
-        for (id, latest) in latest_after {
+        for (id, latest, data_version) in latest_after {
             if let Some(ec) = exps.get_mut(&id) {
                 ec.latest = Some(latest);
+                ec.data_version = Some(data_version);
             }
         }
         Ok(())

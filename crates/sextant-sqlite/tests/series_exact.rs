@@ -183,3 +183,56 @@ fn a_repeated_step_in_one_batch_counts_once() {
     assert_eq!(listed[0].count, 100_002);
     assert_eq!(listed[0].min, Some(-50.0), "the later value of the step");
 }
+
+/// Another writer (luml, another process) adds points to a key between two of the store's
+/// writes: the store notices (SQLite's data version) and does not take its next batch for
+/// an append, so the pyramid it extends stays exact.
+#[test]
+fn another_writers_points_are_seen_before_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let at = 1_700_000_000_000;
+    let point = |step: i64| sextant_core::MetricPoint {
+        step,
+        value: ((step * 7919) % 1_000) as f64 - 500.0,
+        logged_at: at + step,
+    };
+    let batch = |steps: std::ops::Range<i64>| steps.map(point).collect::<Vec<_>>();
+    pollster::block_on(series_check::write_series(
+        &store,
+        ID,
+        "m",
+        &[batch(0..100_000)],
+    ))
+    .unwrap();
+    // luml, past the store's last step, with extremes the store has not seen.
+    let conn = rusqlite::Connection::open(store.exp_db_path(ID)).unwrap();
+    let tx = conn.unchecked_transaction().unwrap();
+    for step in 200_000..300_000i64 {
+        let value = if step == 250_000 {
+            1e9
+        } else {
+            -((step % 13) as f64)
+        };
+        tx.execute(
+            "INSERT INTO dynamic_metrics(key, value, step) VALUES ('m', ?1, ?2)",
+            rusqlite::params![value, step],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    // A wide read extends the pyramid over luml's points.
+    check(&store, 11).unwrap();
+    // The store writes the gap: above its own last step, below luml's.
+    let gap = sextant_core::Record::Metrics {
+        experiment: ID.into(),
+        key: "m".into(),
+        points: batch(100_000..200_000),
+    };
+    pollster::block_on(store.write(&sextant_core::Batch { records: vec![gap] })).unwrap();
+    summary_is_exact(&store).unwrap();
+    check(&store, 12).unwrap();
+    let listed = pollster::block_on(store.list_metrics(ID)).unwrap();
+    assert_eq!(listed[0].count, 300_000);
+    assert_eq!(listed[0].max, Some(1e9));
+}

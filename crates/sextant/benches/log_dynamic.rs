@@ -9,6 +9,8 @@
 //! - `log_dynamic/raw rusqlite …`: the limit: the same 1,000,000 rows inserted straight
 //!   into the same table of a luml `exp.db` (same pragmas) in one transaction, by
 //!   single-row prepared `INSERT`s and by multi-row `INSERT … VALUES` of 64 and 500 rows.
+//!   Sextant and the raw forms are each summarised by their median and best run; the
+//!   ratio compares medians with medians and bests with bests.
 //! - bytes per point on disk: 1,000,000 points over three keys, checkpointed, `exp.db`
 //!   size / points (printed; criterion cannot report bytes).
 //!
@@ -87,11 +89,32 @@ fn buffered(c: &mut Criterion) {
     t.end_experiment(None).unwrap();
 }
 
+/// Per-run rates, summarised the same way for Sextant and for the raw inserts, so their
+/// ratio compares like with like.
+#[derive(Debug, Clone, Copy)]
+struct Rates {
+    median: f64,
+    best: f64,
+}
+
+impl Rates {
+    fn of(mut runs: Vec<f64>) -> Option<Rates> {
+        if runs.is_empty() {
+            return None;
+        }
+        runs.sort_by(f64::total_cmp);
+        Some(Rates {
+            median: runs[runs.len() / 2],
+            best: runs[runs.len() - 1],
+        })
+    }
+}
+
 /// Points per second, logged and made durable (`None` when filtered out).
-fn sustained(c: &mut Criterion) -> Option<f64> {
+fn sustained(c: &mut Criterion) -> Option<Rates> {
     let dir = bench_dir();
     let t = sqlite_tracker(dir.path(), FlushPolicy::default());
-    let (mut points, mut elapsed) = (0u64, Duration::ZERO);
+    let mut runs = Vec::new();
     let mut group = c.benchmark_group("log_dynamic");
     group
         .sample_size(10)
@@ -111,8 +134,7 @@ fn sustained(c: &mut Criterion) -> Option<f64> {
                 t.flush().unwrap();
                 let took = start.elapsed();
                 timed += took;
-                points += SUSTAINED_POINTS;
-                elapsed += took;
+                runs.push(SUSTAINED_POINTS as f64 / took.as_secs_f64());
                 // Keep the disk use of the benchmark flat.
                 t.delete_experiment(&id).unwrap();
             }
@@ -120,7 +142,7 @@ fn sustained(c: &mut Criterion) -> Option<f64> {
         });
     });
     group.finish();
-    (points > 0).then(|| points as f64 / elapsed.as_secs_f64())
+    Rates::of(runs)
 }
 
 /// The baseline: every point its own transaction, committed with a full sync (as luml).
@@ -168,15 +190,15 @@ fn naive(c: &mut Criterion) -> Option<f64> {
 
 /// The limit: 1M rows of one key straight into luml's `dynamic_metrics` (a fresh `exp.db`
 /// with the store's own pragmas), one transaction; `rows` per `INSERT` statement.
-/// Points per second of the best run.
-fn raw_insert(c: &mut Criterion, rows: usize) -> Option<f64> {
+/// Points per second, median and best of the runs.
+fn raw_insert(c: &mut Criterion, rows: usize) -> Option<Rates> {
     let dir = bench_dir();
     let name = if rows == 1 {
         "raw rusqlite, single-row prepared INSERT (1M rows, one transaction)".to_string()
     } else {
         format!("raw rusqlite, {rows}-row INSERT … VALUES (1M rows, one transaction)")
     };
-    let mut best: Option<f64> = None;
+    let mut runs = Vec::new();
     let mut group = c.benchmark_group("log_dynamic");
     group
         .sample_size(10)
@@ -218,8 +240,7 @@ fn raw_insert(c: &mut Criterion, rows: usize) -> Option<f64> {
                 tx.commit().unwrap();
                 let took = start.elapsed();
                 timed += took;
-                let rate = SUSTAINED_POINTS as f64 / took.as_secs_f64();
-                best = Some(best.map_or(rate, |b: f64| b.max(rate)));
+                runs.push(SUSTAINED_POINTS as f64 / took.as_secs_f64());
                 drop(conn);
                 let _ = std::fs::remove_file(&path);
                 let _ = std::fs::remove_file(path.with_extension("db-wal"));
@@ -229,7 +250,7 @@ fn raw_insert(c: &mut Criterion, rows: usize) -> Option<f64> {
         });
     });
     group.finish();
-    best
+    Rates::of(runs)
 }
 
 /// `exp.db` bytes per metric point after a clean end and a WAL checkpoint.
@@ -258,7 +279,7 @@ fn main() {
     let durable = sustained(&mut c);
     let baseline = naive(&mut c);
     // 1M is a multiple of each, so every statement is full.
-    let limits: Vec<(usize, Option<f64>)> = [1usize, 64, 500]
+    let limits: Vec<(usize, Option<Rates>)> = [1usize, 64, 500]
         .into_iter()
         .map(|rows| (rows, raw_insert(&mut c, rows)))
         .collect();
@@ -266,28 +287,39 @@ fn main() {
     c.final_summary();
     // The numbers side by side, so the ratio needs no arithmetic.
     println!();
-    if let Some(durable) = durable {
-        println!("sustained durable logging: {durable:.0} points/s");
+    if let Some(d) = durable {
+        println!(
+            "sustained durable logging: {:.0} points/s (median run; best {:.0})",
+            d.median, d.best
+        );
     }
     if let Some(baseline) = baseline {
         println!("naive per-point commit:    {baseline:.0} points/s (luml ~260)");
     }
     if let (Some(durable), Some(baseline)) = (durable, baseline) {
-        println!("speed-up over naive:       {:.0}x", durable / baseline);
+        println!(
+            "speed-up over naive:       {:.0}x",
+            durable.median / baseline
+        );
     }
     for (rows, limit) in &limits {
-        if let Some(limit) = limit {
-            println!("raw rusqlite limit, {rows} row(s) per INSERT: {limit:.0} points/s");
+        if let Some(l) = limit {
+            println!(
+                "raw rusqlite limit, {rows} row(s) per INSERT: {:.0} points/s (median run; best {:.0})",
+                l.median, l.best
+            );
         }
     }
+    // The fastest raw form, by its median run.
     let best = limits
         .iter()
         .filter_map(|(_, l)| *l)
-        .fold(None, |m: Option<f64>, l| Some(m.map_or(l, |m| m.max(l))));
-    if let (Some(durable), Some(best)) = (durable, best) {
+        .max_by(|a, b| a.median.total_cmp(&b.median));
+    if let (Some(d), Some(l)) = (durable, best) {
         println!(
-            "sustained durable / best raw insert: {:.2}x",
-            durable / best
+            "sustained durable / best raw insert: {:.2}x (median runs; best runs {:.2}x)",
+            d.median / l.median,
+            d.best / l.best
         );
     }
     println!("bytes/point on disk: {bytes:.1} (luml ~79)");
