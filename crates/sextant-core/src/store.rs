@@ -404,6 +404,12 @@ pub trait Store: MaybeSend + MaybeSync + std::fmt::Debug {
         false
     }
 
+    /// Whether writes run one at a time anyway (one writer lock, as SQLite's): a server
+    /// then gathers batches that arrive during a write into the next one (group commit).
+    fn writes_one_at_a_time(&self) -> bool {
+        false
+    }
+
     /// Applies every record or, on error, as many as the store can roll back: none.
     /// By reference, so a tracker can keep a failed batch for retry without a copy.
     /// An empty batch writes nothing (a read-only SQLite store still refuses it).

@@ -514,9 +514,20 @@ pub async fn write_batch(
     // The same rules the tracker applies when logging, before the store sees any of it.
     batch.validate()?;
     crate::auth::stamp(&mut batch, crate::auth::caller_token().as_deref());
-    let batch = Arc::new(batch);
-    let b = batch.clone();
-    with_store(&state, move |s| Box::pin(async move { s.write(&b).await })).await?;
-    state.events.wrote(&batch);
+    match &state.group {
+        Some(group) => {
+            let (batch, result) = group.write(batch).await;
+            result?;
+            if let Some(batch) = batch {
+                state.events.wrote(&batch);
+            }
+        }
+        None => {
+            let batch = Arc::new(batch);
+            let b = batch.clone();
+            with_store(&state, move |s| Box::pin(async move { s.write(&b).await })).await?;
+            state.events.wrote(&batch);
+        }
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -8,6 +8,7 @@ mod body;
 mod error;
 mod evals_api;
 mod events;
+mod group;
 mod guard;
 mod mlflow;
 mod otlp;
@@ -82,6 +83,8 @@ pub(crate) struct AppState {
     max_attachment_bytes: u64,
     otlp: Arc<otlp::Known>,
     tokens: Arc<auth::TokenCache>,
+    /// Group commit for stores that write one batch at a time.
+    group: Option<group::GroupWriter>,
 }
 
 /// Runs blocking store work on tokio's blocking pool; a panic there becomes a 500.
@@ -165,7 +168,11 @@ pub fn router(store: Arc<dyn Store>, opts: &ServeOptions) -> Result<Router, Stri
         eprintln!("warning: live updates from other writers fall back to polling: {e}");
     }
     tokio::spawn(events::poll(store.clone(), events.clone()));
+    let group = store
+        .writes_one_at_a_time()
+        .then(|| group::GroupWriter::start(store.clone()));
     let state = AppState {
+        group,
         store,
         token: opts.token.as_deref().map(Arc::from),
         events,

@@ -789,6 +789,10 @@ impl Store for SqliteStore {
         true
     }
 
+    fn writes_one_at_a_time(&self) -> bool {
+        true
+    }
+
     async fn write(&self, batch: &Batch) -> Result<()> {
         batch.validate()?;
         self.check_writable()?;
