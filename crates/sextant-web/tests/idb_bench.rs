@@ -42,9 +42,10 @@ fn now() -> f64 {
     f.call0(&perf).unwrap().as_f64().unwrap()
 }
 
+/// NaN for no values (a naive read skipped).
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn thousands(n: usize) -> String {
@@ -185,9 +186,12 @@ async fn idb_chart_and_write_figures() {
     // The first query after the write, then repeated ones (as a dashboard re-asks).
     let (_, cold) = fast(&store, StepRange::ALL, 1000).await;
     console_log!("idb full range, first query after writing: {cold:.1} ms");
-    compare(&store, "full range", 1000, &[StepRange::ALL; 9], 2).await;
+    // Every point of a series past 20M would not fit wasm32's memory: the naive full read
+    // is then skipped (and reported as NaN).
+    let naive_full = if n > 20_000_000 { 0 } else { 2 };
+    compare(&store, "full range", 1000, &[StepRange::ALL; 9], naive_full).await;
     // The dashboard asks two points a pixel, 200 to 4000: 4000 at the widest chart.
-    compare(&store, "full range", 4000, &[StepRange::ALL; 9], 2).await;
+    compare(&store, "full range", 4000, &[StepRange::ALL; 9], naive_full).await;
     for (label, width, budget) in [
         ("zoom 2M steps", 2_000_000, 4000),
         ("zoom 1M steps", 1_000_000, 1000),
