@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// A group closes at this many points or batches, whichever comes first: bigger groups
 /// save little and hold the first request's answer longer.
-const GROUP_POINTS: usize = 250_000;
+const GROUP_POINTS: usize = 50_000;
 const GROUP_BATCHES: usize = 64;
 
 struct Job {
