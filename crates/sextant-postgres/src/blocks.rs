@@ -96,24 +96,29 @@ fn merge_sql(level: Level) -> String {
     )
 }
 
-/// The same summary computed from `points` for the listed blocks (any write pattern).
+/// The same summary computed from `points` for the listed blocks (any write pattern). Each
+/// block a LATERAL range with a LIMIT (exact: a block holds at most `size` steps): as a
+/// plain range join the planner may scan `points` whole once the table is large.
 fn recompute_sql(level: Level) -> String {
     format!(
         "INSERT INTO {table} (key_id, block, first_step, min_step, min_value, max_step, max_value)
-    SELECT p.key_id, p.step >> {shift}, min(p.step),
+    SELECT t.key_id, t.block, min(p.step),
            (array_agg(p.step ORDER BY p.value, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
            min(p.value) FILTER (WHERE p.value <> 'NaN'::float8),
            (array_agg(p.step ORDER BY p.value DESC, p.step) FILTER (WHERE p.value <> 'NaN'::float8))[1],
            max(p.value) FILTER (WHERE p.value <> 'NaN'::float8)
       FROM unnest($1::int8[], $2::int8[]) AS t(key_id, block)
-      JOIN points p ON p.key_id = t.key_id AND p.step BETWEEN t.block << {shift} AND (t.block << {shift}) + {last}
-     GROUP BY p.key_id, p.step >> {shift}
+      CROSS JOIN LATERAL (SELECT step, value FROM points WHERE key_id = t.key_id
+          AND step >= t.block << {shift} AND step <= (t.block << {shift}) + {last}
+          ORDER BY step LIMIT {size}) p
+     GROUP BY t.key_id, t.block
     ON CONFLICT (key_id, block) DO UPDATE SET first_step = excluded.first_step,
       min_step = excluded.min_step, min_value = excluded.min_value,
       max_step = excluded.max_step, max_value = excluded.max_value",
         table = level.table,
         shift = level.shift,
-        last = level.size() - 1
+        last = level.size() - 1,
+        size = level.size()
     )
 }
 
