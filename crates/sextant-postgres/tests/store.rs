@@ -10,16 +10,7 @@ use sextant_core::{Batch, Error, MetricPoint, NewExperiment, Record, StepRange, 
 use sextant_postgres::PgStore;
 
 fn create(id: &str) -> Record {
-    Record::Create(NewExperiment {
-        id: id.into(),
-        name: id.into(),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1,
-        description: None,
-        source: None,
-        created_by: None,
-    })
+    Record::Create(NewExperiment::new(id, id, "g", 1))
 }
 
 fn metrics(id: &str, key: &str, points: Vec<MetricPoint>) -> Record {

@@ -45,16 +45,7 @@ fn start(max_body_bytes: usize) -> Server {
 }
 
 fn create(id: &str) -> Record {
-    Record::Create(NewExperiment {
-        id: id.into(),
-        name: "binary".into(),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1_700_000_000_000,
-        description: None,
-        source: None,
-        created_by: None,
-    })
+    Record::Create(NewExperiment::new(id, "binary", "g", 1_700_000_000_000))
 }
 
 /// Points that JSON has to spell out (NaN, ±∞, huge steps) and enough of them for

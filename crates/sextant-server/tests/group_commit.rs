@@ -80,16 +80,7 @@ impl Store for SlowStore {
 }
 
 fn create(id: &str) -> Record {
-    Record::Create(NewExperiment {
-        id: id.into(),
-        name: id.into(),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1_700_000_000_000,
-        description: None,
-        source: None,
-        created_by: None,
-    })
+    Record::Create(NewExperiment::new(id, id, "g", 1_700_000_000_000))
 }
 
 fn metrics(experiment: &str, key: &str, n: i64, scale: f64) -> Record {

@@ -12,16 +12,12 @@ use sextant_core::{Batch, Error, MetricPoint, NewExperiment, ParamValue, Record,
 use sextant_sqlite::SqliteStore;
 
 fn create(id: &str) -> Record {
-    Record::Create(NewExperiment {
-        id: id.into(),
-        name: format!("run {id}"),
-        group: "g".into(),
-        tags: vec![],
-        created_at: 1_700_000_000_000,
-        description: None,
-        source: None,
-        created_by: None,
-    })
+    Record::Create(NewExperiment::new(
+        id,
+        format!("run {id}"),
+        "g",
+        1_700_000_000_000,
+    ))
 }
 
 fn points(id: &str, key: &str, steps: std::ops::Range<i64>) -> Record {

@@ -68,18 +68,7 @@ fn a_span_record_is_stored_like_its_converted_span() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert!(store.takes_span_records());
     let spans: Vec<SpanRecord> = (0..4).map(record).collect();
-    let create = |id: &str| {
-        Record::Create(NewExperiment {
-            id: id.into(),
-            name: id.into(),
-            group: "g".into(),
-            tags: vec![],
-            created_at: 1_700_000_000_000,
-            description: None,
-            source: None,
-            created_by: None,
-        })
-    };
+    let create = |id: &str| Record::Create(NewExperiment::new(id, id, "g", 1_700_000_000_000));
     let batch = Batch {
         records: vec![
             create("as-records"),

@@ -134,6 +134,28 @@ pub struct NewExperiment {
     pub created_by: Option<String>,
 }
 
+impl NewExperiment {
+    /// An experiment with only an id, name, group and creation time (Unix ms): no tags,
+    /// description, source or creator.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        group: impl Into<String>,
+        created_at: i64,
+    ) -> NewExperiment {
+        NewExperiment {
+            id: id.into(),
+            name: name.into(),
+            group: group.into(),
+            tags: Vec::new(),
+            created_at,
+            description: None,
+            source: None,
+            created_by: None,
+        }
+    }
+}
+
 /// A just-created experiment as lists show it: running, no params or metrics yet.
 impl From<NewExperiment> for ExperimentInfo {
     fn from(n: NewExperiment) -> Self {
