@@ -144,32 +144,42 @@ fn upsert_many(
 ) -> SqlResult<()> {
     let rows: Vec<(&i64, &Agg)> = rows.iter().collect();
     for chunk in rows.chunks(UPSERT_ROWS) {
-        if chunk.len() < UPSERT_ROWS {
-            for (b, a) in chunk {
-                upsert(conn, path, key, level, **b, a)?;
-            }
-            continue;
-        }
-        let mut stmt = conn.prepare_cached(&UPSERT_FULL).at(path)?;
-        stmt.raw_bind_parameter(1, key).at(path)?;
-        stmt.raw_bind_parameter(2, level as i64).at(path)?;
-        for (r, (b, a)) in chunk.iter().enumerate() {
-            let at = 3 + 9 * r;
-            stmt.raw_bind_parameter(at, **b).at(path)?;
-            stmt.raw_bind_parameter(at + 1, a.count).at(path)?;
-            stmt.raw_bind_parameter(at + 2, a.first_step).at(path)?;
-            stmt.raw_bind_parameter(at + 3, a.last_step).at(path)?;
-            stmt.raw_bind_parameter(at + 4, a.first_at).at(path)?;
-            stmt.raw_bind_parameter(at + 5, a.min.0).at(path)?;
-            stmt.raw_bind_parameter(at + 6, nan_to_null(a.min.1))
-                .at(path)?;
-            stmt.raw_bind_parameter(at + 7, a.max.0).at(path)?;
-            stmt.raw_bind_parameter(at + 8, nan_to_null(a.max.1))
-                .at(path)?;
-        }
-        stmt.raw_execute().at(path)?;
+        upsert_rows(conn, path, key, level, chunk)?;
     }
     Ok(())
+}
+
+/// One statement writing `rows` (at most [`UPSERT_ROWS`]) of one key and level.
+fn upsert_rows(
+    conn: &Connection,
+    path: &Path,
+    key: &str,
+    level: usize,
+    rows: &[(&i64, &Agg)],
+) -> SqlResult<()> {
+    let mut stmt = if rows.len() == UPSERT_ROWS {
+        conn.prepare_cached(&UPSERT_FULL)
+    } else {
+        conn.prepare_cached(&upsert_sql(rows.len()))
+    }
+    .at(path)?;
+    stmt.raw_bind_parameter(1, key).at(path)?;
+    stmt.raw_bind_parameter(2, level as i64).at(path)?;
+    for (r, (b, a)) in rows.iter().enumerate() {
+        let at = 3 + 9 * r;
+        stmt.raw_bind_parameter(at, **b).at(path)?;
+        stmt.raw_bind_parameter(at + 1, a.count).at(path)?;
+        stmt.raw_bind_parameter(at + 2, a.first_step).at(path)?;
+        stmt.raw_bind_parameter(at + 3, a.last_step).at(path)?;
+        stmt.raw_bind_parameter(at + 4, a.first_at).at(path)?;
+        stmt.raw_bind_parameter(at + 5, a.min.0).at(path)?;
+        stmt.raw_bind_parameter(at + 6, nan_to_null(a.min.1))
+            .at(path)?;
+        stmt.raw_bind_parameter(at + 7, a.max.0).at(path)?;
+        stmt.raw_bind_parameter(at + 8, nan_to_null(a.max.1))
+            .at(path)?;
+    }
+    stmt.raw_execute().map(|_| ()).at(path)
 }
 
 fn nan_to_null(v: f64) -> Option<f64> {
@@ -184,27 +194,7 @@ fn upsert(
     block: i64,
     a: &Agg,
 ) -> SqlResult<()> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO sextant_metric_blocks(key, level, block, count, first_step, last_step,
-            first_at, min_step, min_value, max_step, max_value) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            key,
-            level as i64,
-            block,
-            a.count,
-            a.first_step,
-            a.last_step,
-            a.first_at,
-            a.min.0,
-            nan_to_null(a.min.1),
-            a.max.0,
-            nan_to_null(a.max.1)
-        ])
-    })
-    .map(|_| ())
-    .at(path)
+    upsert_rows(conn, path, key, level, &[(&block, a)])
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Agg)> {
@@ -398,16 +388,16 @@ fn mark_current(conn: &Connection, path: &Path, key: &str) -> SqlResult<()> {
     .at(path)
 }
 
-/// Keeps the pyramid current after `points` were written. `appended` means every point
-/// lies after the key's previous highest step, so level-0 blocks merge the new points
-/// into what they hold without re-reading them; `first` that the key held no points
-/// before this write.
+/// Keeps the pyramid current after `points` were written. `fresh` means every point lies
+/// after the key's previous highest step, each step once and ascending, so level-0 blocks
+/// merge the new points into what they hold without re-reading them; `first` that the key
+/// held no points before this write.
 pub fn after_write(
     conn: &Connection,
     path: &Path,
     key: &str,
     points: &[MetricPoint],
-    appended: bool,
+    fresh: bool,
     first: bool,
 ) -> SqlResult<()> {
     if points.is_empty() {
@@ -427,7 +417,7 @@ pub fn after_write(
     }
     // Level-0 blocks merge the new points only when each step is new and comes once: a
     // batch repeating a step stores its last value once, which counting would not see.
-    if !appended || !points.windows(2).all(|w| w[0].step < w[1].step) {
+    if !fresh {
         return recompute(
             conn,
             path,
@@ -435,17 +425,17 @@ pub fn after_write(
             points.iter().map(|p| p.step >> SHIFTS[0]).collect(),
         );
     }
-    let mut fresh = level0_summaries(points);
-    let lo = fresh.keys().next().copied().unwrap_or(0);
-    let hi = fresh.keys().next_back().copied().unwrap_or(0);
+    let mut summaries = level0_summaries(points);
+    let lo = summaries.keys().next().copied().unwrap_or(0);
+    let hi = summaries.keys().next_back().copied().unwrap_or(0);
     let stored: BTreeMap<i64, Agg> = blocks(conn, path, key, 0, lo, hi)?.into_iter().collect();
-    for (b, agg) in &mut fresh {
+    for (b, agg) in &mut summaries {
         if let Some(old) = stored.get(b) {
             agg.merge(old);
         }
     }
-    upsert_many(conn, path, key, 0, &fresh)?;
-    propagate_appended(conn, path, key, fresh)
+    upsert_many(conn, path, key, 0, &summaries)?;
+    propagate_appended(conn, path, key, summaries)
 }
 
 /// One indexed step lookup: the first (or last) step of `key` in `[from, to]`.

@@ -413,7 +413,7 @@ impl SqliteStore {
                     let first = !latest.contains_key(key);
                     let fresh = appended && points.windows(2).all(|w| w[0].step < w[1].step);
                     expdb::write_metrics(tx, path, key, points, fresh)?;
-                    blocks::after_write(tx, path, key, points, appended, first)?;
+                    blocks::after_write(tx, path, key, points, fresh, first)?;
                     if let Some(top) = points.iter().max_by_key(|p| p.step) {
                         if latest.get(key).is_none_or(|(s, _)| top.step >= *s) {
                             latest.insert(key.clone(), (top.step, top.value));
